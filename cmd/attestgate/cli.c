@@ -1,0 +1,287 @@
+/*
+ * cli.c - flag parsing for every subcommand.
+ *
+ * Values are validated here by type (bool, duration, choice) so that a bad
+ * value from a flag or from the environment fails the same way: exit 2 with
+ * a message naming where the value came from, then the usage.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+const struct cli_flag cli_common_flags[] = {
+	{ "log-level", CLI_CHOICE, "LEVEL", "info", "debug|info|warn|error",
+	    "minimum level of log records on stderr", 0 },
+	{ "log-format", CLI_CHOICE, "FORMAT", "json", "json|text",
+	    "log records as JSON lines or as text", 0 },
+	{ 0 },
+};
+
+void
+cli_env_name(const char *flag, char *buf, size_t size)
+{
+	size_t i = 0;
+	int n = snprintf(buf, size, "ATTESTGATE_");
+
+	for (i = (size_t)n; *flag != '\0' && i + 1 < size; flag++, i++)
+		buf[i] = *flag == '-' ? '_' : (char)toupper((unsigned char)*flag);
+	buf[i] = '\0';
+}
+
+static int
+choice_ok(const char *choices, const char *val)
+{
+	size_t vl = strlen(val);
+
+	for (const char *p = choices; *p != '\0';) {
+		const char *bar = strchr(p, '|');
+		size_t l = bar != NULL ? (size_t)(bar - p) : strlen(p);
+
+		if (l == vl && strncmp(p, val, l) == 0)
+			return 1;
+		p += l + (bar != NULL);
+	}
+	return 0;
+}
+
+static int
+bool_value(const char *s)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0)
+		return 1;
+	if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0)
+		return 0;
+	return -1;
+}
+
+/* Checks a value against its flag's type; prints why not to stderr. from: "--x" or "ATTESTGATE_X". */
+static int
+validate(const struct cli_cmd *cmd, const struct cli_flag *f, const char *val, const char *from)
+{
+	struct ag_err err;
+	int64_t ms;
+
+	switch (f->type) {
+	case CLI_STRING:
+		return 0;
+	case CLI_BOOL:
+		if (bool_value(val) >= 0)
+			return 0;
+		fprintf(stderr, "attestgate %s: %s: \"%s\" is not a boolean (use true or false)\n",
+		    cmd->name, from, val);
+		return -1;
+	case CLI_DURATION:
+		if (ag_duration_parse(val, &ms, &err) == AG_OK)
+			return 0;
+		fprintf(stderr, "attestgate %s: %s: %s\n", cmd->name, from, err.msg);
+		return -1;
+	case CLI_CHOICE:
+		if (choice_ok(f->choices, val))
+			return 0;
+		fprintf(stderr, "attestgate %s: %s: \"%s\" is not one of %s\n", cmd->name, from, val,
+		    f->choices);
+		return -1;
+	}
+	return -1;
+}
+
+static int
+add_flags(struct cli_values *v, const struct cli_flag *flags)
+{
+	for (; flags != NULL && flags->name != NULL; flags++) {
+		if (v->n == CLI_MAX_FLAGS)
+			return -1;
+		v->flags[v->n++] = flags;
+	}
+	return 0;
+}
+
+static int
+find_flag(const struct cli_values *v, const char *name, size_t len, char shortopt)
+{
+	for (int i = 0; i < v->n; i++) {
+		if (shortopt != 0 ? v->flags[i]->shortopt == shortopt :
+				    (strlen(v->flags[i]->name) == len &&
+					strncmp(v->flags[i]->name, name, len) == 0))
+			return i;
+	}
+	return -1;
+}
+
+static int
+usage_error(const struct cli_cmd *cmd)
+{
+	fputc('\n', stderr);
+	cli_print_help(cmd, stderr);
+	return 2;
+}
+
+int
+cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (add_flags(v, cmd->flags) != 0 || add_flags(v, cli_common_flags) != 0) {
+		fprintf(stderr, "attestgate %s: too many flags defined\n", cmd->name);
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *name, *eq, *val = NULL;
+		char shortopt = 0, from[80];
+		size_t len;
+		int k;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			v->help = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+			name = a + 2;
+			eq = strchr(name, '=');
+			len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+			val = eq != NULL ? eq + 1 : NULL;
+		} else if (a[0] == '-' && a[1] != '\0' && a[1] != '-' && a[2] == '\0') {
+			name = a + 1;
+			len = 1;
+			shortopt = a[1];
+		} else {
+			fprintf(stderr, "attestgate %s: unexpected argument \"%s\"\n", cmd->name, a);
+			return usage_error(cmd);
+		}
+		k = find_flag(v, name, len, shortopt);
+		if (k < 0) {
+			fprintf(stderr, "attestgate %s: unknown flag %s%.*s\n", cmd->name,
+			    shortopt != 0 ? "-" : "--", (int)len, name);
+			return usage_error(cmd);
+		}
+		if (v->vals[k] != NULL) {
+			fprintf(stderr, "attestgate %s: flag --%s given more than once\n", cmd->name,
+			    v->flags[k]->name);
+			return usage_error(cmd);
+		}
+		if (val == NULL && v->flags[k]->type == CLI_BOOL) {
+			val = "true";
+		} else if (val == NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "attestgate %s: flag --%s needs a value (%s)\n", cmd->name,
+				    v->flags[k]->name, v->flags[k]->metavar);
+				return usage_error(cmd);
+			}
+			val = argv[++i];
+		}
+		snprintf(from, sizeof(from), "--%s", v->flags[k]->name);
+		if (validate(cmd, v->flags[k], val, from) != 0)
+			return usage_error(cmd);
+		v->vals[k] = val;
+	}
+	/* Environment second, so that flags win; defaults last. */
+	for (int k = 0; k < v->n; k++) {
+		char env[96];
+		const char *e;
+
+		if (v->vals[k] != NULL)
+			continue;
+		cli_env_name(v->flags[k]->name, env, sizeof(env));
+		e = getenv(env);
+		if (e != NULL) {
+			if (validate(cmd, v->flags[k], e, env) != 0)
+				return usage_error(cmd);
+			v->owned[k] = strdup(e);
+			if (v->owned[k] == NULL) {
+				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
+				return 2;
+			}
+			v->vals[k] = v->owned[k];
+		} else {
+			v->vals[k] = v->flags[k]->def;
+		}
+	}
+	return 0;
+}
+
+void
+cli_values_free(struct cli_values *v)
+{
+	for (int k = 0; k < v->n; k++) {
+		free(v->owned[k]);
+		v->owned[k] = NULL;
+	}
+}
+
+static int
+index_of(const struct cli_values *v, const char *name)
+{
+	for (int k = 0; k < v->n; k++)
+		if (strcmp(v->flags[k]->name, name) == 0)
+			return k;
+	return -1;
+}
+
+const char *
+cli_get(const struct cli_values *v, const char *name)
+{
+	int k = index_of(v, name);
+
+	return k >= 0 ? v->vals[k] : NULL;
+}
+
+int
+cli_get_bool(const struct cli_values *v, const char *name)
+{
+	const char *s = cli_get(v, name);
+
+	return s != NULL && bool_value(s) == 1;
+}
+
+int64_t
+cli_get_duration_ms(const struct cli_values *v, const char *name)
+{
+	const char *s = cli_get(v, name);
+	int64_t ms;
+
+	if (s == NULL || ag_duration_parse(s, &ms, NULL) != AG_OK)
+		return -1;
+	return ms;
+}
+
+static void
+print_flags(const struct cli_flag *f, FILE *out)
+{
+	for (; f != NULL && f->name != NULL; f++) {
+		char left[64], env[96];
+
+		if (f->shortopt != 0)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", f->shortopt, f->name,
+			    f->type == CLI_BOOL ? "" : " ", f->type == CLI_BOOL ? "" : f->metavar);
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", f->name, f->type == CLI_BOOL ? "" : " ",
+			    f->type == CLI_BOOL ? "" : f->metavar);
+		cli_env_name(f->name, env, sizeof(env));
+		fprintf(out, "  %-30s %s", left, f->help);
+		if (f->type == CLI_CHOICE)
+			fprintf(out, " (%s)", f->choices);
+		if (f->def != NULL)
+			fprintf(out, " [default: %s]", f->def);
+		fprintf(out, "\n  %-30s env %s\n", "", env);
+	}
+}
+
+void
+cli_print_help(const struct cli_cmd *cmd, FILE *out)
+{
+	fprintf(out, "Usage: attestgate %s [flags]\n\n%s\n", cmd->name, cmd->summary);
+	if (cmd->details != NULL)
+		fprintf(out, "\n%s\n", cmd->details);
+	if (cmd->flags != NULL && cmd->flags->name != NULL) {
+		fprintf(out, "\nFlags:\n");
+		print_flags(cmd->flags, out);
+	}
+	fprintf(out, "\nCommon flags:\n");
+	print_flags(cli_common_flags, out);
+	fprintf(out, "  %-30s show this help\n", "-h, --help");
+	fprintf(out, "\nEvery flag can also be set with its environment variable; a flag on the\n"
+		     "command line wins over the environment.\n");
+}

@@ -1,0 +1,31 @@
+/*
+ * cmd_run.c - `attestgate run`: maps flags onto the gate's configuration.
+ */
+#include <string.h>
+
+#include "commands.h"
+#include "gate.h"
+
+int
+cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	struct ag_gate_config cfg;
+
+	(void)cmd;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.policy_dir = cli_get(v, "policy-dir");
+	cfg.policy_name = cli_get(v, "policy-name");
+	cfg.policy_file = cli_get(v, "policy");
+	cfg.policy_sha256 = cli_get(v, "policy-sha256");
+	cfg.output_dir = cli_get(v, "output-dir");
+	cfg.platform = cli_get(v, "platform");
+	cfg.timeout_ms = cli_get_duration_ms(v, "timeout");
+	cfg.keep_evidence = cli_get_bool(v, "keep-evidence");
+	cfg.tcti = cli_get(v, "tcti");
+	cfg.ca_file = cli_get(v, "ca-file");
+	cfg.roots = cli_get(v, "roots");
+	cfg.termination_log = cli_get(v, "termination-log");
+	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */
+	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;
+	return (int)ag_gate_run(&cfg);
+}

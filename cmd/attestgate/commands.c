@@ -1,0 +1,160 @@
+/*
+ * commands.c - the table of subcommands and their flags.  Flag names are
+ * part of the product contract (DESIGN.md): each also reads from
+ * ATTESTGATE_<FLAG>.
+ */
+#include "commands.h"
+
+#include <string.h>
+
+#include "log.h"
+
+static const struct cli_flag run_flags[] = {
+	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,
+	    "directory of installed policies (the chart's ConfigMap)", 0 },
+	{ "policy-name", CLI_STRING, "NAME", NULL, NULL, "policy to select from --policy-dir", 0 },
+	{ "policy", CLI_STRING, "FILE", NULL, NULL, "a single policy file instead of --policy-dir", 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL,
+	    "required SHA-256 of the policy file's bytes (pinned in the pod spec)", 0 },
+	{ "output-dir", CLI_STRING, "DIR", "/run/attestgate", NULL,
+	    "shared emptyDir for token, claims.json, status.json, ready", 0 },
+	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "evidence source; auto detects and never falls back to a weaker one", 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL,
+	    "overall deadline, retries included", 0 },
+	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "also write the raw evidence to evidence/", 0 },
+	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
+	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0 },
+	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for TLS to the verifier", 0 },
+	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
+	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0 },
+	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
+	    "where the one-line reason goes for kubectl describe", 0 },
+	{ 0 },
+};
+
+static const struct cli_flag evidence_flags[] = {
+	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "evidence source", 0 },
+	{ "out", CLI_STRING, "DIR", NULL, NULL, "bundle directory to write", 0 },
+	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL, "TPM transport", 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "caller nonce bound into the evidence", 0 },
+	{ "fresh-report", CLI_BOOL, NULL, NULL, NULL, "ask the paravisor for a fresh HCL report", 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "overall deadline", 0 },
+	{ 0 },
+};
+
+static const struct cli_flag verify_evidence_flags[] = {
+	{ "platform", CLI_CHOICE, "NAME", NULL, "azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "kind of evidence", 0 },
+	{ "in", CLI_STRING, "DIR", NULL, NULL, "a bundle written by attestgate evidence", 0 },
+	{ "snp-report", CLI_STRING, "FILE", NULL, NULL, "SEV-SNP attestation report", 0 },
+	{ "td-quote", CLI_STRING, "FILE", NULL, NULL, "TDX quote", 0 },
+	{ "hcl-report", CLI_STRING, "FILE", NULL, NULL, "Azure HCL report", 0 },
+	{ "quote-msg", CLI_STRING, "FILE", NULL, NULL, "TPMS_ATTEST of the vTPM quote", 0 },
+	{ "quote-sig", CLI_STRING, "FILE", NULL, NULL, "TPMT_SIGNATURE or raw RSA signature", 0 },
+	{ "pcrs", CLI_STRING, "FILE", NULL, NULL, "PCR 0-23 SHA-256 values (768 bytes)", 0 },
+	{ "certs", CLI_STRING, "FILE", NULL, NULL, "PEM bundle, DER certificate or cert table", 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "expected nonce", 0 },
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0 },
+	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL, "root certificates", 0 },
+	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
+	    "INSECURE: also trust the test roots in DIR (tests only)", 0 },
+	{ 0 },
+};
+
+static const struct cli_flag verify_token_flags[] = {
+	{ "token", CLI_STRING, "FILE", NULL, NULL, "the JWT to verify", 0 },
+	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance (the issuer)", 0 },
+	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0 },
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "nonce the token must carry", 0 },
+	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0 },
+	{ 0 },
+};
+
+static const struct cli_flag policy_check_flags[] = {
+	{ "policy", CLI_STRING, "FILE", NULL, NULL, "AttestationPolicy YAML", 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "required SHA-256 of the policy file", 0 },
+	{ "claims", CLI_STRING, "FILE", NULL, NULL, "claims JSON object", 0 },
+	{ "json", CLI_BOOL, NULL, NULL, NULL, "print the rule results as JSON", 0 },
+	{ 0 },
+};
+
+static const struct cli_flag inject_flags[] = {
+	{ "file", CLI_STRING, "FILE", "-", NULL, "Kubernetes YAML to read ('-' for stdin)", 'f' },
+	{ "policy", CLI_STRING, "NAME", NULL, NULL, "policy name for pods without an annotation", 0 },
+	{ "image", CLI_STRING, "IMAGE", NULL, NULL, "attestgate image reference", 0 },
+	{ "all", CLI_BOOL, NULL, NULL, NULL, "inject into every pod template, not only annotated ones", 0 },
+	{ 0 },
+};
+
+const struct cli_cmd commands[] = {
+	{ "run", "Run the gate: collect evidence, verify it, check the policy, write the outputs.",
+	    "Exit codes: 0 attested, 2 configuration, 3 evidence unavailable, 4 verifier\n"
+	    "unreachable or deadline, 5 policy denied, 6 token or evidence invalid.",
+	    run_flags, cmd_run },
+	{ "evidence", "Collect raw evidence into a bundle directory, nothing else.", NULL,
+	    evidence_flags, cmd_not_implemented },
+	{ "verify-evidence", "Verify recorded evidence offline against the pinned roots.", NULL,
+	    verify_evidence_flags, cmd_not_implemented },
+	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.", NULL,
+	    verify_token_flags, cmd_not_implemented },
+	{ "policy check", "Evaluate a policy against a claims file and explain each rule.", NULL,
+	    policy_check_flags, cmd_not_implemented },
+	{ "inject", "Add the gate to the pod templates of Kubernetes YAML (render time).", NULL,
+	    inject_flags, cmd_not_implemented },
+	{ "version", "Print the version of attestgate and of the libraries it uses.", NULL, NULL,
+	    cmd_version },
+	{ 0 },
+};
+
+const struct cli_cmd *
+commands_find(int argc, char **argv, int *used)
+{
+	for (const struct cli_cmd *c = commands; c->name != NULL; c++) {
+		const char *sp = strchr(c->name, ' ');
+
+		if (sp == NULL && argc >= 1 && strcmp(argv[0], c->name) == 0) {
+			*used = 1;
+			return c;
+		}
+		if (sp != NULL && argc >= 2 && strlen(argv[0]) == (size_t)(sp - c->name) &&
+		    strncmp(argv[0], c->name, (size_t)(sp - c->name)) == 0 && strcmp(argv[1], sp + 1) == 0) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+void
+commands_print_usage(FILE *out)
+{
+	fprintf(out, "Usage: attestgate COMMAND [flags]\n\n"
+		     "Attestation gate for confidential Kubernetes workloads.\n\nCommands:\n");
+	for (const struct cli_cmd *c = commands; c->name != NULL; c++)
+		fprintf(out, "  %-16s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'attestgate COMMAND --help' for the flags of a command.\n");
+}
+
+int
+commands_setup_logging(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	struct ag_err err;
+
+	if (ag_log_configure(cli_get(v, "log-level"), cli_get(v, "log-format"), &err) != AG_OK) {
+		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+int
+cmd_not_implemented(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	(void)v;
+	fprintf(stderr, "attestgate %s: not implemented yet\n", cmd->name);
+	return AG_ECONFIG;
+}

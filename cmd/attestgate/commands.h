@@ -1,0 +1,26 @@
+/*
+ * commands.h - the subcommands of attestgate and their entry points.
+ */
+#ifndef AG_COMMANDS_H
+#define AG_COMMANDS_H
+
+#include "cli.h"
+
+/* The command table, ending with a zeroed entry. */
+extern const struct cli_cmd commands[];
+
+/* Looks up a command by its words (argv after the program name); sets *used to the words consumed. */
+const struct cli_cmd *commands_find(int argc, char **argv, int *used);
+
+/* Prints the list of commands. */
+void commands_print_usage(FILE *out);
+
+/* Applies --log-level and --log-format; returns 0 or 2 after printing why. */
+int commands_setup_logging(const struct cli_cmd *cmd, const struct cli_values *v);
+
+int cmd_version(const struct cli_cmd *cmd, const struct cli_values *v);
+int cmd_run(const struct cli_cmd *cmd, const struct cli_values *v);
+/* Placeholder for commands whose capability has not landed: exit 2, one line naming the command. */
+int cmd_not_implemented(const struct cli_cmd *cmd, const struct cli_values *v);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * gate.h - `attestgate run` as a library call: the steps of the gate, the
+ * outputs they publish and the exit code.  The CLI only fills the config.
+ */
+#ifndef AG_GATE_H
+#define AG_GATE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct ag_gate_config {
+	const char *policy_dir;
+	const char *policy_name;
+	const char *policy_file;
+	const char *policy_sha256;
+	const char *output_dir;
+	const char *platform;
+	int64_t timeout_ms;
+	int keep_evidence;
+	const char *tcti;
+	const char *ca_file;
+	const char *roots;
+	const char *termination_log;
+	int termination_log_create;  /* create the file if missing (explicit path) */
+};
+
+/* Runs the gate end to end; always publishes a status (if the output directory opens) and returns the exit code. */
+enum ag_code ag_gate_run(const struct ag_gate_config *cfg);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# smoke.sh OUTDIR SECONDS - runs each fuzz target for SECONDS on a scratch
+# copy of its seed corpus: test/fuzz/corpus/<target>/ plus the files of
+# ../shared/vectors named in test/fuzz/seeds.txt.  Prints TAP.
+set -u
+out=$1 secs=$2
+n=0 failed=0
+if [ -f "$out/SKIPPED" ]; then echo "ok 1 - fuzz smoke # SKIP $(cat "$out/SKIPPED")"; echo "1..1"; exit 0; fi
+shared=${AG_SHARED:-../shared}
+for bin in "$out"/fuzz_*; do
+	[ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	n=$((n + 1))
+	work=$(mktemp -d)
+	mkdir -p "$work/corpus"
+	[ -d "test/fuzz/corpus/$name" ] && cp test/fuzz/corpus/"$name"/* "$work/corpus/" 2>/dev/null
+	if [ -d "$shared/vectors" ]; then
+		grep -E "^$name[[:space:]]" test/fuzz/seeds.txt 2>/dev/null | while read -r _ pattern; do
+			for f in $shared/vectors/$pattern; do [ -f "$f" ] && cp "$f" "$work/corpus/"; done
+		done
+	fi
+	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+		-print_final_stats=0 "$work/corpus" >"$work/log" 2>&1; then
+		echo "ok $n - $name ran ${secs}s on $(ls "$work/corpus" | wc -l) inputs"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name"
+		tail -40 "$work/log" | sed 's/^/# /'
+	fi
+	rm -rf "$work"
+done
+[ -d "$shared/vectors" ] || echo "# note: ../shared/vectors absent; fuzzing from the committed seeds only"
+echo "1..$n"
+[ "$failed" = 0 ]

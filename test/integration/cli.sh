@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# cli.sh - the attestgate command line as a user meets it: version, help,
+# unknown commands and flags, environment variables, and `run` failing
+# closed over an output directory that holds an earlier run's token.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+BIN=${AG_BIN:-build/attestgate}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+t_exit 0 "version exits 0" "$BIN" version
+t_grep "version prints the version" '^attestgate [0-9]+\.[0-9]+\.[0-9]+$' "$T_OUT"
+t_exit 0 "run --help exits 0" "$BIN" run --help
+for f in --policy-dir --policy-name --policy-sha256 --output-dir --platform --timeout --keep-evidence --tcti; do
+	t_grep "run --help shows $f" "^ +$f" "$T_OUT"
+done
+t_grep "run --help names the environment variables" 'env ATTESTGATE_POLICY_SHA256' "$T_OUT"
+t_exit 2 "unknown command exits 2" "$BIN" frobnicate
+t_grep "unknown command is named" 'unknown command "frobnicate"' "$T_ERR"
+t_grep "unknown command shows usage" '^Usage: attestgate COMMAND' "$T_ERR"
+t_exit 2 "no command exits 2" "$BIN"
+t_exit 0 "--help lists commands" "$BIN" --help
+t_grep "--help lists policy check" '^  policy check ' "$T_OUT"
+
+for c in evidence verify-evidence verify-token "policy check" inject version run; do
+	# shellcheck disable=SC2086
+	t_exit 0 "$c --help exits 0" "$BIN" $c --help
+	t_grep "$c --help shows usage" "^Usage: attestgate $c " "$T_OUT"
+done
+for c in evidence verify-evidence verify-token "policy check" inject; do
+	# shellcheck disable=SC2086
+	t_exit 2 "$c is not implemented yet: exit 2" "$BIN" $c
+	t_grep "$c says so in one line naming it" "^attestgate $c: not implemented yet$" "$T_ERR"
+done
+t_exit 2 "policy without check exits 2" "$BIN" policy
+
+t_exit 2 "unknown flag exits 2" "$BIN" run --frobnicate
+t_grep "unknown flag is named" 'unknown flag --frobnicate' "$T_ERR"
+t_grep "unknown flag shows usage" '^Usage: attestgate run ' "$T_ERR"
+t_exit 2 "bad duration exits 2" "$BIN" run --timeout soon
+t_grep "bad duration says what is wrong" '--timeout: bad duration "soon"' "$T_ERR"
+t_exit 2 "bad platform exits 2" "$BIN" run --platform sgx
+t_grep "bad platform lists the choices" 'auto\|azure-cvm\|azure-kata-cc\|sev-snp\|tdx' "$T_ERR"
+t_exit 2 "missing value exits 2" "$BIN" run --output-dir
+t_exit 2 "bad value from the environment exits 2" env ATTESTGATE_LOG_FORMAT=xml "$BIN" version
+t_grep "the environment variable is named" 'ATTESTGATE_LOG_FORMAT: "xml" is not one of json\|text' "$T_ERR"
+
+# run fails closed over a directory holding an earlier run's token and ready.
+out="$W/out"; mkdir "$out"
+echo "eyJold.eyJold.sig" >"$out/token"; : >"$out/ready"; echo '{}' >"$out/claims.json"
+t_exit 2 "run without a policy exits 2" "$BIN" run --output-dir "$out" --termination-log "$W/term" --policy-name azure-cvm
+t_check "the old token is gone" test ! -e "$out/token"
+t_check "the old ready is gone" test ! -e "$out/ready"
+t_check "the old claims are gone" test ! -e "$out/claims.json"
+t_check "status.json is written" test -f "$out/status.json"
+t_jq "status.json says ConfigInvalid" '.status == "False" and .reason == "ConfigInvalid"' "$out/status.json"
+t_jq "status.json says why" '.message | test("policy-sha256 is required")' "$out/status.json"
+t_check "the termination message says why" grep -q 'policy-sha256 is required' "$W/term"
+t_grep "the log is JSON lines with time, level and msg" '^\{"time":"[^"]+","level":"error","msg":' "$T_ERR"
+
+# Flags win over the environment; the environment is read.
+out2="$W/out2"; mkdir "$out2"
+t_exit 2 "run reads its flags from the environment" env ATTESTGATE_OUTPUT_DIR="$out2" ATTESTGATE_POLICY_NAME=p \
+	ATTESTGATE_POLICY_SHA256=zz "$BIN" run --termination-log "$W/term2"
+t_check "ATTESTGATE_OUTPUT_DIR was used" test -f "$out2/status.json"
+t_jq "ATTESTGATE_POLICY_SHA256 was checked" '.message | test("64 hexadecimal")' "$out2/status.json"
+out3="$W/out3"; mkdir "$out3"
+t_exit 2 "a flag wins over its environment variable" env ATTESTGATE_OUTPUT_DIR="$out2" "$BIN" run \
+	--output-dir "$out3" --termination-log "$W/term3" --log-format text
+t_check "the flag's directory was used" test -f "$out3/status.json"
+t_grep "--log-format text gives text records" '^[0-9T:.-]+Z error attestgate run finished' "$T_ERR"
+
+t_exit 2 "run into a missing output directory exits 2" "$BIN" run --output-dir "$W/missing" --termination-log "$W/term4"
+t_grep "the message says what to do" 'mount the attestgate emptyDir' "$T_ERR"
+t_check "the termination message says it too" grep -q 'emptyDir' "$W/term4"
+t_done

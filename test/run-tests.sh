@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run-tests.sh - runs every suite and sums them into one closing line
+# "N passed, N failed, N skipped".  Each suite speaks TAP (cmocka with
+# CMOCKA_MESSAGE_OUTPUT=TAP, the shell suites through test/lib/tap.sh).  A
+# suite that exits non-zero without reporting a failure (a crash, a
+# sanitizer report at exit) counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+B=${AG_BUILD:-build}
+export AG_BIN="$PWD/$B/attestgate" AG_REPO="$PWD" AG_SHARED="$PWD/../shared"
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+LOGDIR=$B/test-logs
+mkdir -p "$LOGDIR"
+passed=0 failed=0 skipped=0 failed_suites=""
+
+run_suite() {
+	local name=$1 log="$LOGDIR/$(echo "$1" | tr '/ ' '__').log" rc p f s; shift
+	"$@" >"$log" 2>&1; rc=$?
+	p=$(grep -cE '^ok [0-9]+' "$log"); s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	p=$((p - s))
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $name exited $rc without a failed test" >>"$log"; fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	printf '%-40s %4d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+	grep -E '^ok [0-9]+.*# SKIP' "$log" | sed 's/^/    /'
+	if [ "$f" != 0 ]; then
+		failed_suites="$failed_suites $name"
+		grep -E -A12 '^not ok' "$log" | head -60 | sed 's/^/    /'
+	fi
+}
+
+for t in "$B"/test/test_*; do [ -x "$t" ] && run_suite "unit/$(basename "$t")" "$t"; done
+for t in build/san/test/test_*; do [ -x "$t" ] && run_suite "unit-san/$(basename "$t")" "$t"; done
+for t in test/integration/*.sh; do [ -f "$t" ] && run_suite "integration/$(basename "$t" .sh)" bash "$t"; done
+# The same suites against the ASan+UBSan binary: leaks and UB in the CLI paths.
+if [ -x build/san/attestgate ]; then
+	for t in test/integration/*.sh; do
+		[ -f "$t" ] && run_suite "integration-san/$(basename "$t" .sh)" env AG_BIN="$PWD/build/san/attestgate" bash "$t"
+	done
+fi
+for t in test/e2e/*.sh; do [ -f "$t" ] && run_suite "e2e/$(basename "$t" .sh)" bash "$t"; done
+run_suite "fuzz-smoke" test/fuzz/smoke.sh build/fuzz "${FUZZ_SECONDS:-4}"
+
+[ -z "$failed_suites" ] || echo "failed suites:$failed_suites (logs in $LOGDIR)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
