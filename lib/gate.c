@@ -7,40 +7,41 @@
  */
 #include "gate.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <string.h>
 
 #include "clock.h"
 #include "log.h"
 #include "output.h"
+#include "policy.h"
 #include "status.h"
 
-static int
-is_sha256_hex(const char *s)
-{
-	if (s == NULL || strlen(s) != 64)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!isxdigit((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
+/* Checks the flags and loads the pinned policy into *policy. */
 static enum ag_code
-check_config(const struct ag_gate_config *cfg, struct ag_err *err)
+check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct ag_err *err)
 {
+	enum ag_code rc;
+
 	if (cfg->policy_file == NULL && cfg->policy_name == NULL)
 		return ag_err_set(err, AG_ECONFIG,
 		    "no policy selected: pass --policy-name (with --policy-dir) or --policy");
 	if (cfg->policy_sha256 == NULL)
 		return ag_err_set(err, AG_ECONFIG,
 		    "--policy-sha256 is required: the pod spec must pin the policy's digest");
-	if (!is_sha256_hex(cfg->policy_sha256))
+	if (!ag_is_sha256_hex(cfg->policy_sha256))
 		return ag_err_set(err, AG_ECONFIG,
 		    "--policy-sha256 must be 64 hexadecimal characters, got \"%.80s\"", cfg->policy_sha256);
 	if (cfg->timeout_ms <= 0)
 		return ag_err_set(err, AG_ECONFIG, "--timeout must be positive");
+	if (cfg->policy_file != NULL)
+		rc = ag_policy_load_file(cfg->policy_file, cfg->policy_sha256, policy, err);
+	else
+		rc = ag_policy_load_named(cfg->policy_dir, cfg->policy_name, cfg->policy_sha256, policy, err);
+	if (rc != AG_OK)
+		return rc;
+	if (strcmp(cfg->platform, "auto") != 0 && !ag_policy_allows_platform(*policy, cfg->platform))
+		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s (--platform)",
+		    (*policy)->name, cfg->platform);
 	/* The evidence, verifier, token and policy steps land with their issues. */
 	return ag_err_set(err, AG_ECONFIG, "attestgate run: not implemented yet");
 }
@@ -63,6 +64,7 @@ enum ag_code
 ag_gate_run(const struct ag_gate_config *cfg)
 {
 	struct ag_output *out = NULL;
+	struct ag_policy *policy = NULL;
 	struct ag_status st;
 	struct ag_publish pub;
 	struct ag_err err;
@@ -79,10 +81,20 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		write_termination(cfg, err.msg);
 		return rc;
 	}
-	rc = check_config(cfg, &err);
+	rc = check_config(cfg, &policy, &err);
 	ag_status_init(&st, AG_OK, "attested");
 	if (rc != AG_OK)
 		ag_status_set_error(&st, &err);
+	if (policy != NULL) {
+		st.policy_known = 1;
+		st.policy_name = policy->name;
+		st.policy_sha256 = policy->sha256;
+		st.mode = policy->mode;
+		st.verifier = policy->verifier_type;
+		st.issuer = policy->verifier_url;
+		ag_log(AG_LOG_INFO, "policy loaded", "policy", json_string(policy->name), "sha256",
+		    json_string(policy->sha256), "rules", json_integer((json_int_t)policy->n_rules), NULL);
+	}
 	st.platform = strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
 	st.ms_total = ag_clock_mono_ms() - t0;
 	memset(&pub, 0, sizeof(pub));
@@ -100,5 +112,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	ag_log(ag_status_passes(&st) ? AG_LOG_INFO : AG_LOG_ERROR, "attestgate run finished", "reason",
 	    json_string(ag_code_reason(st.reason)), "message", json_string(st.message), "exitCode",
 	    json_integer(ag_status_exit_code(&st)), "durationMs", json_integer(st.ms_total), NULL);
-	return ag_status_exit_code(&st);
+	rc = ag_status_exit_code(&st);
+	ag_policy_free(policy);
+	return rc;
 }

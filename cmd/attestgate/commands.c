@@ -76,7 +76,7 @@ static const struct cli_flag verify_token_flags[] = {
 
 static const struct cli_flag policy_check_flags[] = {
 	{ "policy", CLI_STRING, "FILE", NULL, NULL, "AttestationPolicy YAML", 0 },
-	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "required SHA-256 of the policy file", 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "refuse the policy unless its SHA-256 is HEX", 0 },
 	{ "claims", CLI_STRING, "FILE", NULL, NULL, "claims JSON object", 0 },
 	{ "json", CLI_BOOL, NULL, NULL, NULL, "print the rule results as JSON", 0 },
 	{ 0 },
@@ -101,8 +101,11 @@ const struct cli_cmd commands[] = {
 	    verify_evidence_flags, cmd_not_implemented },
 	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.", NULL,
 	    verify_token_flags, cmd_not_implemented },
-	{ "policy check", "Evaluate a policy against a claims file and explain each rule.", NULL,
-	    policy_check_flags, cmd_not_implemented },
+	{ "policy check", "Evaluate a policy against a claims file and explain each rule.",
+	    "Prints each rule with its expected and actual value.  Exit 0 when the gate would\n"
+	    "let the pod start (all rules hold, or the policy is in mode: audit), 5 when it\n"
+	    "would not, 2 for a bad policy or claims file.",
+	    policy_check_flags, cmd_policy_check },
 	{ "inject", "Add the gate to the pod templates of Kubernetes YAML (render time).", NULL,
 	    inject_flags, cmd_not_implemented },
 	{ "version", "Print the version of attestgate and of the libraries it uses.", NULL, NULL,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # smoke.sh OUTDIR SECONDS - runs each fuzz target for SECONDS on a scratch
 # copy of its seed corpus: test/fuzz/corpus/<target>/ plus the files of
-# ../shared/vectors named in test/fuzz/seeds.txt.  Prints TAP.
+# ../shared/vectors (or, with repo:, of this repository) named in
+# test/fuzz/seeds.txt.  Prints TAP.
 set -u
 out=$1 secs=$2
 n=0 failed=0
@@ -14,11 +15,14 @@ for bin in "$out"/fuzz_*; do
 	work=$(mktemp -d)
 	mkdir -p "$work/corpus"
 	[ -d "test/fuzz/corpus/$name" ] && cp test/fuzz/corpus/"$name"/* "$work/corpus/" 2>/dev/null
-	if [ -d "$shared/vectors" ]; then
-		grep -E "^$name[[:space:]]" test/fuzz/seeds.txt 2>/dev/null | while read -r _ pattern; do
-			for f in $shared/vectors/$pattern; do [ -f "$f" ] && cp "$f" "$work/corpus/"; done
-		done
-	fi
+	grep -E "^$name[[:space:]]" test/fuzz/seeds.txt 2>/dev/null | while read -r _ pattern; do
+		case $pattern in
+		repo:*) glob=${pattern#repo:} ;;
+		*) [ -d "$shared/vectors" ] || continue; glob=$shared/vectors/$pattern ;;
+		esac
+		# shellcheck disable=SC2086
+		for f in $glob; do [ -f "$f" ] && cp "$f" "$work/corpus/$(echo "$f" | tr / _)"; done
+	done
 	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=0 "$work/corpus" >"$work/log" 2>&1; then
 		echo "ok $n - $name ran ${secs}s on $(ls "$work/corpus" | wc -l) inputs"

@@ -1,0 +1,124 @@
+/*
+ * cmd_policy.c - `attestgate policy check`: evaluates a policy against a
+ * claims file and explains each rule, as a table or as JSON.  The exit code
+ * is the gate's decision: 0 allowed (or denied under mode: audit), 5 denied.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "commands.h"
+#include "fileio.h"
+#include "log.h"
+#include "policy.h"
+
+#define CELL_MAX 48
+
+/* Compact JSON of v, cut to CELL_MAX characters for the table. */
+static void
+cell(const json_t *v, char *buf, size_t size)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (s == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (strlen(s) > CELL_MAX)
+		snprintf(buf, size, "%.*s…", CELL_MAX - 1, s);
+	else
+		snprintf(buf, size, "%s", s);
+	free(s);
+}
+
+static void
+print_table(const struct ag_policy *p, const json_t *results, int allowed, const char *msg)
+{
+	int wc = (int)strlen("CLAIM"), wo = (int)strlen("OP"), we = (int)strlen("EXPECTED");
+	size_t i;
+	json_t *r;
+	char e[CELL_MAX + 8], a[CELL_MAX + 8];
+
+	json_array_foreach(results, i, r) {
+		int lc = (int)strlen(json_string_value(json_object_get(r, "claim")));
+		int lo = (int)strlen(json_string_value(json_object_get(r, "op")));
+
+		cell(json_object_get(r, "expected"), e, sizeof(e));
+		wc = lc > wc ? lc : wc;
+		wo = lo > wo ? lo : wo;
+		we = (int)strlen(e) > we ? (int)strlen(e) : we;
+	}
+	printf("policy %s  sha256 %s  mode %s  verifier %s%s%s\n\n", p->name, p->sha256,
+	    p->mode == AG_MODE_AUDIT ? "audit" : "enforce", p->verifier_type,
+	    p->verifier_url != NULL ? " " : "", p->verifier_url != NULL ? p->verifier_url : "");
+	printf("     %-*s  %-*s  %-*s  %s\n", wc, "CLAIM", wo, "OP", we, "EXPECTED", "ACTUAL");
+	json_array_foreach(results, i, r) {
+		const json_t *act = json_object_get(r, "actual");
+
+		cell(json_object_get(r, "expected"), e, sizeof(e));
+		if (json_is_null(act))
+			snprintf(a, sizeof(a), "(missing)");
+		else
+			cell(act, a, sizeof(a));
+		printf("  %s  %-*s  %-*s  %-*s  %s\n", json_is_true(json_object_get(r, "ok")) ? "✓" : "✗", wc,
+		    json_string_value(json_object_get(r, "claim")), wo,
+		    json_string_value(json_object_get(r, "op")), we, e, a);
+	}
+	printf("\n%s: %s\n", allowed ? "ALLOWED" : "DENIED", msg);
+}
+
+int
+cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	const char *policy_path = cli_get(v, "policy"), *claims_path = cli_get(v, "claims");
+	struct ag_policy *p = NULL;
+	json_t *claims = NULL, *results = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct ag_err err;
+	enum ag_code rc;
+	int allowed, exit_code;
+
+	if (policy_path == NULL || claims_path == NULL) {
+		fprintf(stderr, "attestgate %s: --policy and --claims are required\n\n", cmd->name);
+		cli_print_help(cmd, stderr);
+		return AG_ECONFIG;
+	}
+	rc = ag_policy_load_file(policy_path, cli_get(v, "policy-sha256"), &p, &err);
+	if (rc == AG_OK)
+		rc = ag_file_read(claims_path, AG_CLAIMS_MAX_BYTES, AG_ECONFIG, &buf, &len, &err);
+	if (rc == AG_OK && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {
+		ag_err_prefix(&err, "%s", claims_path);
+		rc = AG_ECONFIG;
+	}
+	free(buf);
+	if (rc != AG_OK) {
+		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
+		ag_policy_free(p);
+		return rc;
+	}
+	rc = ag_policy_evaluate(p, claims, &results, &err);
+	allowed = rc == AG_OK || p->mode == AG_MODE_AUDIT;
+	exit_code = allowed ? 0 : AG_EPOLICY;
+	if (rc != AG_OK && p->mode == AG_MODE_AUDIT)
+		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the gate would let the pod start",
+		    "policy", json_string(p->name), "detail", json_string(err.msg), NULL);
+	if (cli_get_bool(v, "json")) {
+		json_t *o = json_pack("{s:{s:s, s:s, s:s}, s:b, s:b, s:s, s:O}", "policy", "name", p->name,
+		    "sha256", p->sha256, "mode", p->mode == AG_MODE_AUDIT ? "audit" : "enforce", "allowed",
+		    allowed, "satisfied", rc == AG_OK, "message", err.msg, "rules", results);
+		char *s = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		print_table(p, results, allowed, err.msg);
+	}
+	json_decref(results);
+	json_decref(claims);
+	ag_policy_free(p);
+	return exit_code;
+}
