@@ -26,6 +26,7 @@
 #include "claims.h"
 #include "duration.h"
 #include "fileio.h"
+#include "token.h"
 
 #define REGEX_MAX 512
 #define MAX_FIELDS 16
@@ -421,19 +422,13 @@ static enum ag_code
 f_verifier_url(struct loader *l, yaml_node_t *v)
 {
 	enum ag_code rc = scalar_string(l, v, "spec.verifier.url", &l->p->verifier_url);
-	char *u = l->p->verifier_url;
-	size_t n;
+	const char *why;
 
 	if (rc != AG_OK)
 		return rc;
-	if (strncmp(u, "https://", 8) != 0 || u[8] == '\0' || u[8] == '/')
-		return fail_at(l, v, "spec.verifier.url must be an https:// URL, not \"%.80s\"", u);
-	for (const char *c = u; *c != '\0'; c++)
-		if (*c == '?' || *c == '#' || *c == '@' || isspace((unsigned char)*c) || !isprint((unsigned char)*c))
-			return fail_at(l, v, "spec.verifier.url must be a plain instance URL (no query, fragment, user or spaces)");
-	n = strlen(u);
-	while (n > 8 && u[n - 1] == '/')
-		u[--n] = '\0';
+	why = ag_token_issuer_normalize(l->p->verifier_url);
+	if (why != NULL)
+		return fail_at(l, v, "spec.verifier.url %s, not \"%.80s\"", why, l->p->verifier_url);
 	return AG_OK;
 }
 

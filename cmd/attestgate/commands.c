@@ -65,10 +65,16 @@ static const struct cli_flag verify_evidence_flags[] = {
 
 static const struct cli_flag verify_token_flags[] = {
 	{ "token", CLI_STRING, "FILE", NULL, NULL, "the JWT to verify", 0 },
-	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance (the issuer)", 0 },
+	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance: the issuer, and where keys come from", 0 },
 	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0 },
 	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0 },
-	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "nonce the token must carry", 0 },
+	{ "nonce", CLI_STRING, "NONCE", NULL, NULL, "nonce the token must carry where its protocol puts it", 0 },
+	{ "user-data", CLI_STRING, "HEX", NULL, NULL, "user data of a fresh HCL report the token must carry", 0 },
+	{ "algs", CLI_STRING, "LIST", "RS256", NULL, "allowed signature algorithms (RS256,PS256,ES256,ES384)", 0 },
+	{ "signer-sha256", CLI_STRING, "LIST", NULL, NULL,
+	    "allowed SHA-256 fingerprints of the signing certificate (x5c[0])", 0 },
+	{ "max-age", CLI_DURATION, "DURATION", NULL, NULL, "reject tokens issued longer ago (default: no limit)", 0 },
+	{ "clock-skew", CLI_DURATION, "DURATION", "60s", NULL, "tolerance for exp, nbf and iat", 0 },
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0 },
 	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0 },
 	{ 0 },
@@ -99,8 +105,10 @@ const struct cli_cmd commands[] = {
 	    evidence_flags, cmd_not_implemented },
 	{ "verify-evidence", "Verify recorded evidence offline against the pinned roots.", NULL,
 	    verify_evidence_flags, cmd_not_implemented },
-	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.", NULL,
-	    verify_token_flags, cmd_not_implemented },
+	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.",
+	    "Prints the verified claims as JSON (exit 0), or why the token is not acceptable\n"
+	    "(exit 6; 4 when the keys cannot be fetched, 2 for bad flags or files).",
+	    verify_token_flags, cmd_verify_token },
 	{ "policy check", "Evaluate a policy against a claims file and explain each rule.",
 	    "Prints each rule with its expected and actual value.  Exit 0 when the gate would\n"
 	    "let the pod start (all rules hold, or the policy is in mode: audit), 5 when it\n"

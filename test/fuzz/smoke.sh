@@ -8,10 +8,12 @@ out=$1 secs=$2
 n=0 failed=0
 if [ -f "$out/SKIPPED" ]; then echo "ok 1 - fuzz smoke # SKIP $(cat "$out/SKIPPED")"; echo "1..1"; exit 0; fi
 shared=${AG_SHARED:-../shared}
-for bin in "$out"/fuzz_*; do
-	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
+for src in test/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c) bin="$out/$(basename "$src" .c)"
 	n=$((n + 1))
+	if [ ! -x "$bin" ]; then
+		failed=$((failed + 1)); echo "not ok $n - $name was not built (make fuzz)"; continue
+	fi
 	work=$(mktemp -d)
 	mkdir -p "$work/corpus"
 	[ -d "test/fuzz/corpus/$name" ] && cp test/fuzz/corpus/"$name"/* "$work/corpus/" 2>/dev/null

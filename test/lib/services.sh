@@ -1,0 +1,35 @@
+# services.sh - start and stop the test services (test PKI, MAA stand-in)
+# from the shell suites.  Source after tap.sh; call svc_cleanup from the
+# suite's EXIT trap.  Every service listens on loopback only.
+
+SVC_PIDS=""
+PY=${AG_PYTHON:-/usr/bin/python3}
+SVC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../services" && pwd)
+
+# svc_have_python: true when the test services can run here.
+svc_have_python() { "$PY" -c 'import cryptography' 2>/dev/null; }
+
+# svc_pki DIR: test CA and server certificate for 127.0.0.1.
+svc_pki() { "$PY" "$SVC_DIR/testpki.py" "$1"; }
+
+# svc_maa STATE PKI JWKS [ARGS...]: starts the MAA stand-in; sets MAA_URL and MAA_PID.
+svc_maa() {
+	local state=$1 pki=$2 jwks=$3 i; shift 3
+	mkdir -p "$state"; rm -f "$state/port" "$state/requests.log"
+	"$PY" "$SVC_DIR/maa_service.py" --pki "$pki" --jwks "$jwks" --state "$state" "$@" 2>"$state/stderr" &
+	MAA_PID=$!
+	SVC_PIDS="$SVC_PIDS $MAA_PID"
+	for i in $(seq 1 100); do
+		[ -s "$state/port" ] && break
+		kill -0 "$MAA_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$state/port" ]; then echo "# maa_service did not start: $(cat "$state/stderr")"; return 1; fi
+	MAA_URL="https://127.0.0.1:$(cat "$state/port")"
+}
+
+# svc_stop PID: stops one service.
+svc_stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# svc_cleanup: stops every service this suite started.
+svc_cleanup() { local p; for p in $SVC_PIDS; do kill "$p" 2>/dev/null; done; for p in $SVC_PIDS; do wait "$p" 2>/dev/null; done; }
