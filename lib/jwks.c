@@ -163,6 +163,18 @@ out:
 	return pkey;
 }
 
+EVP_PKEY *
+ag_jwk_public_key(const json_t *jwk)
+{
+	const char *kty = str_member(jwk, "kty");
+
+	if (kty != NULL && strcmp(kty, "RSA") == 0)
+		return rsa_from_jwk(jwk);
+	if (kty != NULL && strcmp(kty, "EC") == 0)
+		return ec_from_jwk(jwk);
+	return NULL;
+}
+
 /* Name of the curve of an EC key ("P-256"/"P-384"), or NULL. */
 static const char *
 ec_curve(const EVP_PKEY *pkey)
@@ -220,7 +232,7 @@ load_key(const json_t *o, size_t idx, struct ag_jwk *k, struct ag_err *err)
 	has_params = strcmp(kty, "RSA") == 0 ? json_object_get(o, "n") != NULL || json_object_get(o, "e") != NULL :
 					       json_object_get(o, "x") != NULL || json_object_get(o, "y") != NULL;
 	if (has_params) {
-		direct = strcmp(kty, "RSA") == 0 ? rsa_from_jwk(o) : ec_from_jwk(o);
+		direct = ag_jwk_public_key(o);
 		if (direct == NULL)
 			return ag_err_set(err, AG_EINVALID, "key %s: malformed %s parameters", kid, kty);
 		if (k->key != NULL && EVP_PKEY_eq(k->key, direct) != 1) {

@@ -36,6 +36,9 @@ struct ag_jwks {
 /* Parses a JWKS; keys of other types than RSA and EC are ignored, malformed RSA/EC keys and duplicate kids are errors (AG_EINVALID). */
 enum ag_code ag_jwks_parse(const uint8_t *buf, size_t len, struct ag_jwks **out, struct ag_err *err);
 
+/* Public key from one JWK's parameters (RSA n/e, EC crv/x/y), ignoring use/key_ops; NULL when malformed. */
+EVP_PKEY *ag_jwk_public_key(const json_t *jwk);
+
 /* The key with this kid, or NULL. */
 const struct ag_jwk *ag_jwks_find(const struct ag_jwks *set, const char *kid);
 

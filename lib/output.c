@@ -128,8 +128,8 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	return AG_OK;
 }
 
-enum ag_code
-ag_output_open(const char *dir, struct ag_output **outp, struct ag_err *err)
+static enum ag_code
+open_dir(const char *dir, int clear, struct ag_output **outp, struct ag_err *err)
 {
 	struct ag_output *out;
 	enum ag_code rc;
@@ -148,13 +148,27 @@ ag_output_open(const char *dir, struct ag_output **outp, struct ag_err *err)
 		ag_output_close(out);
 		return rc;
 	}
-	rc = remove_stale(out, err);
+	rc = clear ? remove_stale(out, err) : AG_OK;
 	if (rc != AG_OK) {
 		ag_output_close(out);
 		return rc;
 	}
 	*outp = out;
 	return AG_OK;
+}
+
+enum ag_code
+ag_output_open(const char *dir, struct ag_output **outp, struct ag_err *err)
+{
+	return open_dir(dir, 1, outp, err);
+}
+
+enum ag_code
+ag_output_open_bundle(const char *dir, struct ag_output **outp, struct ag_err *err)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return ag_err_set(err, AG_ECONFIG, "cannot create %s: %s", dir, strerror(errno));
+	return open_dir(dir, 0, outp, err);
 }
 
 static int

@@ -39,6 +39,9 @@ struct ag_publish {
 /* Opens dir, removes the outputs and temporaries of earlier runs, fsyncs it. AG_ECONFIG on error. */
 enum ag_code ag_output_open(const char *dir, struct ag_output **out, struct ag_err *err);
 
+/* Opens (creating it if missing) a directory for an evidence bundle; nothing is removed. */
+enum ag_code ag_output_open_bundle(const char *dir, struct ag_output **out, struct ag_err *err);
+
 /* Atomically writes one file named name with the given mode (temp, fsync, rename, fsync dir). */
 enum ag_code ag_output_write_file(struct ag_output *out, const char *name, const void *data,
     size_t len, mode_t mode, struct ag_err *err);

@@ -36,10 +36,13 @@ static const struct cli_flag run_flags[] = {
 static const struct cli_flag evidence_flags[] = {
 	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|azure-kata-cc|sev-snp|tdx",
 	    "evidence source", 0 },
-	{ "out", CLI_STRING, "DIR", NULL, NULL, "bundle directory to write", 0 },
-	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL, "TPM transport", 0 },
-	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "caller nonce bound into the evidence", 0 },
+	{ "out", CLI_STRING, "DIR", NULL, NULL, "bundle directory to write (created if missing)", 0 },
+	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
+	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "caller nonce bound into the evidence (default: 32 random bytes)", 0 },
 	{ "fresh-report", CLI_BOOL, NULL, NULL, NULL, "ask the paravisor for a fresh HCL report", 0 },
+	{ "eventlog", CLI_STRING, "FILE", "/sys/kernel/security/tpm0/binary_bios_measurements", NULL,
+	    "TCG event log (absent is recorded, not an error)", 0 },
 	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "overall deadline", 0 },
 	{ 0 },
 };
@@ -101,8 +104,10 @@ const struct cli_cmd commands[] = {
 	    "Exit codes: 0 attested, 2 configuration, 3 evidence unavailable, 4 verifier\n"
 	    "unreachable or deadline, 5 policy denied, 6 token or evidence invalid.",
 	    run_flags, cmd_run },
-	{ "evidence", "Collect raw evidence into a bundle directory, nothing else.", NULL,
-	    evidence_flags, cmd_not_implemented },
+	{ "evidence", "Collect raw evidence into a bundle directory, nothing else.",
+	    "Writes evidence.json (platform, nonce, files with SHA-256) and the evidence files.\n"
+	    "Exit 3 when the evidence cannot be read, 6 when it fails its own checks.",
+	    evidence_flags, cmd_evidence },
 	{ "verify-evidence", "Verify recorded evidence offline against the pinned roots.", NULL,
 	    verify_evidence_flags, cmd_not_implemented },
 	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.",

@@ -1,0 +1,117 @@
+/*
+ * evidence.c - the evidence set and its bundle.  evidence.json is written
+ * last, so a bundle with a manifest is a complete bundle.
+ */
+#include "evidence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "digest.h"
+
+void
+ag_evidence_init(struct ag_evidence *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->facts = json_object();
+}
+
+enum ag_code
+ag_evidence_add(struct ag_evidence *e, const char *name, uint8_t *data, size_t len, struct ag_err *err)
+{
+	if (e->n_files >= AG_EVIDENCE_MAX_FILES || strlen(name) >= sizeof(e->files[0].name) ||
+	    ag_evidence_get(e, name) != NULL) {
+		free(data);
+		return ag_err_set(err, AG_EEVIDENCE, "cannot add evidence file %s", name);
+	}
+	snprintf(e->files[e->n_files].name, sizeof(e->files[0].name), "%s", name);
+	e->files[e->n_files].data = data;
+	e->files[e->n_files].len = len;
+	e->n_files++;
+	return AG_OK;
+}
+
+const struct ag_evidence_blob *
+ag_evidence_get(const struct ag_evidence *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_files; i++)
+		if (strcmp(e->files[i].name, name) == 0)
+			return &e->files[i];
+	return NULL;
+}
+
+void
+ag_evidence_fact(struct ag_evidence *e, const char *key, json_t *v)
+{
+	if (e->facts != NULL)
+		json_object_set_new(e->facts, key, v);
+	else
+		json_decref(v);
+}
+
+json_t *
+ag_evidence_manifest(const struct ag_evidence *e)
+{
+	char nonce[2 * AG_NONCE_MAX + 1], when[AG_RFC3339_MAX];
+	json_t *m, *files = json_array();
+
+	ag_hex_encode(e->nonce, e->nonce_len, nonce);
+	for (size_t i = 0; i < e->n_files; i++) {
+		char sum[AG_SHA256_HEX_LEN + 1] = "";
+
+		ag_sha256_hex(e->files[i].data, e->files[i].len, sum);
+		json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "name", e->files[i].name, "size",
+						 (json_int_t)e->files[i].len, "sha256", sum));
+	}
+	m = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:o}", "apiVersion", "attestgate.io/v1", "kind", "EvidenceBundle",
+	    "platform", e->platform != NULL ? e->platform : "unknown", "reportType", e->report_type, "nonce", nonce,
+	    "time", ag_time_rfc3339_ms(e->time_ms, when), "files", files);
+	if (m != NULL && e->facts != NULL)
+		json_object_update(m, e->facts);
+	return m;
+}
+
+struct ag_evidence_file *
+ag_evidence_files(const struct ag_evidence *e)
+{
+	struct ag_evidence_file *v = calloc(e->n_files + 1, sizeof(*v));
+
+	for (size_t i = 0; v != NULL && i < e->n_files; i++) {
+		v[i].name = e->files[i].name;
+		v[i].data = e->files[i].data;
+		v[i].len = e->files[i].len;
+	}
+	return v;
+}
+
+enum ag_code
+ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err)
+{
+	struct ag_output *out = NULL;
+	json_t *m = NULL;
+	char *text = NULL;
+	enum ag_code rc = ag_output_open_bundle(dir, &out, err);
+
+	for (size_t i = 0; rc == AG_OK && i < e->n_files; i++)
+		rc = ag_output_write_file(out, e->files[i].name, e->files[i].data, e->files[i].len, 0444, err);
+	if (rc == AG_OK) {
+		m = ag_evidence_manifest(e);
+		text = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		rc = text != NULL ? ag_output_write_file(out, "evidence.json", text, strlen(text), 0444, err) :
+				    ag_err_set(err, AG_EEVIDENCE, "cannot build evidence.json");
+	}
+	free(text);
+	json_decref(m);
+	ag_output_close(out);
+	return rc;
+}
+
+void
+ag_evidence_clear(struct ag_evidence *e)
+{
+	for (size_t i = 0; i < e->n_files; i++)
+		free(e->files[i].data);
+	json_decref(e->facts);
+	memset(e, 0, sizeof(*e));
+}

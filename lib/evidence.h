@@ -1,0 +1,61 @@
+/*
+ * evidence.h - collected evidence as named files plus the facts about them
+ * (platform, report type, nonce), and the evidence bundle on disk
+ * (evidence.json manifest with a SHA-256 per file).  What the files mean is
+ * the platform modules' and verifiers' business.
+ */
+#ifndef AG_EVIDENCE_H
+#define AG_EVIDENCE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "output.h"
+
+#define AG_EVIDENCE_MAX_FILES 16
+#define AG_NONCE_MAX 64
+
+struct ag_evidence_blob {
+	char name[48];
+	uint8_t *data;
+	size_t len;
+};
+
+struct ag_evidence {
+	const char *platform;              /* static string: "azure-cvm", ... */
+	const char *report_type;           /* static string: "snp", "tdx" */
+	uint8_t nonce[AG_NONCE_MAX];
+	size_t nonce_len;
+	int64_t time_ms;                   /* wall clock at collection */
+	struct ag_evidence_blob files[AG_EVIDENCE_MAX_FILES];
+	size_t n_files;
+	json_t *facts;                     /* extra manifest entries (owned object) */
+};
+
+/* Initialises an empty evidence set. */
+void ag_evidence_init(struct ag_evidence *e);
+
+/* Adds a file, taking ownership of data (freed even on failure). */
+enum ag_code ag_evidence_add(struct ag_evidence *e, const char *name, uint8_t *data, size_t len, struct ag_err *err);
+
+/* The file called name, or NULL. */
+const struct ag_evidence_blob *ag_evidence_get(const struct ag_evidence *e, const char *name);
+
+/* Records a fact in the manifest (steals v). */
+void ag_evidence_fact(struct ag_evidence *e, const char *key, json_t *v);
+
+/* The evidence.json manifest (new reference). */
+json_t *ag_evidence_manifest(const struct ag_evidence *e);
+
+/* The files as a view for the output writer (array of n_files, freed by the caller). */
+struct ag_evidence_file *ag_evidence_files(const struct ag_evidence *e);
+
+/* Writes the bundle into dir (created if missing): every file, then evidence.json, each atomically. */
+enum ag_code ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err);
+
+/* Frees everything the evidence owns. */
+void ag_evidence_clear(struct ag_evidence *e);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * platform.h - evidence sources behind one interface: each platform
+ * (azure-cvm, and with the SEV-SNP/TDX issue azure-kata-cc, sev-snp, tdx)
+ * collects evidence bound to the caller's nonce into an ag_evidence.
+ * Detection never falls back to a weaker source.
+ */
+#ifndef AG_PLATFORM_H
+#define AG_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "evidence.h"
+
+#define AG_AZURE_HCL_INDEX 0x01400001u
+#define AG_AZURE_USER_DATA_INDEX 0x01400002u
+#define AG_AZURE_AK_HANDLE 0x81000003u
+#define AG_AZURE_AK_CERT_INDEX 0x01C101D0u
+#define AG_AZURE_QUOTE_PCRS 0xFFu               /* PCR 0-7 */
+#define AG_DEFAULT_EVENTLOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+
+struct ag_collect_opts {
+	const char *tcti;                        /* azure-cvm: the vTPM */
+	const uint8_t *nonce;
+	size_t nonce_len;                        /* 1..AG_NONCE_MAX */
+	int fresh_report;                        /* azure-cvm: ask the paravisor for a new HCL report */
+	int64_t deadline_ms;                     /* monotonic */
+	const char *eventlog;                    /* TCG event log path */
+};
+
+/* Collects Azure CVM evidence from the vTPM: HCL report, AK, AK certificate, PCRs, quote, event log. */
+enum ag_code ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidence *e,
+    struct ag_err *err);
+
+/* Collects evidence for platform ("auto" detects); AG_EEVIDENCE when no TEE is found, AG_ECONFIG for a platform not built in. */
+enum ag_code ag_platform_collect(const char *platform, const struct ag_collect_opts *o, struct ag_evidence *e,
+    struct ag_err *err);
+
+#endif
