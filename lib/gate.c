@@ -10,11 +10,24 @@
 #include <jansson.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <time.h>
+
 #include "clock.h"
+#include "digest.h"
+#include "evidence.h"
+#include "imds.h"
+#include "jwks.h"
+#include "jwks_fetch.h"
 #include "log.h"
+#include "maa.h"
 #include "output.h"
+#include "platform.h"
 #include "policy.h"
 #include "status.h"
+#include "token.h"
+#include "verifier_maa.h"
 
 /* Checks the flags and loads the pinned policy into *policy. */
 static enum ag_code
@@ -42,8 +55,113 @@ check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct
 	if (strcmp(cfg->platform, "auto") != 0 && !ag_policy_allows_platform(*policy, cfg->platform))
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s (--platform)",
 		    (*policy)->name, cfg->platform);
-	/* The evidence, verifier, token and policy steps land with their issues. */
-	return ag_err_set(err, AG_ECONFIG, "attestgate run: not implemented yet");
+	if (strcmp((*policy)->verifier_type, "maa") != 0)
+		return ag_err_set(err, AG_ECONFIG,
+		    "policy \"%s\": verifier %s is not built into this attestgate yet (use type: maa)", (*policy)->name,
+		    (*policy)->verifier_type);
+	return AG_OK;
+}
+
+/* What one run produced, for the outputs. */
+struct run_result {
+	struct ag_evidence evidence;
+	char *token;
+	char *jwks;
+	json_t *claims;
+	json_t *rules;
+	struct ag_token_info info;
+	const char *platform;
+};
+
+static void
+step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err)
+{
+	ag_log(rc == AG_OK ? AG_LOG_INFO : AG_LOG_ERROR, rc == AG_OK ? "step done" : "step failed", "step",
+	    json_string(step), "durationMs", json_integer(ms), "reason", json_string(ag_code_reason(rc)),
+	    rc == AG_OK ? NULL : "error", json_string(err->msg), NULL);
+}
+
+/* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
+static enum ag_code
+attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
+    struct ag_err *err)
+{
+	static const char *const algs[] = { "RS256", NULL };
+	int64_t deadline = ag_clock_mono_ms() + cfg->timeout_ms, t;
+	uint8_t raw[32];
+	char nonce[65], *nonce_claim = NULL;
+	struct ag_collect_opts co;
+	struct ag_maa_opts mo;
+	struct ag_token_opts to;
+	struct ag_jwks *keys = NULL;
+	enum ag_code rc;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return ag_err_set(err, AG_EEVIDENCE, "cannot draw a random nonce");
+	ag_hex_encode(raw, sizeof(raw), nonce);
+	memset(&co, 0, sizeof(co));
+	co.tcti = cfg->tcti;
+	co.nonce = (const uint8_t *)nonce;
+	co.nonce_len = strlen(nonce);
+	co.deadline_ms = deadline;
+	co.eventlog = cfg->eventlog;
+	t = ag_clock_mono_ms();
+	rc = ag_platform_collect(cfg->platform, &co, &res->evidence, err);
+	st->ms_evidence = ag_clock_mono_ms() - t;
+	step_log("evidence", rc, st->ms_evidence, err);
+	if (rc != AG_OK)
+		return rc;
+	res->platform = res->evidence.platform;
+	if (!ag_policy_allows_platform(p, res->platform))
+		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s, which this node is", p->name,
+		    res->platform);
+
+	memset(&mo, 0, sizeof(mo));
+	mo.url = p->verifier_url;
+	mo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+	mo.tcti = cfg->tcti;
+	mo.os_distro = "Linux";
+	mo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+	mo.http.deadline_ms = deadline;
+	mo.http.cancel = cfg->cancel;
+	t = ag_clock_mono_ms();
+	rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
+	if (rc == AG_OK)
+		rc = ag_jwks_fetch(p->verifier_url, &mo.http, &keys, err);
+	st->ms_verifier = ag_clock_mono_ms() - t;
+	step_log("verifier", rc, st->ms_verifier, err);
+	if (rc != AG_OK)
+		goto out;
+
+	t = ag_clock_mono_ms();
+	nonce_claim = ag_maa_guest_nonce_claim(nonce);
+	memset(&to, 0, sizeof(to));
+	to.issuer = p->verifier_url;
+	to.algs = algs;
+	to.now = time(NULL);
+	to.clock_skew_s = p->clock_skew_ms / 1000;
+	to.max_age_s = p->max_token_age_ms / 1000;
+	to.nonce = p->nonce ? nonce_claim : NULL;
+	to.nonce_site = AG_NONCE_AZUREGUEST;
+	rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
+				       &res->info, err) :
+				   ag_err_set(err, AG_EINVALID, "out of memory");
+	if (rc == AG_OK)
+		res->jwks = ag_jwks_dump(keys);
+	st->ms_verify = ag_clock_mono_ms() - t;
+	step_log("token", rc, st->ms_verify, err);
+	if (rc != AG_OK)
+		goto out;
+
+	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
+	step_log("policy", rc, 0, err);
+	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)
+		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
+		    NULL);
+out:
+	free(nonce_claim);
+	ag_jwks_free(keys);
+	return rc;
 }
 
 /* The one-line reason for kubectl describe; failures to write it are logged, never fatal. */
@@ -67,6 +185,8 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	struct ag_policy *policy = NULL;
 	struct ag_status st;
 	struct ag_publish pub;
+	struct run_result res;
+	struct ag_evidence_file *files = NULL;
 	struct ag_err err;
 	int64_t t0 = ag_clock_mono_ms();
 	enum ag_code rc;
@@ -81,10 +201,14 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		write_termination(cfg, err.msg);
 		return rc;
 	}
+	memset(&res, 0, sizeof(res));
+	ag_evidence_init(&res.evidence);
 	rc = check_config(cfg, &policy, &err);
+	if (rc == AG_OK)
+		rc = attest(cfg, policy, &st, &res, &err);
 	ag_status_init(&st, AG_OK, "attested");
-	if (rc != AG_OK)
-		ag_status_set_error(&st, &err);
+	err.code = rc;
+	ag_status_set_error(&st, &err);
 	if (policy != NULL) {
 		st.policy_known = 1;
 		st.policy_name = policy->name;
@@ -92,18 +216,36 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		st.mode = policy->mode;
 		st.verifier = policy->verifier_type;
 		st.issuer = policy->verifier_url;
-		ag_log(AG_LOG_INFO, "policy loaded", "policy", json_string(policy->name), "sha256",
-		    json_string(policy->sha256), "rules", json_integer((json_int_t)policy->n_rules), NULL);
 	}
-	st.platform = strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
+	st.platform = res.platform != NULL ? res.platform : strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
+	st.rules = res.rules;
+	st.token_exp = res.info.exp;
+	st.token_iat = res.info.iat;
+	st.token_jti = res.info.jti;
 	st.ms_total = ag_clock_mono_ms() - t0;
 	memset(&pub, 0, sizeof(pub));
 	pub.status = &st;
+	pub.token = res.token;
+	pub.jwks = res.jwks;
+	pub.claims = res.claims;
+	if (cfg->keep_evidence && res.evidence.n_files > 0) {
+		files = ag_evidence_files(&res.evidence);
+		pub.evidence = files;
+		pub.n_evidence = files != NULL ? res.evidence.n_files : 0;
+	}
 	if (ag_output_publish(out, &pub, &err) != AG_OK) {
 		ag_log(AG_LOG_ERROR, "cannot write the outputs", "error", json_string(err.msg), NULL);
-		if (rc == AG_OK) {
-			rc = err.code;
+		if (ag_status_passes(&st)) {
+			/* Nothing half-written stays behind: clear the directory again and publish the failure. */
+			struct ag_err e2;
+
 			ag_status_set_error(&st, &err);
+			ag_output_close(out);
+			out = NULL;
+			memset(&pub, 0, sizeof(pub));
+			pub.status = &st;
+			if (ag_output_open(cfg->output_dir, &out, &e2) == AG_OK)
+				(void)ag_output_publish(out, &pub, &e2);
 		}
 	}
 	ag_output_close(out);
@@ -113,6 +255,12 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	    json_string(ag_code_reason(st.reason)), "message", json_string(st.message), "exitCode",
 	    json_integer(ag_status_exit_code(&st)), "durationMs", json_integer(st.ms_total), NULL);
 	rc = ag_status_exit_code(&st);
+	free(files);
+	free(res.token);
+	free(res.jwks);
+	json_decref(res.claims);
+	json_decref(res.rules);
+	ag_evidence_clear(&res.evidence);
 	ag_policy_free(policy);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef AG_GATE_H
 #define AG_GATE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -20,9 +21,13 @@ struct ag_gate_config {
 	int keep_evidence;
 	const char *tcti;
 	const char *ca_file;
+	const char *insecure_test_ca;   /* tests only: CA of the test verifier */
+	const char *imds_url;
+	const char *eventlog;
 	const char *roots;
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */
+	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */
 };
 
 /* Runs the gate end to end; always publishes a status (if the output directory opens) and returns the exit code. */

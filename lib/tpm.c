@@ -388,3 +388,192 @@ ag_tpm_nv_write(struct ag_tpm *t, uint32_t index, const uint8_t *data, size_t le
 	Esys_TR_Close(t->esys, &tr);
 	return code;
 }
+
+static void
+pcr_selection(TPML_PCR_SELECTION *sel, uint32_t pcr_mask)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->count = 1;
+	sel->pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel->pcrSelections[0].sizeofSelect = 3;
+	for (int i = 0; i < 3; i++)
+		sel->pcrSelections[0].pcrSelect[i] = (uint8_t)(pcr_mask >> (8 * i));
+}
+
+/* Starts a policy (or trial) session satisfied by PolicyPCR over the current PCR values. */
+static enum ag_code
+pcr_policy_session(struct ag_tpm *t, TPM2_SE type, uint32_t pcr_mask, ESYS_TR *session, struct ag_err *err)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = { 0 };
+	TSS2_RC rc;
+
+	*session = ESYS_TR_NONE;
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, type,
+	    &sym, TPM2_ALG_SHA256, session);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(err, rc, "cannot start a policy session%s", "");
+	pcr_selection(&sel, pcr_mask);
+	/* An empty digest: the TPM uses the PCRs' current values. */
+	rc = Esys_PolicyPCR(t->esys, *session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_FlushContext(t->esys, *session);
+		*session = ESYS_TR_NONE;
+		return tpm_fail(err, rc, "PolicyPCR failed%s", "");
+	}
+	return AG_OK;
+}
+
+/* Creates the ephemeral key as a transient primary; the caller flushes *key. */
+static enum ag_code
+ephemeral_primary(struct ag_tpm *t, uint32_t pcr_mask, ESYS_TR *key, TPM2B_PUBLIC **out_pub, struct ag_err *err)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC tmpl = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation = { 0 };
+	TPM2B_DIGEST *policy = NULL;
+	ESYS_TR trial;
+	enum ag_code code;
+	TSS2_RC rc;
+
+	*key = ESYS_TR_NONE;
+	code = pcr_policy_session(t, TPM2_SE_TRIAL, pcr_mask, &trial, err);
+	if (code != AG_OK)
+		return code;
+	rc = Esys_PolicyGetDigest(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &policy);
+	Esys_FlushContext(t->esys, trial);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail(err, rc, "cannot compute the PCR policy digest%s", "");
+	tmpl.publicArea.type = TPM2_ALG_RSA;
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_NODA;
+	tmpl.publicArea.authPolicy = *policy;
+	tmpl.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+	tmpl.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSAES;
+	tmpl.publicArea.parameters.rsaDetail.keyBits = 2048;
+	tmpl.publicArea.parameters.rsaDetail.exponent = 0;
+	Esys_Free(policy);
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_NULL, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
+	    &outside, &creation, key, out_pub, NULL, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		*key = ESYS_TR_NONE;
+		return tpm_fail(err, rc, "cannot create the ephemeral encryption key%s", "");
+	}
+	return AG_OK;
+}
+
+static uint8_t *
+dup_bytes(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n > 0 ? n : 1);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
+enum ag_code
+ag_tpm_ephemeral_key(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, uint8_t **pub, size_t *pub_len,
+    uint8_t **certify, size_t *certify_len, uint8_t **sig, size_t *sig_len, struct ag_err *err)
+{
+	ESYS_TR key = ESYS_TR_NONE, ak = ESYS_TR_NONE;
+	TPM2B_PUBLIC *kpub = NULL;
+	TPM2B_DATA qual = { 0 };
+	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	TPM2B_ATTEST *info = NULL;
+	TPMT_SIGNATURE *signature = NULL;
+	uint8_t pbuf[sizeof(TPM2B_PUBLIC)], sbuf[sizeof(TPMT_SIGNATURE)];
+	size_t poff = 0, soff = 0;
+	enum ag_code code;
+	TSS2_RC rc;
+
+	*pub = *certify = *sig = NULL;
+	code = ephemeral_primary(t, pcr_mask, &key, &kpub, err);
+	if (code == AG_OK)
+		code = handle_tr(t, ak_handle, &ak, "the attestation key", err);
+	if (code != AG_OK)
+		goto out;
+	rc = Esys_Certify(t->esys, key, ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qual, &scheme, &info,
+	    &signature);
+	if (rc != TSS2_RC_SUCCESS) {
+		code = tpm_fail(err, rc, "the AK cannot certify the ephemeral key%s", "");
+		goto out;
+	}
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(kpub, pbuf, sizeof(pbuf), &poff) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPMT_SIGNATURE_Marshal(signature, sbuf, sizeof(sbuf), &soff) != TSS2_RC_SUCCESS) {
+		code = ag_err_set(err, AG_EEVIDENCE, "cannot marshal the ephemeral key");
+		goto out;
+	}
+	*pub = dup_bytes(pbuf, poff);
+	*certify = dup_bytes(info->attestationData, info->size);
+	*sig = dup_bytes(sbuf, soff);
+	if (*pub == NULL || *certify == NULL || *sig == NULL) {
+		free(*pub);
+		free(*certify);
+		free(*sig);
+		*pub = *certify = *sig = NULL;
+		code = ag_err_set(err, AG_EEVIDENCE, "out of memory");
+		goto out;
+	}
+	*pub_len = poff;
+	*certify_len = info->size;
+	*sig_len = soff;
+out:
+	if (key != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, key);
+	if (ak != ESYS_TR_NONE)
+		Esys_TR_Close(t->esys, &ak);
+	Esys_Free(kpub);
+	Esys_Free(info);
+	Esys_Free(signature);
+	return code;
+}
+
+enum ag_code
+ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in, size_t in_len, uint8_t **out,
+    size_t *out_len, struct ag_err *err)
+{
+	ESYS_TR key = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TPM2B_PUBLIC *kpub = NULL;
+	TPM2B_PUBLIC_KEY_RSA cipher = { 0 }, *plain = NULL;
+	TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_RSAES };
+	TPM2B_DATA label = { 0 };
+	enum ag_code code;
+	TSS2_RC rc;
+
+	*out = NULL;
+	if (in_len == 0 || in_len > sizeof(cipher.buffer))
+		return ag_err_set(err, AG_EINVALID, "the encrypted inner key is %zu bytes, not an RSA-2048 block", in_len);
+	cipher.size = (uint16_t)in_len;
+	memcpy(cipher.buffer, in, in_len);
+	code = ephemeral_primary(t, pcr_mask, &key, &kpub, err);
+	if (code == AG_OK)
+		code = pcr_policy_session(t, TPM2_SE_POLICY, pcr_mask, &session, err);
+	if (code != AG_OK)
+		goto out;
+	rc = Esys_RSA_Decrypt(t->esys, key, session, ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &plain);
+	if (rc != TSS2_RC_SUCCESS) {
+		/* A PCR changed since the key was made, or the blob was not made for this key. */
+		code = ag_err_set(err, AG_EINVALID, "the vTPM cannot decrypt the verifier's response key: %s",
+		    Tss2_RC_Decode(rc));
+		goto out;
+	}
+	*out = dup_bytes(plain->buffer, plain->size);
+	*out_len = plain->size;
+	if (*out == NULL)
+		code = ag_err_set(err, AG_EEVIDENCE, "out of memory");
+out:
+	if (session != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, session);
+	if (key != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, key);
+	Esys_Free(kpub);
+	if (plain != NULL) {
+		memset(plain->buffer, 0, plain->size);
+		Esys_Free(plain);
+	}
+	return code;
+}

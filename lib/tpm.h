@@ -39,6 +39,20 @@ enum ag_code ag_tpm_pcr_read(struct ag_tpm *t, uint8_t pcrs[AG_TPM_PCRS_LEN], st
 enum ag_code ag_tpm_quote(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint8_t *nonce,
     size_t nonce_len, uint8_t **msg, size_t *msg_len, uint8_t **sig, size_t *sig_len, struct ag_err *err);
 
+/*
+ * The AzureGuest ephemeral encryption key: an RSA-2048 decryption key made
+ * as a primary in the NULL hierarchy (so the same key comes back until the
+ * TPM resets) whose use is bound to the current values of the PCRs in
+ * pcr_mask by a PolicyPCR, certified by the AK.  Returns its TPM2B_PUBLIC,
+ * the TPMS_ATTEST of the certification and the TPMT_SIGNATURE over it.
+ */
+enum ag_code ag_tpm_ephemeral_key(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, uint8_t **pub,
+    size_t *pub_len, uint8_t **certify, size_t *certify_len, uint8_t **sig, size_t *sig_len, struct ag_err *err);
+
+/* Decrypts (RSAES-PKCS1-v1_5) with the ephemeral key, inside the TPM, under its PCR policy. */
+enum ag_code ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in, size_t in_len,
+    uint8_t **out, size_t *out_len, struct ag_err *err);
+
 /* Writes data to an NV index, defining it first (owner read/write, len bytes) when missing. */
 enum ag_code ag_tpm_nv_write(struct ag_tpm *t, uint32_t index, const uint8_t *data, size_t len, struct ag_err *err);
 

@@ -104,6 +104,24 @@ ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t s
 }
 
 enum ag_code
+ag_tpm_signature_raw(const uint8_t *sig, size_t sig_len, const uint8_t **raw, size_t *raw_len, struct ag_err *err)
+{
+	TPMT_SIGNATURE ts;
+	size_t off = 0;
+
+	memset(&ts, 0, sizeof(ts));
+	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, sig_len, &off, &ts) != TSS2_RC_SUCCESS || off != sig_len ||
+	    ts.sigAlg != TPM2_ALG_RSASSA || ts.signature.rsassa.hash != TPM2_ALG_SHA256)
+		return ag_err_set(err, AG_EINVALID, "not an RSASSA SHA-256 TPMT_SIGNATURE");
+	/* sig is laid out as sigAlg(2) hash(2) size(2) then the signature bytes. */
+	if (sig_len != 6u + ts.signature.rsassa.sig.size)
+		return ag_err_set(err, AG_EINVALID, "TPMT_SIGNATURE has trailing bytes");
+	*raw = sig + 6;
+	*raw_len = ts.signature.rsassa.sig.size;
+	return AG_OK;
+}
+
+enum ag_code
 ag_tpm_public_to_pkey(const uint8_t *buf, size_t len, int restricted_signing, EVP_PKEY **out, struct ag_err *err)
 {
 	TPM2B_PUBLIC pub;

@@ -1,10 +1,22 @@
 /*
  * cmd_run.c - `attestgate run`: maps flags onto the gate's configuration.
  */
+#include <jansson.h>
+#include <signal.h>
 #include <string.h>
 
 #include "commands.h"
 #include "gate.h"
+#include "log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 int
 cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
@@ -23,6 +35,21 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.keep_evidence = cli_get_bool(v, "keep-evidence");
 	cfg.tcti = cli_get(v, "tcti");
 	cfg.ca_file = cli_get(v, "ca-file");
+	cfg.insecure_test_ca = cli_get(v, "insecure-test-ca");
+	cfg.imds_url = cli_get(v, "imds-url");
+	cfg.eventlog = cli_get(v, "eventlog");
+	cfg.cancel = &stop_requested;
+	if (cfg.insecure_test_ca != NULL)
+		ag_log(AG_LOG_WARN, "INSECURE: trusting a test CA for the verifier (--insecure-test-ca); never in production",
+		    "file", json_string(cfg.insecure_test_ca), NULL);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_term;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	cfg.roots = cli_get(v, "roots");
 	cfg.termination_log = cli_get(v, "termination-log");
 	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */

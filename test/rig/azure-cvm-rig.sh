@@ -6,7 +6,8 @@
 #                                         at 0x81000003, AK certificate (test CA)
 #                                         at 0x01C101D0, HCL report at 0x01400001
 #   azure-cvm-rig.sh start TEMPLATE RUN   copy the state, start a swtpm on
-#                                         RUN/tpm.sock, print the --tcti value
+#                                         RUN/tpm.sock, measure a boot into it
+#                                         (RUN/eventlog.bin), print the --tcti value
 #   azure-cvm-rig.sh remove RUN ak|hcl|akcert   take one piece away (failure tests)
 #   azure-cvm-rig.sh stop RUN             stop that swtpm
 #
@@ -63,9 +64,8 @@ start)
 	r=$(mkdir -p "$3" && cd "$3" && pwd)
 	rm -rf "$r/state" && cp -r "$t/state" "$r/state"
 	swtpm_start "$r/state" "$r/tpm.sock"
-	# Boot measurements (PCRs are volatile): distinct values so that PCR checks mean something.
-	specs=()
-	for i in 0 1 2 3 4 5 6 7 10; do specs+=("$i:sha256=$(printf 'attestgate rig pcr %s' "$i" | sha256sum | cut -d' ' -f1)"); done
+	# A measured boot (PCRs are volatile): the event log RUN/eventlog.bin replays to these PCRs.
+	mapfile -t specs < <("$PY" "$HERE/make_eventlog.py" "$r/eventlog.bin")
 	TPM2TOOLS_TCTI="swtpm:path=$r/tpm.sock" tpm2_pcrextend "${specs[@]}"
 	echo "swtpm:path=$r/tpm.sock"
 	;;

@@ -3,27 +3,73 @@
 instance, over real TLS on loopback.  Test code only: never part of the
 attestgate binary.
 
-Today it serves the instance's signing keys (GET /certs) with scripted
-faults; the attestation endpoints join it with the MAA issue.
+It serves the instance's signing keys (GET /certs, x5c only, like MAA),
+POST /attest/AzureGuest (verified and answered encrypted, as MAA does; see
+maa_guest.py), and on a second, plain-HTTP port the IMDS THIM endpoint
+(GET /metadata/THIM/amd/certification) with the test VCEK chain.
 
 Usage:
-  maa_service.py --pki DIR --jwks FILE --state DIR [--script SPEC] [--delay-ms N]
+  maa_service.py --pki DIR --state DIR [--rig DIR] [--jwks FILE]
+                 [--script SPEC] [--delay-ms N]
 
-Writes DIR/port once listening (port 0 = any free port) and appends one
+--rig names the provisioned rig template (test/rig): its vtpm-ca.pem is the
+AK certificate root, its vcek-chain.pem the THIM answer and its ARK the
+only trusted SEV-SNP root.  The token signing key is made in --state.
+
+Writes DIR/port (and DIR/thim-port) once listening and appends one
 line per request to DIR/requests.log: "<monotonic seconds> <method> <path>
 <status>".  --script is a comma-separated list of what successive requests
 get before the normal answer: a status code ("503"), "503+ra1" (503 with
 Retry-After: 1), "slow" (the normal answer after --delay-ms), "big"
 (2 MiB body), "302" (a redirect elsewhere), "hang" (never answers).
-"down" as the whole script closes every connection without a response.
+"reset" (the connection is closed without an answer), "truncated" (half the
+body), "badjson", and for attestation: "unknownkey" (token signed by a key
+not in /certs), "expired", "wrongiss", "replay" (the first token issued,
+again).  "down" as the whole script closes every connection.
 """
 import argparse
+import base64
+import datetime
+import hashlib
 import http.server
+import json
 import os
 import ssl
 import sys
 import threading
 import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import maa_guest  # noqa: E402
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def signer(state, cn):
+    """An RSA-2048 signing key with a self-signed certificate, like an MAA instance's."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.utcnow() - datetime.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    kid = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    return key, {"kid": kid, "kty": "RSA", "x5c": [base64.b64encode(der).decode()]}
+
+
+def sign_jwt(key, kid, jku, claims):
+    h = b64u(json.dumps({"alg": "RS256", "jku": jku, "kid": kid, "typ": "JWT"}, separators=(",", ":")).encode())
+    c = b64u(json.dumps(claims, separators=(",", ":")).encode())
+    sig = key.sign((h + "." + c).encode(), padding.PKCS1v15(), hashes.SHA256())
+    return h + "." + c + "." + b64u(sig)
 
 
 class State:
@@ -31,8 +77,24 @@ class State:
         self.args = args
         self.script = [s for s in (args.script or "").split(",") if s]
         self.lock = threading.Lock()
-        with open(args.jwks, "rb") as f:
-            self.jwks = f.read()
+        self.issuer = None
+        self.first_token = None
+        self.key, jwk = signer(args.state, "attestgate test MAA signer (INSECURE)")
+        self.other_key, self.other_jwk = signer(args.state, "a key that is not in /certs")
+        self.kid = jwk["kid"]
+        if args.jwks:
+            with open(args.jwks, "rb") as f:
+                self.jwks = f.read()
+        else:
+            self.jwks = json.dumps({"keys": [jwk]}).encode()
+        self.trust = None
+        if args.rig:
+            with open(os.path.join(args.rig, "vtpm-ca.pem"), "rb") as f:
+                vtpm_ca = x509.load_pem_x509_certificate(f.read())
+            with open(os.path.join(args.rig, "vcek-chain.pem"), "rb") as f:
+                self.vcek_chain = f.read().decode()
+            ark = maa_guest.load_pem_chain(self.vcek_chain.encode())[-1]
+            self.trust = {"vtpm_ca": vtpm_ca, "ark": ark}
 
     def next_step(self):
         with self.lock:
@@ -64,22 +126,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         step = st.next_step()
-        if step == "down":
-            st.log(self.command, self.path, "closed")
-            self.close_connection = True
-            self.connection.close()
-            return
-        if step == "hang":
-            st.log(self.command, self.path, "hang")
-            time.sleep(3600)
-            return
-        if step == "slow":
-            time.sleep(st.args.delay_ms / 1000.0)
-            step = "ok"
-        if step.startswith(("4", "5")):
-            code, _, extra = step.partition("+")
-            headers = [("Retry-After", extra[2:])] if extra.startswith("ra") else []
-            self.reply(int(code), b'{"error":{"code":"scripted","message":"scripted fault"}}', headers)
+        if self.fault(step):
             return
         if step == "302":
             self.reply(302, b"", [("Location", "https://attacker.example/certs")])
@@ -93,6 +140,98 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, st.jwks, [("Content-Type", "application/json")])
 
 
+    def do_POST(self):
+        st = self.server.state
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n) if 0 < n <= 4 * 1024 * 1024 else b""
+        step = st.next_step()
+        if self.fault(step):
+            return
+        if not self.path.startswith("/attest/AzureGuest?api-version=2020-10-01"):
+            self.reply(404, b'{"error":{"code":"NotFound","message":"unknown endpoint"}}')
+            return
+        if st.trust is None:
+            self.reply(500, b'{"error":{"code":"NoRig","message":"service started without --rig"}}')
+            return
+        try:
+            claims, enc_key = maa_guest.verify(body, st.trust)
+        except (maa_guest.Rejected, ValueError, KeyError, TypeError) as e:
+            msg = json.dumps({"error": {"code": "InvalidParameter", "message": str(e)}}).encode()
+            self.reply(400, msg)
+            return
+        now = int(time.time())
+        claims.update({"iat": now, "nbf": now, "exp": now + 8 * 3600, "iss": st.issuer,
+                       "jti": hashlib.sha256(os.urandom(32)).hexdigest()})
+        key, kid, jku = st.key, st.kid, st.issuer + "/certs"
+        if step == "unknownkey":
+            key, kid = st.other_key, st.other_jwk["kid"]
+        elif step == "expired":
+            claims.update({"iat": now - 9 * 3600, "nbf": now - 9 * 3600, "exp": now - 3600})
+        elif step == "wrongiss":
+            claims["iss"] = "https://another-instance.attest.azure.net"
+        token = sign_jwt(key, kid, jku, claims)
+        if st.first_token is None:
+            st.first_token = token
+        if step == "replay":
+            token = st.first_token
+        self.reply(200, maa_guest.encrypt(token, enc_key), [("Content-Type", "application/json")])
+
+    def fault(self, step):
+        """Answers a scripted fault; True when the request is done."""
+        st = self.server.state
+        if step in ("down", "reset"):
+            st.log(self.command, self.path, "closed")
+            self.close_connection = True
+            self.connection.close()
+            return True
+        if step == "hang":
+            st.log(self.command, self.path, "hang")
+            time.sleep(3600)
+            return True
+        if step == "slow":
+            time.sleep(st.args.delay_ms / 1000.0)
+        if step[:1] in ("4", "5"):
+            code, _, extra = step.partition("+")
+            headers = [("Retry-After", extra[2:])] if extra.startswith("ra") else []
+            self.reply(int(code), b'{"error":{"code":"scripted","message":"scripted fault"}}', headers)
+            return True
+        if step == "truncated":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"token":"')
+            st.log(self.command, self.path, "truncated")
+            self.close_connection = True
+            return True
+        if step == "badjson":
+            self.reply(200, b'{"token": not json', [("Content-Type", "application/json")])
+            return True
+        return False
+
+
+class ThimHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        st = self.server.state
+        if self.path != "/metadata/THIM/amd/certification" or self.headers.get("Metadata") != "true":
+            body, code = b'{"error":"not found"}', 404
+        else:
+            certs = st.vcek_chain.split("-----END CERTIFICATE-----\n")
+            vcek = certs[0] + "-----END CERTIFICATE-----\n"
+            chain = "-----END CERTIFICATE-----\n".join(certs[1:])
+            body, code = json.dumps({"vcekCert": vcek, "certificateChain": chain, "tcbm": st.args.thim_tcbm,
+                                     "cacheControl": "86400"}).encode(), 200
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        st.log("GET", "THIM " + self.path, code)
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
@@ -100,18 +239,28 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pki", required=True)
-    ap.add_argument("--jwks", required=True)
+    ap.add_argument("--jwks", default="")
+    ap.add_argument("--rig", default="")
+    ap.add_argument("--thim-tcbm", default="7308000000000003")
     ap.add_argument("--state", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script", default="")
     ap.add_argument("--delay-ms", type=int, default=3000)
     args = ap.parse_args()
+    os.makedirs(args.state, exist_ok=True)
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = State(args)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(args.pki, "server.pem"), os.path.join(args.pki, "server.key"))
     # The handshake runs in the request thread, so a silent client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.state.issuer = "https://127.0.0.1:%d" % srv.server_address[1]
+    if srv.state.trust is not None:
+        thim = Server(("127.0.0.1", 0), ThimHandler)
+        thim.state = srv.state
+        threading.Thread(target=thim.serve_forever, daemon=True).start()
+        with open(os.path.join(args.state, "thim-port"), "w") as f:
+            f.write(str(thim.server_address[1]))
     tmp = os.path.join(args.state, "port.tmp")
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))

@@ -1,0 +1,21 @@
+/*
+ * imds.h - Azure's Instance Metadata Service as a certificate source: the
+ * VCEK chain from THIM for this host's SEV-SNP TCB.  Plain HTTP to the
+ * link-local address (that is how IMDS works); what it returns is checked
+ * against the report, never trusted for anything else.
+ */
+#ifndef AG_IMDS_H
+#define AG_IMDS_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "http.h"
+
+#define AG_IMDS_DEFAULT_URL "http://169.254.169.254"
+
+/* GET <base>/metadata/THIM/amd/certification; *pem gets vcekCert + certificateChain. tcbm must equal reported_tcb. */
+enum ag_code ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t reported_tcb, char **pem,
+    struct ag_err *err);
+
+#endif
