@@ -72,16 +72,38 @@ ag_evidence_manifest(const struct ag_evidence *e)
 	return m;
 }
 
-struct ag_evidence_file *
-ag_evidence_files(const struct ag_evidence *e)
+static char *
+manifest_text(const struct ag_evidence *e)
 {
-	struct ag_evidence_file *v = calloc(e->n_files + 1, sizeof(*v));
+	json_t *m = ag_evidence_manifest(e);
+	char *text = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
-	for (size_t i = 0; v != NULL && i < e->n_files; i++) {
+	json_decref(m);
+	return text;
+}
+
+struct ag_evidence_file *
+ag_evidence_files(const struct ag_evidence *e, char **manifest, size_t *n)
+{
+	struct ag_evidence_file *v = calloc(e->n_files + 2, sizeof(*v));
+
+	*n = 0;
+	*manifest = manifest_text(e);
+	if (v == NULL || *manifest == NULL) {
+		free(v);
+		free(*manifest);
+		*manifest = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < e->n_files; i++) {
 		v[i].name = e->files[i].name;
 		v[i].data = e->files[i].data;
 		v[i].len = e->files[i].len;
 	}
+	v[e->n_files].name = "evidence.json";
+	v[e->n_files].data = (const uint8_t *)*manifest;
+	v[e->n_files].len = strlen(*manifest);
+	*n = e->n_files + 1;
 	return v;
 }
 
@@ -89,20 +111,17 @@ enum ag_code
 ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err)
 {
 	struct ag_output *out = NULL;
-	json_t *m = NULL;
 	char *text = NULL;
 	enum ag_code rc = ag_output_open_bundle(dir, &out, err);
 
 	for (size_t i = 0; rc == AG_OK && i < e->n_files; i++)
 		rc = ag_output_write_file(out, e->files[i].name, e->files[i].data, e->files[i].len, 0444, err);
 	if (rc == AG_OK) {
-		m = ag_evidence_manifest(e);
-		text = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		text = manifest_text(e);
 		rc = text != NULL ? ag_output_write_file(out, "evidence.json", text, strlen(text), 0444, err) :
 				    ag_err_set(err, AG_EEVIDENCE, "cannot build evidence.json");
 	}
 	free(text);
-	json_decref(m);
 	ag_output_close(out);
 	return rc;
 }

@@ -49,8 +49,8 @@ void ag_evidence_fact(struct ag_evidence *e, const char *key, json_t *v);
 /* The evidence.json manifest (new reference). */
 json_t *ag_evidence_manifest(const struct ag_evidence *e);
 
-/* The files as a view for the output writer (array of n_files, freed by the caller). */
-struct ag_evidence_file *ag_evidence_files(const struct ag_evidence *e);
+/* The files plus evidence.json as a view for the output writer: *n entries; free the array and *manifest. */
+struct ag_evidence_file *ag_evidence_files(const struct ag_evidence *e, char **manifest, size_t *n);
 
 /* Writes the bundle into dir (created if missing): every file, then evidence.json, each atomically. */
 enum ag_code ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err);

@@ -76,9 +76,12 @@ struct run_result {
 static void
 step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err)
 {
-	ag_log(rc == AG_OK ? AG_LOG_INFO : AG_LOG_ERROR, rc == AG_OK ? "step done" : "step failed", "step",
-	    json_string(step), "durationMs", json_integer(ms), "reason", json_string(ag_code_reason(rc)),
-	    rc == AG_OK ? NULL : "error", json_string(err->msg), NULL);
+	if (rc == AG_OK)
+		ag_log(AG_LOG_INFO, "step done", "step", json_string(step), "durationMs", json_integer(ms), "reason",
+		    json_string(ag_code_reason(rc)), NULL);
+	else
+		ag_log(AG_LOG_ERROR, "step failed", "step", json_string(step), "durationMs", json_integer(ms), "reason",
+		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
 }
 
 /* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
@@ -187,6 +190,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	struct ag_publish pub;
 	struct run_result res;
 	struct ag_evidence_file *files = NULL;
+	char *manifest = NULL;
 	struct ag_err err;
 	int64_t t0 = ag_clock_mono_ms();
 	enum ag_code rc;
@@ -203,10 +207,10 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	}
 	memset(&res, 0, sizeof(res));
 	ag_evidence_init(&res.evidence);
+	ag_status_init(&st, AG_OK, "attested");
 	rc = check_config(cfg, &policy, &err);
 	if (rc == AG_OK)
 		rc = attest(cfg, policy, &st, &res, &err);
-	ag_status_init(&st, AG_OK, "attested");
 	err.code = rc;
 	ag_status_set_error(&st, &err);
 	if (policy != NULL) {
@@ -229,9 +233,8 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	pub.jwks = res.jwks;
 	pub.claims = res.claims;
 	if (cfg->keep_evidence && res.evidence.n_files > 0) {
-		files = ag_evidence_files(&res.evidence);
+		files = ag_evidence_files(&res.evidence, &manifest, &pub.n_evidence);
 		pub.evidence = files;
-		pub.n_evidence = files != NULL ? res.evidence.n_files : 0;
 	}
 	if (ag_output_publish(out, &pub, &err) != AG_OK) {
 		ag_log(AG_LOG_ERROR, "cannot write the outputs", "error", json_string(err.msg), NULL);
@@ -256,6 +259,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	    json_integer(ag_status_exit_code(&st)), "durationMs", json_integer(st.ms_total), NULL);
 	rc = ag_status_exit_code(&st);
 	free(files);
+	free(manifest);
 	free(res.token);
 	free(res.jwks);
 	json_decref(res.claims);

@@ -41,6 +41,11 @@ if [ -x build/san/attestgate ]; then
 	done
 fi
 for t in test/e2e/*.sh; do [ -f "$t" ] && run_suite "e2e/$(basename "$t" .sh)" bash "$t"; done
+if [ -x build/san/attestgate ]; then
+	for t in test/e2e/*.sh; do
+		[ -f "$t" ] && run_suite "e2e-san/$(basename "$t" .sh)" env AG_BIN="$PWD/build/san/attestgate" bash "$t"
+	done
+fi
 run_suite "fuzz-smoke" test/fuzz/smoke.sh build/fuzz "${FUZZ_SECONDS:-4}"
 
 [ -z "$failed_suites" ] || echo "failed suites:$failed_suites (logs in $LOGDIR)"

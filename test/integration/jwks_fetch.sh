@@ -22,7 +22,7 @@ svc_pki "$W/pki"
 # start NAME [SERVICE ARGS...]: a fresh service, and a token whose issuer is its URL.
 start() {
 	local name=$1; shift
-	svc_maa "$W/$name" "$W/pki" "$W/f/jwks.json" "$@" || return 1
+	svc_maa "$W/$name" "$W/pki" --jwks "$W/f/jwks.json" "$@" || return 1
 	mkdir -p "$W/f-$name"; cp -r "$W/f/keys" "$W/f-$name/"
 	"$PY" "$REPO/test/services/jwt_forge.py" "$W/f-$name" "$MAA_URL" 1767225600 "$NONCE" >/dev/null
 	TOK="$W/f-$name/tokens/good-rs256.jwt"

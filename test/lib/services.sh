@@ -12,20 +12,23 @@ svc_have_python() { "$PY" -c 'import cryptography' 2>/dev/null; }
 # svc_pki DIR: test CA and server certificate for 127.0.0.1.
 svc_pki() { "$PY" "$SVC_DIR/testpki.py" "$1"; }
 
-# svc_maa STATE PKI JWKS [ARGS...]: starts the MAA stand-in; sets MAA_URL and MAA_PID.
+# svc_maa STATE PKI [ARGS...]: starts the MAA stand-in; sets MAA_URL, MAA_PID and (with --rig) THIM_URL.
 svc_maa() {
-	local state=$1 pki=$2 jwks=$3 i; shift 3
-	mkdir -p "$state"; rm -f "$state/port" "$state/requests.log"
-	"$PY" "$SVC_DIR/maa_service.py" --pki "$pki" --jwks "$jwks" --state "$state" "$@" 2>"$state/stderr" &
+	local state=$1 pki=$2 i; shift 2
+	mkdir -p "$state"; rm -f "$state/port" "$state/thim-port" "$state/requests.log"
+	"$PY" "$SVC_DIR/maa_service.py" --pki "$pki" --state "$state" "$@" 2>"$state/stderr" &
 	MAA_PID=$!
 	SVC_PIDS="$SVC_PIDS $MAA_PID"
-	for i in $(seq 1 100); do
+	for i in $(seq 1 200); do
 		[ -s "$state/port" ] && break
 		kill -0 "$MAA_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	if [ ! -s "$state/port" ]; then echo "# maa_service did not start: $(cat "$state/stderr")"; return 1; fi
 	MAA_URL="https://127.0.0.1:$(cat "$state/port")"
+	THIM_URL=""
+	[ -s "$state/thim-port" ] && THIM_URL="http://127.0.0.1:$(cat "$state/thim-port")"
+	return 0
 }
 
 # svc_stop PID: stops one service.

@@ -52,14 +52,24 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def signer(state, cn):
-    """An RSA-2048 signing key with a self-signed certificate, like an MAA instance's."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = datetime.datetime.utcnow() - datetime.timedelta(days=1)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+def signer(keys_dir, name, cn):
+    """An RSA-2048 signing key with a self-signed certificate, like an MAA instance's (kept in keys_dir)."""
+    path = os.path.join(keys_dir, name + ".pem")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        os.makedirs(keys_dir, exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        os.rename(path + ".tmp", path)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime(2020, 1, 1)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now)
+            .not_valid_after(datetime.datetime(2049, 12, 31)).sign(key, hashes.SHA256()))
     der = cert.public_bytes(serialization.Encoding.DER)
     kid = base64.b64encode(hashlib.sha256(der).digest()).decode()
     return key, {"kid": kid, "kty": "RSA", "x5c": [base64.b64encode(der).decode()]}
@@ -79,8 +89,9 @@ class State:
         self.lock = threading.Lock()
         self.issuer = None
         self.first_token = None
-        self.key, jwk = signer(args.state, "attestgate test MAA signer (INSECURE)")
-        self.other_key, self.other_jwk = signer(args.state, "a key that is not in /certs")
+        keys = args.keys or args.state
+        self.key, jwk = signer(keys, "signer", "attestgate test MAA signer (INSECURE)")
+        self.other_key, self.other_jwk = signer(keys, "other", "a key that is not in /certs")
         self.kid = jwk["kid"]
         if args.jwks:
             with open(args.jwks, "rb") as f:
@@ -241,6 +252,7 @@ def main():
     ap.add_argument("--pki", required=True)
     ap.add_argument("--jwks", default="")
     ap.add_argument("--rig", default="")
+    ap.add_argument("--keys", default="", help="directory keeping the signing keys (default: --state)")
     ap.add_argument("--thim-tcbm", default="7308000000000003")
     ap.add_argument("--state", required=True)
     ap.add_argument("--port", type=int, default=0)

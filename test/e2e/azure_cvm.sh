@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# azure_cvm.sh - `attestgate run` end to end on a simulated Azure CVM: the
+# swtpm rig (test/rig) as the vTPM and the MAA stand-in (test/services) as
+# the verifier, over TLS on loopback.  Every case gets its own swtpm, its
+# own service (with its own fault script) and its own output directory.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/services.sh"
+BIN=${AG_BIN:-build/attestgate}
+REPO=${AG_REPO:-.}
+RIG=$REPO/test/rig/azure-cvm-rig.sh
+W=$(mktemp -d)
+RUNS=""
+cleanup() { svc_cleanup; for r in $RUNS; do "$RIG" stop "$r" 2>/dev/null; done; rm -rf "$W"; }
+trap cleanup EXIT
+
+for tool in swtpm tpm2_createak; do
+	command -v "$tool" >/dev/null || { t_skip "azure-cvm end to end" "$tool is missing (make deps)"; t_done; exit $?; }
+done
+svc_have_python || { t_skip "azure-cvm end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
+"$RIG" provision "$W/tpl" >/dev/null 2>"$W/prov.err" || { t_not_ok "the rig provisions" "$(cat "$W/prov.err")"; t_done; exit 1; }
+svc_pki "$W/pki"
+
+# setup NAME [MODE [EXTRA_RULE_YAML]] [-- SERVICE ARGS...]: swtpm, service and pinned policy for one case.
+setup() {
+	local name=$1 mode=enforce extra=""; shift
+	if [ $# -gt 0 ] && [ "$1" != -- ]; then mode=$1; shift; fi
+	if [ $# -gt 0 ] && [ "$1" != -- ]; then extra=$1; shift; fi
+	[ "${1:-}" = -- ] && shift
+	D=$W/$name; mkdir -p "$D/out"
+	TCTI=$("$RIG" start "$W/tpl" "$D/run") || return 1
+	RUNS="$RUNS $D/run"
+	svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --keys "$W/keys" "$@" || return 1
+	sed -e "s|url: https://sharedeus2.eus2.attest.azure.net|url: $MAA_URL|" -e "s|^  mode: enforce.*|  mode: $mode|" \
+		"$REPO/deploy/policies/azure-cvm.yaml" >"$D/azure-cvm.yaml"
+	[ -n "$extra" ] && printf '%s\n' "$extra" >>"$D/azure-cvm.yaml"
+	SUM=$(sha256sum "$D/azure-cvm.yaml" | cut -d' ' -f1)
+}
+# gate [FLAGS...]: attestgate run for the current case; times it into MS.
+gate() {
+	local s; s=$(date +%s%N)
+	t_exit "$WANT" "$DESC" "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" \
+		--output-dir "$D/out" --termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
+		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" "$@"
+	MS=$((($(date +%s%N) - s) / 1000000))
+}
+posts() { grep -c "POST /attest/AzureGuest" "$D/svc/requests.log" 2>/dev/null || echo 0; }
+no_token() {
+	t_check "$1: no token" test ! -e "$D/out/token"
+	t_check "$1: no ready" test ! -e "$D/out/ready"
+}
+
+# 1. The whole path.
+setup ok
+WANT=0 DESC="attested through AzureGuest: exit 0" gate --keep-evidence
+for f in token claims.json jwks.json status.json ready evidence/hcl-report.bin; do t_check "ok: $f is written" test -e "$D/out/$f"; done
+t_jq "ok: status.json says Verified" '.status == "True" and .reason == "Verified" and .platform == "azure-cvm" and .verifier == "maa"' "$D/out/status.json"
+t_jq "ok: status.json has the rules and the timings" '(.rules | length == 5) and all(.rules[]; .ok) and .timingsMs.total > 0 and .timingsMs.verifier > 0 and .token.jti != null' "$D/out/status.json"
+t_jq "ok: claims carry the compliance status, secure boot and the PCRs" \
+	'.["x-ms-isolation-tee"]["x-ms-compliance-status"] == "azure-compliant-cvm" and .secureboot == true and .["x-ms-azurevm-attested-pcrs"] == [0,1,2,3,4,5,6,7]' "$D/out/claims.json"
+t_grep "ok: one log line per step with its duration" '"msg":"step done","step":"verifier","durationMs":[0-9]+' "$T_ERR"
+nonce=$(jq -r '.["x-ms-runtime"]["client-payload"].nonce' "$D/out/claims.json" | base64 -d)
+t_check "ok: the token carries the gate's fresh nonce (the one bound into the evidence)" \
+	test "$(printf '%s' "$nonce" | od -An -v -tx1 | tr -d ' \n')" = "$(jq -r .nonce "$D/out/evidence/evidence.json")"
+t_check "ok: the nonce is 32 random bytes in hex" bash -c "[[ '$nonce' =~ ^[0-9a-f]{64}$ ]]"
+t_exit 0 "ok: the token re-verifies with jwks.json against the pinned issuer" \
+	"$BIN" verify-token --token "$D/out/token" --jwks "$D/out/jwks.json" --url "$MAA_URL"
+t_check "ok: the token is readable by owner and group only" test "$(stat -c %a "$D/out/token")" = 440
+t_check "ok: the service checked THIM, attestation and keys" bash -c "grep -q 'GET THIM' '$D/svc/requests.log' && grep -q 'GET /certs 200' '$D/svc/requests.log'"
+
+# 2. Policy denial and audit.
+setup deny enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
+      atLeast: 250"
+WANT=5 DESC="a policy that denies: exit 5" gate
+no_token deny
+t_jq "deny: status.json names the failed rule" '.reason == "PolicyDenied" and ([.rules[] | select(.ok | not) | .claim] == ["/x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn"])' "$D/out/status.json"
+t_grep "deny: the termination message says which rule" 'microcode-svn atLeast 250' "$D/term"
+setup audit audit "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
+      atLeast: 250"
+WANT=0 DESC="the same policy in audit mode lets the pod start: exit 0" gate
+t_jq "audit: status False, reason PolicyDenied" '.status == "False" and .reason == "PolicyDenied"' "$D/out/status.json"
+t_check "audit: the token and ready are written" test -e "$D/out/token" -a -e "$D/out/ready"
+t_grep "audit: a warning is logged" '"level":"warn","msg":"policy denied, but it is in audit mode' "$T_ERR"
+
+# 3. The verifier misbehaving.
+setup down -- --script down
+WANT=4 DESC="verifier down for the whole deadline: exit 4" gate --timeout 3s
+t_check "down: within the deadline + 1 s ($MS ms)" test "$MS" -le 4000
+no_token down
+t_jq "down: status says VerifierUnavailable" '.reason == "VerifierUnavailable"' "$D/out/status.json"
+setup flap -- --script 503,502,reset
+WANT=0 DESC="verifier flapping (503, 502, reset) then recovering: exit 0" gate --timeout 30s
+t_check "flap: the attestation was retried" test "$(posts)" -ge 3
+setup ra -- --script 429+ra1
+WANT=0 DESC="429 with Retry-After then recovering: exit 0" gate --timeout 30s
+setup slow -- --script slow,slow,slow,slow --delay-ms 5000
+WANT=4 DESC="verifier slower than the deadline: exit 4" gate --timeout 2s
+t_check "slow: within the deadline + 1 s ($MS ms)" test "$MS" -le 3000
+setup trunc -- --script truncated
+WANT=0 DESC="a truncated response is retried: exit 0" gate --timeout 30s
+t_check "trunc: the attestation was sent again" test "$(posts)" -ge 2
+setup badjson -- --script badjson
+WANT=6 DESC="a response that is not JSON: exit 6" gate
+no_token badjson
+setup rejected -- --script 400
+WANT=6 DESC="the verifier rejects the evidence (400): exit 6, not retried" gate
+t_check "rejected: one attempt only" test "$(posts)" = 1
+t_grep "rejected: the verifier's message is shown" 'answered HTTP 400: scripted fault' "$D/term"
+
+# 4. Tokens that must not be accepted.
+setup unknownkey -- --script unknownkey
+WANT=6 DESC="a token signed by an unknown key: exit 6" gate
+t_grep "unknownkey: says the kid is not a key of the instance" 'which is not a key of' "$D/term"
+no_token unknownkey
+setup wrongiss -- --script wrongiss
+WANT=6 DESC="a token from the wrong issuer: exit 6" gate
+t_grep "wrongiss: says the issuer is not the pinned instance" 'is not the pinned instance' "$D/term"
+setup expired -- --script expired
+WANT=6 DESC="an expired token: exit 6" gate
+t_grep "expired: says so" 'token expired at' "$D/term"
+setup replay -- --script ok,ok,replay
+WANT=0 DESC="replay: a first run gets a token" gate
+WANT=6 DESC="replay: the old token served again for a new nonce: exit 6" gate
+t_grep "replay: the nonce does not match" "is not this run's nonce" "$D/term"
+no_token replay
+
+# 5. Configuration and evidence failures.
+setup cfg
+real=$SUM SUM=$(printf '0%.0s' $(seq 64))
+WANT=2 DESC="policy digest mismatch: exit 2" gate
+t_grep "cfg: the message names both digests" "sha256 $real but --policy-sha256 pins 0{64}" "$D/term"
+t_check "cfg: nothing was sent to the verifier" test "$(posts)" = 0
+SUM=$real TCTI=device:$W/no-tpm
+WANT=3 DESC="TPM absent: exit 3" gate
+t_jq "cfg: status says EvidenceUnavailable" '.reason == "EvidenceUnavailable"' "$D/out/status.json"
+
+# 6. SIGTERM stops cleanly.
+setup term -- --script hang
+"$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$D/out" \
+	--termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM_URL" \
+	--eventlog "$D/run/eventlog.bin" --timeout 60s 2>"$D/stderr" &
+pid=$!
+for _ in $(seq 100); do grep -q "hang" "$D/svc/requests.log" 2>/dev/null && break; sleep 0.05; done
+s=$(date +%s%N); kill -TERM "$pid"; wait "$pid"; rc=$?; MS=$((($(date +%s%N) - s) / 1000000))
+t_check "SIGTERM: exit 4 (got $rc)" test "$rc" = 4
+t_check "SIGTERM: stops promptly ($MS ms)" test "$MS" -le 2000
+no_token term
+t_check "SIGTERM: no temporary files are left" bash -c "! ls -A '$D/out' | grep -q tmp"
+t_jq "SIGTERM: status.json says why" '.reason == "VerifierUnavailable" and (.message | test("cancel"))' "$D/out/status.json"
+t_done
