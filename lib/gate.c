@@ -123,6 +123,8 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	mo.url = p->verifier_url;
 	mo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
 	mo.tcti = cfg->tcti;
+	mo.roots = cfg->roots;
+	mo.insecure_test_roots = cfg->insecure_test_roots;
 	mo.os_distro = "Linux";
 	mo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
 	mo.http.deadline_ms = deadline;

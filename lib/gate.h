@@ -25,6 +25,7 @@ struct ag_gate_config {
 	const char *imds_url;
 	const char *eventlog;
 	const char *roots;
+	const char *insecure_test_roots; /* tests only: test AMD roots */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */
 	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */

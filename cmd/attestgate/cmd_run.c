@@ -37,6 +37,10 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.ca_file = cli_get(v, "ca-file");
 	cfg.insecure_test_ca = cli_get(v, "insecure-test-ca");
 	cfg.imds_url = cli_get(v, "imds-url");
+	cfg.insecure_test_roots = cli_get(v, "insecure-test-roots");
+	if (cfg.insecure_test_roots != NULL)
+		ag_log(AG_LOG_WARN, "INSECURE: trusting test AMD roots (--insecure-test-roots); never in production", "dir",
+		    json_string(cfg.insecure_test_roots), NULL);
 	cfg.eventlog = cli_get(v, "eventlog");
 	cfg.cancel = &stop_requested;
 	if (cfg.insecure_test_ca != NULL)

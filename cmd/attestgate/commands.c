@@ -33,6 +33,8 @@ static const struct cli_flag run_flags[] = {
 	    "TCG event log sent with the evidence (absent is recorded)", 0 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
 	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0 },
+	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
+	    "INSECURE, tests only: also trust the test roots in DIR", 0 },
 	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
 	    "where the one-line reason goes for kubectl describe", 0 },
 	{ 0 },
@@ -113,8 +115,10 @@ const struct cli_cmd commands[] = {
 	    "Writes evidence.json (platform, nonce, files with SHA-256) and the evidence files.\n"
 	    "Exit 3 when the evidence cannot be read, 6 when it fails its own checks.",
 	    evidence_flags, cmd_evidence },
-	{ "verify-evidence", "Verify recorded evidence offline against the pinned roots.", NULL,
-	    verify_evidence_flags, cmd_not_implemented },
+	{ "verify-evidence", "Verify recorded evidence offline against the pinned roots.",
+	    "Prints the verified claims as JSON (MAA claim names) and exits 0, or the reason\n"
+	    "and exits 6; 2 for usage.  Today: sev-snp and azure-cvm (SEV-SNP) evidence.",
+	    verify_evidence_flags, cmd_verify_evidence },
 	{ "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.",
 	    "Prints the verified claims as JSON (exit 0), or why the token is not acceptable\n"
 	    "(exit 6; 4 when the keys cannot be fetched, 2 for bad flags or files).",

@@ -21,6 +21,7 @@ int commands_setup_logging(const struct cli_cmd *cmd, const struct cli_values *v
 int cmd_version(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_run(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
+int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v);
 /* Placeholder for commands whose capability has not landed: exit 2, one line naming the command. */

@@ -48,7 +48,8 @@ echo "policy sha256 (what the pod spec pins): $SUM"
 run() {
 	"$BIN" run --policy-dir "$W/policies" --policy-name "$1" --policy-sha256 "$2" --output-dir "$W/out" \
 		--termination-log "$W/termination-log" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
-		--imds-url "http://127.0.0.1:$(cat "$W/svc/thim-port")" --eventlog "$W/run/eventlog.bin" --log-format text
+		--imds-url "http://127.0.0.1:$(cat "$W/svc/thim-port")" --eventlog "$W/run/eventlog.bin" \
+		--insecure-test-roots "$W/tpl/test-roots" --log-format text
 }
 say "attestgate run (what the initContainer does)"
 run azure-cvm "$SUM"

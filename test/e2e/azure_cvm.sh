@@ -20,6 +20,7 @@ done
 svc_have_python || { t_skip "azure-cvm end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
 "$RIG" provision "$W/tpl" >/dev/null 2>"$W/prov.err" || { t_not_ok "the rig provisions" "$(cat "$W/prov.err")"; t_done; exit 1; }
 svc_pki "$W/pki"
+ROOTS=$W/tpl/test-roots
 
 # setup NAME [MODE [EXTRA_RULE_YAML]] [-- SERVICE ARGS...]: swtpm, service and pinned policy for one case.
 setup() {
@@ -41,10 +42,10 @@ gate() {
 	local s; s=$(date +%s%N)
 	t_exit "$WANT" "$DESC" "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" \
 		--output-dir "$D/out" --termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
-		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" "$@"
+		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" ${ROOTS:+--insecure-test-roots "$ROOTS"} "$@"
 	MS=$((($(date +%s%N) - s) / 1000000))
 }
-posts() { grep -c "POST /attest/AzureGuest" "$D/svc/requests.log" 2>/dev/null || echo 0; }
+posts() { local n; n=$(grep -c "POST /attest/AzureGuest" "$D/svc/requests.log" 2>/dev/null); echo "${n:-0}"; }
 no_token() {
 	t_check "$1: no token" test ! -e "$D/out/token"
 	t_check "$1: no ready" test ! -e "$D/out/ready"
@@ -134,11 +135,16 @@ SUM=$real TCTI=device:$W/no-tpm
 WANT=3 DESC="TPM absent: exit 3" gate
 t_jq "cfg: status says EvidenceUnavailable" '.reason == "EvidenceUnavailable"' "$D/out/status.json"
 
+setup localcheck
+ROOTS="" WANT=6 DESC="an SNP report that does not verify against the pinned AMD roots: exit 6" gate
+t_grep "localcheck: it is not sent" 'does not verify locally, so it is not sent: the root TEST-ARK-NOT-AMD is not a pinned AMD ARK' "$D/term"
+t_check "localcheck: nothing was sent to the verifier" test "$(posts)" = 0
+
 # 6. SIGTERM stops cleanly.
 setup term -- --script hang
 "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$D/out" \
 	--termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM_URL" \
-	--eventlog "$D/run/eventlog.bin" --timeout 60s 2>"$D/stderr" &
+	--eventlog "$D/run/eventlog.bin" --insecure-test-roots "$ROOTS" --timeout 60s 2>"$D/stderr" &
 pid=$!
 for _ in $(seq 100); do grep -q "hang" "$D/svc/requests.log" 2>/dev/null && break; sleep 0.05; done
 s=$(date +%s%N); kill -TERM "$pid"; wait "$pid"; rc=$?; MS=$((($(date +%s%N) - s) / 1000000))

@@ -29,7 +29,7 @@ start() {
 }
 # vt [FLAGS...]: verify-token fetching the keys from the service.
 vt() { "$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z "$@"; }
-requests() { grep -c "GET /certs" "$1/requests.log" 2>/dev/null || echo 0; }
+requests() { local n; n=$(grep -c "GET /certs" "$1/requests.log" 2>/dev/null); echo "${n:-0}"; }
 
 start ok
 t_exit 0 "keys are fetched from <url>/certs over TLS" vt --ca-file "$W/pki/ca.pem"

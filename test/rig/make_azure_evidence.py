@@ -7,7 +7,8 @@ Usage: make_azure_evidence.py DIR
 Reads DIR/akpub.pem (the AK the rig created in the swtpm) and writes:
   DIR/ak-cert.der        AK certificate signed by a test vTPM CA
   DIR/vtpm-ca.pem        that CA
-  DIR/vcek-chain.pem     test VCEK, ASK, ARK (NOT the AMD roots)
+  DIR/vcek-chain.pem     test VCEK (with AMD's extensions), ASK, ARK (NOT the AMD roots)
+  DIR/test-roots/        the test ARK, for --insecure-test-roots
   DIR/hcl-report.bin     2048-byte HCL report: SNP report (v2) signed by the
                          test VCEK, report_data = SHA-256(runtime JSON),
                          runtime JSON with the AK as HCLAkPub
@@ -40,11 +41,28 @@ def name(cn):
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def cert(subject_cn, pub, issuer_cn, issuer_key, ca, alg):
+CHIP_ID = hashlib.sha512(b"attestgate test chip").digest()
+TCB = 0x7308000000000003  # bl 3, tee 0, snp 8, ucode 0x73
+
+
+def amd_extensions(b):
+    """The VCEK extensions AMD's KDS puts in (1.3.6.1.4.1.3704.1.*), for the test VCEK."""
+    def ext(oid, der):
+        return b.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), der), critical=False)
+    b = ext("1.3.6.1.4.1.3704.1.1", bytes([2, 1, 0]))
+    b = ext("1.3.6.1.4.1.3704.1.2", bytes([0x16, 8]) + b"Milan-B0")
+    for k, v in ((1, TCB & 0xFF), (2, TCB >> 8 & 0xFF), (3, TCB >> 48 & 0xFF), (8, TCB >> 56)):
+        b = ext("1.3.6.1.4.1.3704.1.3.%d" % k, bytes([2, 2, 0, v]) if v >= 0x80 else bytes([2, 1, v]))
+    return ext("1.3.6.1.4.1.3704.1.4", bytes([4, 64]) + CHIP_ID)
+
+
+def cert(subject_cn, pub, issuer_cn, issuer_key, ca, alg, vcek=False):
     b = (x509.CertificateBuilder().subject_name(name(subject_cn)).issuer_name(name(issuer_cn))
          .public_key(pub).serial_number(x509.random_serial_number())
          .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
          .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if vcek:
+        b = amd_extensions(b)
     return b.sign(issuer_key, alg)
 
 
@@ -52,14 +70,14 @@ def snp_report(report_data, vcek):
     r = bytearray(0x4A0)
     struct.pack_into("<IIQ", r, 0, 2, 1, 0x3001F)       # version, guest_svn, policy (debug off)
     struct.pack_into("<II", r, 0x30, 0, 1)              # vmpl 0, signature algo ECDSA P-384/SHA-384
-    struct.pack_into("<QQ", r, 0x38, 0x7308000000000003, 0x3)  # current TCB, platform info
+    struct.pack_into("<QQ", r, 0x38, TCB, 0x3)  # current TCB, platform info
     r[0x50:0x90] = report_data
     r[0x90:0xC0] = hashlib.sha384(b"attestgate test launch measurement").digest()
     r[0x140:0x160] = hashlib.sha256(b"attestgate test report id").digest()
-    struct.pack_into("<Q", r, 0x180, 0x7308000000000003)  # reported TCB
-    r[0x1A0:0x1E0] = hashlib.sha512(b"attestgate test chip").digest()
-    struct.pack_into("<QQ", r, 0x1E0, 0x7308000000000003, 0)
-    struct.pack_into("<Q", r, 0x1F8, 0x7308000000000003)
+    struct.pack_into("<Q", r, 0x180, TCB)  # reported TCB
+    r[0x1A0:0x1E0] = CHIP_ID
+    struct.pack_into("<Q", r, 0x1E0, 0x7308000000000003)  # committed TCB
+    struct.pack_into("<Q", r, 0x1F0, 0x7308000000000003)  # launch TCB
     rs, ss = decode_dss_signature(vcek.sign(bytes(r[:0x2A0]), ec.ECDSA(hashes.SHA384())))
     r[0x2A0:0x2A0 + 72] = rs.to_bytes(72, "little")
     r[0x2E8:0x2E8 + 72] = ss.to_bytes(72, "little")
@@ -85,10 +103,13 @@ def main():
     vcek_key = ec.generate_private_key(ec.SECP384R1())
     ark = cert("TEST-ARK-NOT-AMD", ark_key.public_key(), "TEST-ARK-NOT-AMD", ark_key, True, hashes.SHA384())
     ask = cert("TEST-ASK-NOT-AMD", ask_key.public_key(), "TEST-ARK-NOT-AMD", ark_key, True, hashes.SHA384())
-    vcek = cert("TEST-VCEK-NOT-AMD", vcek_key.public_key(), "TEST-ASK-NOT-AMD", ask_key, False, hashes.SHA384())
+    vcek = cert("TEST-VCEK-NOT-AMD", vcek_key.public_key(), "TEST-ASK-NOT-AMD", ask_key, False, hashes.SHA384(), True)
     with open(os.path.join(d, "vcek-chain.pem"), "wb") as f:
         for c in (vcek, ask, ark):
             f.write(c.public_bytes(serialization.Encoding.PEM))
+    os.makedirs(os.path.join(d, "test-roots"), exist_ok=True)
+    with open(os.path.join(d, "test-roots", "test-ark.pem"), "wb") as f:
+        f.write(ark.public_bytes(serialization.Encoding.PEM))
 
     runtime = json.dumps({
         "keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA",
