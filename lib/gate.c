@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "status.h"
 #include "token.h"
+#include "verifier_local.h"
 #include "verifier_maa.h"
 
 /* Checks the flags and loads the pinned policy into *policy. */
@@ -55,10 +56,6 @@ check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct
 	if (strcmp(cfg->platform, "auto") != 0 && !ag_policy_allows_platform(*policy, cfg->platform))
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s (--platform)",
 		    (*policy)->name, cfg->platform);
-	if (strcmp((*policy)->verifier_type, "maa") != 0)
-		return ag_err_set(err, AG_ECONFIG,
-		    "policy \"%s\": verifier %s is not built into this attestgate yet (use type: maa)", (*policy)->name,
-		    (*policy)->verifier_type);
 	return AG_OK;
 }
 
@@ -119,45 +116,63 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s, which this node is", p->name,
 		    res->platform);
 
-	memset(&mo, 0, sizeof(mo));
-	mo.url = p->verifier_url;
-	mo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
-	mo.tcti = cfg->tcti;
-	mo.roots = cfg->roots;
-	mo.insecure_test_roots = cfg->insecure_test_roots;
-	mo.os_distro = "Linux";
-	mo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
-	mo.http.deadline_ms = deadline;
-	mo.http.cancel = cfg->cancel;
-	t = ag_clock_mono_ms();
-	rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
-	if (rc == AG_OK)
-		rc = ag_jwks_fetch(p->verifier_url, &mo.http, &keys, err);
-	st->ms_verifier = ag_clock_mono_ms() - t;
-	step_log("verifier", rc, st->ms_verifier, err);
-	if (rc != AG_OK)
-		goto out;
+	if (strcmp(p->verifier_type, "local") == 0) {
+		struct ag_local_opts lo;
 
-	t = ag_clock_mono_ms();
-	nonce_claim = ag_maa_guest_nonce_claim(nonce);
-	memset(&to, 0, sizeof(to));
-	to.issuer = p->verifier_url;
-	to.algs = algs;
-	to.now = time(NULL);
-	to.clock_skew_s = p->clock_skew_ms / 1000;
-	to.max_age_s = p->max_token_age_ms / 1000;
-	to.nonce = p->nonce ? nonce_claim : NULL;
-	to.nonce_site = AG_NONCE_AZUREGUEST;
-	rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
-				       &res->info, err) :
-				   ag_err_set(err, AG_EINVALID, "out of memory");
-	if (rc == AG_OK)
-		res->jwks = ag_jwks_dump(keys);
-	st->ms_verify = ag_clock_mono_ms() - t;
-	step_log("token", rc, st->ms_verify, err);
-	if (rc != AG_OK)
-		goto out;
+		memset(&lo, 0, sizeof(lo));
+		lo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+		lo.roots = cfg->roots;
+		lo.insecure_test_roots = cfg->insecure_test_roots;
+		lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+		lo.http.deadline_ms = deadline;
+		lo.http.cancel = cfg->cancel;
+		t = ag_clock_mono_ms();
+		rc = ag_local_verify_azure_cvm(&lo, &res->evidence, &res->claims, err);
+		st->ms_verify = ag_clock_mono_ms() - t;
+		step_log("local-verifier", rc, st->ms_verify, err);
+		if (rc != AG_OK)
+			goto out;
+	} else {
+		memset(&mo, 0, sizeof(mo));
+		mo.url = p->verifier_url;
+		mo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+		mo.tcti = cfg->tcti;
+		mo.roots = cfg->roots;
+		mo.insecure_test_roots = cfg->insecure_test_roots;
+		mo.os_distro = "Linux";
+		mo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+		mo.http.deadline_ms = deadline;
+		mo.http.cancel = cfg->cancel;
+		t = ag_clock_mono_ms();
+		rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
+		if (rc == AG_OK)
+			rc = ag_jwks_fetch(p->verifier_url, &mo.http, &keys, err);
+		st->ms_verifier = ag_clock_mono_ms() - t;
+		step_log("verifier", rc, st->ms_verifier, err);
+		if (rc != AG_OK)
+			goto out;
 
+		t = ag_clock_mono_ms();
+		nonce_claim = ag_maa_guest_nonce_claim(nonce);
+		memset(&to, 0, sizeof(to));
+		to.issuer = p->verifier_url;
+		to.algs = algs;
+		to.now = time(NULL);
+		to.clock_skew_s = p->clock_skew_ms / 1000;
+		to.max_age_s = p->max_token_age_ms / 1000;
+		to.nonce = p->nonce ? nonce_claim : NULL;
+		to.nonce_site = AG_NONCE_AZUREGUEST;
+		rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
+					       &res->info, err) :
+					   ag_err_set(err, AG_EINVALID, "out of memory");
+		if (rc == AG_OK)
+			res->jwks = ag_jwks_dump(keys);
+		st->ms_verify = ag_clock_mono_ms() - t;
+		step_log("token", rc, st->ms_verify, err);
+		if (rc != AG_OK)
+			goto out;
+
+	}
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
 	step_log("policy", rc, 0, err);
 	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)

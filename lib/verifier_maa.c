@@ -12,54 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "amd_certs.h"
 #include "hcl.h"
-#include "imds.h"
+#include "verifier_local.h"
 #include "log.h"
 #include "maa.h"
 #include "platform.h"
 #include "tpm.h"
-
-#define SNP_REPORTED_TCB 0x180
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* The SEV-SNP report must verify here before it is sent anywhere (pinned AMD chain, TCB, chip id). */
-static enum ag_code
-check_report_locally(const struct ag_maa_opts *o, const struct ag_hcl_report *r, const char *vcek_pem, struct ag_err *err)
-{
-	STACK_OF(X509) *certs = sk_X509_new_null(), *test = NULL;
-	struct ag_snp_report snp;
-	json_t *claims = NULL;
-	struct ag_err ignored;
-	enum ag_code rc;
-
-	rc = ag_snp_parse(r->hw_report, r->hw_report_len, &snp, err);
-	if (rc == AG_OK)
-		rc = ag_amd_certs_load((const uint8_t *)vcek_pem, strlen(vcek_pem), certs, err);
-	if (rc == AG_OK && o->roots != NULL)
-		(void)ag_amd_certs_load_dir(o->roots, certs, &ignored); /* THIM brings the chain; roots are a fallback */
-	if (rc == AG_OK && o->insecure_test_roots != NULL) {
-		test = sk_X509_new_null();
-		rc = ag_amd_certs_load_dir(o->insecure_test_roots, test, err);
-	}
-	if (rc == AG_OK)
-		rc = ag_snp_verify(&snp, certs, test, time(NULL), &claims, err);
-	if (rc == AG_EINVALID)
-		ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
-	json_decref(claims);
-	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(test, X509_free);
-	return rc;
-}
 
 /* Non-200 answers: the instance's own error message is the most useful thing to show. */
 static enum ag_code
@@ -103,10 +61,14 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	if (rc == AG_OK && r.report_type != AG_HCL_SNP)
 		rc = ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate yet",
 		    ag_hcl_report_type_name(r.report_type));
-	if (rc == AG_OK)
-		rc = ag_imds_thim_vcek(o->imds_url, &o->http, le64(r.hw_report + SNP_REPORTED_TCB), &vcek, err);
-	if (rc == AG_OK)
-		rc = check_report_locally(o, &r, vcek, err);
+	if (rc == AG_OK) {
+		/* The SEV-SNP report must verify here before it is sent anywhere. */
+		struct ag_local_opts lo = { o->imds_url, o->roots, o->insecure_test_roots, o->http };
+
+		rc = ag_local_check_hcl_snp(&lo, &r, &vcek, NULL, err);
+		if (rc == AG_EINVALID)
+			ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
+	}
 	if (rc == AG_OK)
 		rc = ag_tpm_open(o->tcti, &t, err);
 	if (rc == AG_OK)

@@ -140,6 +140,19 @@ ROOTS="" WANT=6 DESC="an SNP report that does not verify against the pinned AMD 
 t_grep "localcheck: it is not sent" 'does not verify locally, so it is not sent: the root TEST-ARK-NOT-AMD is not a pinned AMD ARK' "$D/term"
 t_check "localcheck: nothing was sent to the verifier" test "$(posts)" = 0
 
+# 5b. The local verifier: no MAA, the evidence checked here against the (test) AMD roots.
+setup local
+cp "$REPO/deploy/policies/azure-cvm-local.yaml" "$D/azure-cvm.yaml"
+sed -i 's/name: azure-cvm-local/name: azure-cvm/' "$D/azure-cvm.yaml"
+SUM=$(sha256sum "$D/azure-cvm.yaml" | cut -d' ' -f1)
+WANT=0 DESC="the local verifier attests the node: exit 0" gate
+t_jq "local: status says Verified by the local verifier" '.reason == "Verified" and .verifier == "local" and .issuer == null and (.rules | length == 4)' "$D/out/status.json"
+t_check "local: claims.json and ready, and no token" test -e "$D/out/claims.json" -a -e "$D/out/ready" -a ! -e "$D/out/token"
+t_jq "local: the claims carry the verified report and the quoted PCRs" '.["x-attestgate-verifier"] == "local" and .["x-ms-isolation-tee"]["x-attestgate-snp-signing-key"] == "vcek" and .["x-ms-azurevm-attested-pcrs"] == [0,1,2,3,4,5,6,7]' "$D/out/claims.json"
+t_check "local: MAA was not asked" test "$(posts)" = 0
+ROOTS="" WANT=6 DESC="the local verifier refuses a report that does not chain to AMD: exit 6" gate
+t_grep "local: the reason is the root" 'not a pinned AMD ARK' "$D/term"
+
 # 6. SIGTERM stops cleanly.
 setup term -- --script hang
 "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$D/out" \
