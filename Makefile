@@ -37,7 +37,7 @@ UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
 
 DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libjansson-dev \
     libtss2-dev libyaml-dev libcmocka-dev swtpm swtpm-tools tpm2-tools clang libclang-rt-14-dev \
-    python3 python3-cryptography openssl curl jq valgrind
+    python3 python3-cryptography openssl curl jq valgrind time
 
 .PHONY: all deps test unit-bins san-unit-bins fuzz fuzz-smoke demo static image bench clean
 .DEFAULT_GOAL := all
@@ -94,7 +94,7 @@ image:
 	@echo "make image: needs a Docker engine; build with 'docker build -t attestgate .' where one runs" >&2; exit 2
 
 bench: all
-	@echo "make bench: the benchmark of 'attestgate run' lands with issue #8; nothing measured" >&2; exit 2
+	@test/bench/bench.sh $(B)/attestgate $${BENCH_RUNS:-7}
 
 clean:
 	rm -rf build

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "digest.h"
 #include "fileio.h"
 
@@ -174,8 +175,8 @@ ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, s
 			return ag_err_set(err, AG_EINVALID, "cert table is truncated: no terminating entry");
 		if (memcmp(e, zero_guid, 16) == 0)
 			return AG_OK;
-		off = (uint32_t)e[16] | (uint32_t)e[17] << 8 | (uint32_t)e[18] << 16 | (uint32_t)e[19] << 24;
-		n = (uint32_t)e[20] | (uint32_t)e[21] << 8 | (uint32_t)e[22] << 16 | (uint32_t)e[23] << 24;
+		off = ag_le32(e + 16);
+		n = ag_le32(e + 20);
 		if (off > len || n > len - off || n == 0)
 			return ag_err_set(err, AG_EINVALID, "cert table entry %zu points outside the table", i);
 		if (memcmp(e, guid_vcek, 16) != 0 && memcmp(e, guid_vlek, 16) != 0 && memcmp(e, guid_ask, 16) != 0 &&

@@ -8,17 +8,12 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "jwks.h"
 
 #define HCL_MAGIC 0x414c4348u            /* "HCLA" little endian */
 #define SNP_REPORT_DATA_OFFSET 0x50
 #define TDX_REPORT_DATA_OFFSET 0x80
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 const char *
 ag_hcl_report_type_name(uint32_t t)
@@ -50,16 +45,6 @@ hash_of(uint32_t hash_type)
 	}
 }
 
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 enum ag_code
 ag_hcl_parse(const uint8_t *buf, size_t len, struct ag_hcl_report *r, struct ag_err *err)
 {
@@ -76,20 +61,20 @@ ag_hcl_parse(const uint8_t *buf, size_t len, struct ag_hcl_report *r, struct ag_
 	if (len < AG_HCL_RUNTIME_OFFSET)
 		return ag_err_set(err, AG_EINVALID, "HCL report is truncated: %zu bytes, at least %d needed", len,
 		    AG_HCL_RUNTIME_OFFSET);
-	if (le32(buf) != HCL_MAGIC)
+	if (ag_le32(buf) != HCL_MAGIC)
 		return ag_err_set(err, AG_EINVALID, "not an HCL report: the magic is not \"HCLA\"");
-	r->version = le32(buf + 4);
-	r->report_size = le32(buf + 8);
-	r->request_type = le32(buf + 12);
+	r->version = ag_le32(buf + 4);
+	r->report_size = ag_le32(buf + 8);
+	r->request_type = ag_le32(buf + 12);
 	if (r->version < 1 || r->version > 2)
 		return ag_err_set(err, AG_EINVALID, "HCL report version %u is not supported (1 and 2 are)", r->version);
 	if (r->report_size < AG_HCL_RUNTIME_OFFSET || r->report_size > len)
 		return ag_err_set(err, AG_EINVALID, "HCL report_size %u does not fit the %zu bytes read", r->report_size,
 		    len);
-	data_size = le32(req);
-	r->report_type = le32(req + 8);
-	r->hash_type = le32(req + 12);
-	var_size = le32(req + 16);
+	data_size = ag_le32(req);
+	r->report_type = ag_le32(req + 8);
+	r->hash_type = ag_le32(req + 12);
+	var_size = ag_le32(req + 16);
 	/* data_size covers the 20-byte request header and the runtime data; both must lie inside report_size. */
 	if (data_size != 20u + var_size || var_size > r->report_size - AG_HCL_RUNTIME_OFFSET)
 		return ag_err_set(err, AG_EINVALID, "HCL runtime data size %u (request size %u) does not fit the report",
@@ -117,7 +102,7 @@ ag_hcl_parse(const uint8_t *buf, size_t len, struct ag_hcl_report *r, struct ag_
 	r->runtime_len = var_size;
 	if (EVP_Digest(r->runtime, r->runtime_len, digest, &dlen, md, NULL) != 1)
 		return ag_err_set(err, AG_EINVALID, "cannot hash the HCL runtime data");
-	if (CRYPTO_memcmp(digest, r->report_data, dlen) != 0 || !all_zero(r->report_data + dlen, 64 - dlen))
+	if (CRYPTO_memcmp(digest, r->report_data, dlen) != 0 || !ag_all_zero(r->report_data + dlen, 64 - dlen))
 		return ag_err_set(err, AG_EINVALID,
 		    "HCL binding mismatch: the %s report's report_data is not the hash of the runtime data",
 		    ag_hcl_report_type_name(r->report_type));

@@ -9,33 +9,12 @@
 #include <openssl/err.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "digest.h"
 
 #define POLICY_RESERVED_MBZ (~0ULL << 25)
 #define POLICY_RESERVED_MB1 (1ULL << 17)
 #define POLICY_DEBUG (1ULL << 19)
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static int
-zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 enum ag_code
 ag_snp_parse(const uint8_t *b, size_t len, struct ag_snp_report *r, struct ag_err *err)
@@ -46,25 +25,25 @@ ag_snp_parse(const uint8_t *b, size_t len, struct ag_snp_report *r, struct ag_er
 	if (len != AG_SNP_REPORT_LEN)
 		return ag_err_set(err, AG_EINVALID, "SNP report is %zu bytes, not %d", len, AG_SNP_REPORT_LEN);
 	r->raw = b;
-	r->version = le32(b);
+	r->version = ag_le32(b);
 	if (r->version < 2 || r->version > 5)
 		return ag_err_set(err, AG_EINVALID, "SNP report version %u is not supported (2 to 5 are)", r->version);
-	r->guest_svn = le32(b + 0x04);
-	r->policy = le64(b + 0x08);
-	r->vmpl = le32(b + 0x30);
-	r->sig_algo = le32(b + 0x34);
-	r->current_tcb = le64(b + 0x38);
-	r->platform_info = le64(b + 0x40);
-	keyinfo = le32(b + 0x48);
+	r->guest_svn = ag_le32(b + 0x04);
+	r->policy = ag_le64(b + 0x08);
+	r->vmpl = ag_le32(b + 0x30);
+	r->sig_algo = ag_le32(b + 0x34);
+	r->current_tcb = ag_le64(b + 0x38);
+	r->platform_info = ag_le64(b + 0x40);
+	keyinfo = ag_le32(b + 0x48);
 	r->author_key_en = keyinfo & 1;
 	r->mask_chip_key = (keyinfo >> 1) & 1;
 	r->report_data = b + 0x50;
 	r->measurement = b + 0x90;
 	r->host_data = b + 0xC0;
-	r->reported_tcb = le64(b + 0x180);
+	r->reported_tcb = ag_le64(b + 0x180);
 	r->chip_id = b + 0x1A0;
-	r->committed_tcb = le64(b + 0x1E0);
-	r->launch_tcb = le64(b + 0x1F0);
+	r->committed_tcb = ag_le64(b + 0x1E0);
+	r->launch_tcb = ag_le64(b + 0x1F0);
 	if (r->policy & POLICY_RESERVED_MBZ)
 		return ag_err_set(err, AG_EINVALID, "SNP report POLICY has reserved bits set (0x%llx)",
 		    (unsigned long long)r->policy);
@@ -88,25 +67,25 @@ ag_snp_parse(const uint8_t *b, size_t len, struct ag_snp_report *r, struct ag_er
 	}
 	if (keyinfo >> 5)
 		return ag_err_set(err, AG_EINVALID, "SNP report KEY_INFO has reserved bits set");
-	if (!zero(b + 0x4C, 4))
+	if (!ag_all_zero(b + 0x4C, 4))
 		return ag_err_set(err, AG_EINVALID, "SNP report reserved field at 0x4C is not zero");
 	if (r->version >= 3) {
 		r->cpuid_fam = b[0x188];
 		r->cpuid_model = b[0x189];
 		r->cpuid_step = b[0x18A];
-		if (!zero(b + 0x18B, 0x1A0 - 0x18B))
+		if (!ag_all_zero(b + 0x18B, 0x1A0 - 0x18B))
 			return ag_err_set(err, AG_EINVALID, "SNP report reserved field at 0x18B is not zero");
-	} else if (!zero(b + 0x188, 0x1A0 - 0x188)) {
+	} else if (!ag_all_zero(b + 0x188, 0x1A0 - 0x188)) {
 		return ag_err_set(err, AG_EINVALID, "SNP report reserved field at 0x188 is not zero");
 	}
 	if (b[0x1EB] != 0 || b[0x1EF] != 0)
 		return ag_err_set(err, AG_EINVALID, "SNP report reserved bytes in the firmware versions are not zero");
 	/* v5 puts mitigation vectors at 0x1F8..0x207; the rest up to the signature is reserved. */
-	if (!zero(b + (r->version >= 5 ? 0x208 : 0x1F8), AG_SNP_SIGNED_LEN - (r->version >= 5 ? 0x208 : 0x1F8)))
+	if (!ag_all_zero(b + (r->version >= 5 ? 0x208 : 0x1F8), AG_SNP_SIGNED_LEN - (r->version >= 5 ? 0x208 : 0x1F8)))
 		return ag_err_set(err, AG_EINVALID, "SNP report reserved field before the signature is not zero");
-	if (r->mask_chip_key && !zero(r->chip_id, 64))
+	if (r->mask_chip_key && !ag_all_zero(r->chip_id, 64))
 		return ag_err_set(err, AG_EINVALID, "SNP report masks the chip key but carries a CHIP_ID");
-	if (!zero(b + 0x2A0 + 144, AG_SNP_REPORT_LEN - 0x2A0 - 144))
+	if (!ag_all_zero(b + 0x2A0 + 144, AG_SNP_REPORT_LEN - 0x2A0 - 144))
 		return ag_err_set(err, AG_EINVALID, "SNP report signature area has non-zero reserved bytes");
 	return AG_OK;
 }
@@ -164,7 +143,7 @@ ag_snp_verify_signature(const struct ag_snp_report *r, EVP_PKEY *key, struct ag_
 	int der_len, ok = 0;
 
 	/* R and S are 72-byte little-endian fields of which P-384 uses 48. */
-	if (!zero(sig + 48, 24) || !zero(sig + 72 + 48, 24))
+	if (!ag_all_zero(sig + 48, 24) || !ag_all_zero(sig + 72 + 48, 24))
 		return ag_err_set(err, AG_EINVALID, "SNP report signature is not a P-384 signature");
 	bn_r = BN_lebin2bn(sig, 48, NULL);
 	bn_s = BN_lebin2bn(sig + 72, 48, NULL);

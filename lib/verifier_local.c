@@ -11,19 +11,10 @@
 #include <time.h>
 
 #include "amd_certs.h"
+#include "bytes.h"
 #include "imds.h"
 #include "snp.h"
 #include "tpm_attest.h"
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 enum ag_code
 ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report *r, char **vcek_pem, json_t **claims,
@@ -41,7 +32,7 @@ ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report
 		    ag_hcl_report_type_name(r->report_type));
 	rc = ag_snp_parse(r->hw_report, r->hw_report_len, &snp, err);
 	if (rc == AG_OK)
-		rc = ag_imds_thim_vcek(o->imds_url, &o->http, le64(r->hw_report + 0x180), vcek_pem, err);
+		rc = ag_imds_thim_vcek(o->imds_url, &o->http, ag_le64(r->hw_report + 0x180), vcek_pem, err);
 	if (rc == AG_OK)
 		rc = ag_amd_certs_load((const uint8_t *)*vcek_pem, strlen(*vcek_pem), certs, err);
 	if (rc == AG_OK && o->roots != NULL)

@@ -6,8 +6,6 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/services.sh"
-BIN=${AG_BIN:-build/attestgate}
-REPO=${AG_REPO:-.}
 RIG=$REPO/test/rig/azure-cvm-rig.sh
 W=$(mktemp -d)
 RUNS=""
@@ -131,7 +129,13 @@ real=$SUM SUM=$(printf '0%.0s' $(seq 64))
 WANT=2 DESC="policy digest mismatch: exit 2" gate
 t_grep "cfg: the message names both digests" "sha256 $real but --policy-sha256 pins 0{64}" "$D/term"
 t_check "cfg: nothing was sent to the verifier" test "$(posts)" = 0
-SUM=$real TCTI=device:$W/no-tpm
+SUM=$real
+: >"$D/not-a-dir"
+t_exit 2 "output directory not usable: exit 2" "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" \
+	--output-dir "$D/not-a-dir" --termination-log "$D/term2" --tcti "$TCTI"
+t_grep "the message says what is wrong and what to do" 'output directory .*not-a-dir: Not a directory' "$T_ERR"
+t_check "the termination message says it too" grep -q 'not-a-dir' "$D/term2"
+TCTI=device:$W/no-tpm
 WANT=3 DESC="TPM absent: exit 3" gate
 t_jq "cfg: status says EvidenceUnavailable" '.reason == "EvidenceUnavailable"' "$D/out/status.json"
 

@@ -4,7 +4,6 @@
 # closed over an output directory that holds an earlier run's token.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-BIN=${AG_BIN:-build/attestgate}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 

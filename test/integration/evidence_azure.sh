@@ -5,10 +5,6 @@
 # with exit 3 (not there) or 6 (not right).  Each case gets its own swtpm.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-BIN=${AG_BIN:-build/attestgate}
-REPO=${AG_REPO:-.}
-SHARED=${AG_SHARED:-$REPO/../shared}
-PY=${AG_PYTHON:-/usr/bin/python3}
 RIG=$REPO/test/rig/azure-cvm-rig.sh
 W=$(mktemp -d)
 RUNS=""

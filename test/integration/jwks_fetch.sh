@@ -6,8 +6,6 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/services.sh"
-BIN=${AG_BIN:-build/attestgate}
-REPO=${AG_REPO:-.}
 W=$(mktemp -d)
 trap 'svc_cleanup; rm -rf "$W"' EXIT
 

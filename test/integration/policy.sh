@@ -5,9 +5,6 @@
 # directories, and errors that name file and line.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-BIN=${AG_BIN:-build/attestgate}
-REPO=${AG_REPO:-.}
-SHARED=${AG_SHARED:-$REPO/../shared}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 CVM=$REPO/deploy/policies/azure-cvm.yaml

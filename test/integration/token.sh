@@ -4,10 +4,6 @@
 # adversarial suite: every forged token is rejected with its own reason.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-BIN=${AG_BIN:-build/attestgate}
-REPO=${AG_REPO:-.}
-SHARED=${AG_SHARED:-$REPO/../shared}
-PY=${AG_PYTHON:-/usr/bin/python3}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 

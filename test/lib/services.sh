@@ -3,7 +3,6 @@
 # suite's EXIT trap.  Every service listens on loopback only.
 
 SVC_PIDS=""
-PY=${AG_PYTHON:-/usr/bin/python3}
 SVC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../services" && pwd)
 
 # svc_have_python: true when the test services can run here.

@@ -5,6 +5,12 @@
 T_N=0
 T_FAILED=0
 
+# What every suite works on (run-tests.sh exports these; defaults for running a suite by hand).
+BIN=${AG_BIN:-build/attestgate}
+REPO=${AG_REPO:-.}
+SHARED=${AG_SHARED:-$REPO/../shared}
+PY=${AG_PYTHON:-/usr/bin/python3}
+
 t_ok() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
 t_not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"; shift; for l in "$@"; do printf "%s\n" "$l" | sed "s/^/# /"; done; }
 t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench.sh BIN [RUNS] - time and memory of attestgate on the demo setup
+# (swtpm Azure-CVM rig + local MAA stand-in), against the same evidence job
+# done with stock tools the way Azure's sample scripts do it (tpm2-tools,
+# curl, jq, openssl).  Prints medians of RUNS runs.  A measurement, not a
+# test: nothing here passes or fails on a number.
+set -u
+BIN=${1:-build/attestgate}
+RUNS=${2:-7}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${AG_PYTHON:-/usr/bin/python3}
+RIG=$REPO/test/rig/azure-cvm-rig.sh
+W=$(mktemp -d)
+SVC=""
+cleanup() { [ -n "$SVC" ] && kill "$SVC" 2>/dev/null && wait "$SVC" 2>/dev/null; "$RIG" stop "$W/run" 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is missing (make deps installs it)" >&2; exit 2; }
+
+"$RIG" provision "$W/tpl" >/dev/null
+TCTI=$("$RIG" start "$W/tpl" "$W/run")
+"$PY" "$REPO/test/services/testpki.py" "$W/pki"
+"$PY" "$REPO/test/services/maa_service.py" --pki "$W/pki" --state "$W/svc" --rig "$W/tpl" 2>"$W/svc.log" &
+SVC=$!
+for _ in $(seq 100); do [ -s "$W/svc/port" ] && break; sleep 0.1; done
+URL=https://127.0.0.1:$(cat "$W/svc/port") THIM=http://127.0.0.1:$(cat "$W/svc/thim-port")
+mkdir -p "$W/policies" "$W/out"
+sed "s|url: https://sharedeus2.eus2.attest.azure.net|url: $URL|" "$REPO/deploy/policies/azure-cvm.yaml" >"$W/policies/azure-cvm.yaml"
+SUM=$(sha256sum "$W/policies/azure-cvm.yaml" | cut -d' ' -f1)
+export TPM2TOOLS_TCTI=$TCTI
+
+# measure NAME CMD...: RUNS runs of CMD under /usr/bin/time; appends "wall cpu rss" lines to W/NAME.
+measure() {
+	local name=$1; shift
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -f "%e %U %S %M" -o "$W/t" "$@" >/dev/null 2>"$W/err" || { echo "bench: $name failed: $(tail -2 "$W/err")" >&2; return 1; }
+		awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$W/t" >>"$W/m.$name"
+	done
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+row() {
+	printf '%-46s %9.0f %9.0f %10d\n' "$1" "$(cut -d' ' -f1 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" \
+		"$(cut -d' ' -f2 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" "$(cut -d' ' -f3 "$W/m.$2" | median)"
+}
+
+# The full gate: evidence, THIM, ephemeral key, AzureGuest, decrypt in the vTPM, token, policy, outputs.
+measure run "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
+	--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
+	--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots"
+# Evidence only, attestgate and stock tools doing the same reads and quote.
+measure evidence "$BIN" evidence --platform azure-cvm --tcti "$TCTI" --nonce 00112233445566778899aabbccddeeff --out "$W/ev" \
+	--eventlog "$W/run/eventlog.bin"
+cat >"$W/stock.sh" <<'EOS'
+#!/usr/bin/env bash
+# The evidence part of Azure's shell-based samples: tpm2-tools, then curl + jq + openssl to check it.
+set -e
+d=$1 thim=$2
+tpm2_nvread -C o 0x01400001 -o "$d/hcl.bin" 2>/dev/null
+tpm2_nvread -C o 0x01C101D0 -o "$d/akcert.der" 2>/dev/null
+tpm2_readpublic -c 0x81000003 -f pem -o "$d/ak.pem" >/dev/null
+tpm2_pcrread sha256:all -o "$d/pcrs.bin" >/dev/null
+tpm2_quote -c 0x81000003 -l sha256:0,1,2,3,4,5,6,7 -q 00112233445566778899aabbccddeeff -m "$d/quote.msg" -s "$d/quote.sig" -g sha256 >/dev/null
+tpm2_flushcontext -t
+curl -sf -H Metadata:true "$thim/metadata/THIM/amd/certification" -o "$d/thim.json"
+jq -r '.vcekCert, .certificateChain' "$d/thim.json" >"$d/chain.pem"
+openssl x509 -in "$d/chain.pem" -noout -subject >/dev/null
+tpm2_checkquote -u "$d/ak.pem" -m "$d/quote.msg" -s "$d/quote.sig" -q 00112233445566778899aabbccddeeff -g sha256 >/dev/null
+EOS
+chmod +x "$W/stock.sh"; mkdir -p "$W/stock"
+measure stock bash "$W/stock.sh" "$W/stock" "$THIM"
+
+echo
+echo "attestgate $("$BIN" version | cut -d' ' -f2), $RUNS runs each, medians; swtpm + local MAA stand-in on loopback"
+printf '%-46s %9s %9s %10s\n' "job" "wall ms" "cpu ms" "peak KiB"
+row "attestgate run (full gate, AzureGuest)" run
+row "attestgate evidence (vTPM reads + quote)" evidence
+row "stock tools: tpm2-tools + curl + jq + openssl" stock
+echo
+echo "binary: $(stat -c %s "$BIN") bytes ($(file -b "$BIN" 2>/dev/null | cut -d, -f1-2 || echo dynamic))"
+echo "The stock-tools column covers evidence collection and the quote check only: the AzureGuest"
+echo "response (RSA in the vTPM, then AES-GCM with AAD) cannot be opened with the openssl command line,"
+echo "which has no AEAD modes, so the full protocol has no stock-tools equivalent to time."
