@@ -393,3 +393,26 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 		json_object_set_new(*claims, "x-attestgate-snp-csp-id", json_string(info.csp_id));
 	return *claims != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
 }
+
+enum ag_code
+ag_snp_verify_dirs(const struct ag_snp_report *r, STACK_OF(X509) *certs, const char *roots_dir, int roots_required,
+    const char *test_roots_dir, time_t at, json_t **claims, struct ag_err *err)
+{
+	STACK_OF(X509) *test = NULL;
+	struct ag_err ignored;
+	enum ag_code rc = AG_OK;
+
+	*claims = NULL;
+	if (roots_dir != NULL)
+		rc = ag_amd_certs_load_dir(roots_dir, certs, roots_required ? err : &ignored);
+	if (!roots_required)
+		rc = AG_OK;
+	if (rc == AG_OK && test_roots_dir != NULL) {
+		test = sk_X509_new_null();
+		rc = test != NULL ? ag_amd_certs_load_dir(test_roots_dir, test, err) : ag_err_set(err, AG_EINVALID, "out of memory");
+	}
+	if (rc == AG_OK)
+		rc = ag_snp_verify(r, certs, test, at, claims, err);
+	sk_X509_pop_free(test, X509_free);
+	return rc;
+}

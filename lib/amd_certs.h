@@ -51,4 +51,12 @@ enum ag_code ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X5
 enum ag_code ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at,
     json_t **claims, struct ag_err *err);
 
+/*
+ * ag_snp_verify with trust taken from directories: certificates of roots_dir
+ * are added to certs (a missing directory is an error only when
+ * roots_required), and test_roots_dir, when given, is the insecure test list.
+ */
+enum ag_code ag_snp_verify_dirs(const struct ag_snp_report *r, STACK_OF(X509) *certs, const char *roots_dir,
+    int roots_required, const char *test_roots_dir, time_t at, json_t **claims, struct ag_err *err);
+
 #endif

@@ -121,3 +121,18 @@ ag_time_parse_rfc3339(const char *s, time_t *out)
 	*out = t - (time_t)sign * (oh * 3600 + om * 60);
 	return 0;
 }
+
+int
+ag_clock_sleep_ms(int64_t ms, volatile sig_atomic_t *cancel)
+{
+	while (ms > 0) {
+		int64_t step = ms > 100 ? 100 : ms;
+		struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
+
+		if (cancel != NULL && *cancel)
+			return -1;
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return cancel != NULL && *cancel ? -1 : 0;
+}

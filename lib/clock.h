@@ -5,6 +5,7 @@
 #ifndef AG_CLOCK_H
 #define AG_CLOCK_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,5 +25,8 @@ char *ag_time_rfc3339_ms(int64_t wall_ms, char buf[AG_RFC3339_MAX]);
 
 /* Parses "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)"; returns 0 and sets *out, or -1. */
 int ag_time_parse_rfc3339(const char *s, time_t *out);
+
+/* Sleeps ms milliseconds in steps of at most 100 ms; returns -1 early once *cancel is set (cancel may be NULL). */
+int ag_clock_sleep_ms(int64_t ms, volatile sig_atomic_t *cancel);
 
 #endif

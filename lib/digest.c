@@ -85,3 +85,15 @@ ag_is_sha256_hex(const char *s)
 			return 0;
 	return 1;
 }
+
+int
+ag_hex_decode_var(const char *hex, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(hex);
+
+	*len = 0;
+	if (n % 2 != 0 || n == 0 || n / 2 > max || ag_hex_decode(hex, out, n / 2) != 0)
+		return -1;
+	*len = n / 2;
+	return 0;
+}

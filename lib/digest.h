@@ -24,6 +24,9 @@ int ag_sha256_hex(const void *buf, size_t len, char out[AG_SHA256_HEX_LEN + 1]);
 /* Decodes exactly 2*len hex digits (either case) into out; returns 0 or -1. */
 int ag_hex_decode(const char *hex, uint8_t *out, size_t len);
 
+/* Decodes 2 to 2*max hex digits (an even number) into out, *len bytes; returns 0 or -1. */
+int ag_hex_decode_var(const char *hex, uint8_t *out, size_t max, size_t *len);
+
 /* Nonzero if s is exactly 64 hex digits (a SHA-256 as written in flags and pins). */
 int ag_is_sha256_hex(const char *s);
 

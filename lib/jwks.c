@@ -4,14 +4,13 @@
  */
 #include "jwks.h"
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base64.h"
+#include "pkey.h"
 
 static const char *
 str_member(const json_t *o, const char *k)
@@ -75,46 +74,16 @@ b64url_member(const json_t *o, const char *name, size_t max, int exact, uint8_t 
 }
 
 static EVP_PKEY *
-pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
-{
-	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	EVP_PKEY *pkey = NULL;
-
-	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	OSSL_PARAM_free(params);
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
-}
-
-static EVP_PKEY *
 rsa_from_jwk(const json_t *o)
 {
 	uint8_t *n = NULL, *e = NULL;
 	size_t n_len, e_len;
-	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
 	EVP_PKEY *pkey = NULL;
 
-	if (b64url_member(o, "n", 1024, 0, &n, &n_len) != 0 || b64url_member(o, "e", 8, 0, &e, &e_len) != 0)
-		goto out;
 	/* Minimal encoding: no leading zero octets. */
-	if (n[0] == 0 || e[0] == 0)
-		goto out;
-	bn_n = BN_bin2bn(n, (int)n_len, NULL);
-	bn_e = BN_bin2bn(e, (int)e_len, NULL);
-	bld = OSSL_PARAM_BLD_new();
-	if (bn_n == NULL || bn_e == NULL || bld == NULL ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1)
-		goto out;
-	pkey = pkey_from_params("RSA", bld);
-out:
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn_n);
-	BN_free(bn_e);
+	if (b64url_member(o, "n", 1024, 0, &n, &n_len) == 0 && b64url_member(o, "e", 8, 0, &e, &e_len) == 0 && n[0] != 0 &&
+	    e[0] != 0)
+		pkey = ag_pkey_rsa(n, n_len, e, e_len);
 	free(n);
 	free(e);
 	return pkey;
@@ -126,9 +95,7 @@ ec_from_jwk(const json_t *o)
 	const char *crv = str_member(o, "crv"), *group;
 	size_t size, x_len, y_len;
 	uint8_t *x = NULL, *y = NULL, point[1 + 2 * 48];
-	OSSL_PARAM_BLD *bld = NULL;
 	EVP_PKEY *pkey = NULL;
-	EVP_PKEY_CTX *check = NULL;
 
 	if (crv != NULL && strcmp(crv, "P-256") == 0) {
 		group = "prime256v1";
@@ -144,20 +111,8 @@ ec_from_jwk(const json_t *o)
 	point[0] = 0x04;
 	memcpy(point + 1, x, size);
 	memcpy(point + 1 + size, y, size);
-	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * size) != 1)
-		goto out;
-	pkey = pkey_from_params("EC", bld);
-	/* The point must be on the curve. */
-	check = pkey != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
-	if (pkey != NULL && (check == NULL || EVP_PKEY_public_check(check) != 1)) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
-	}
+	pkey = ag_pkey_ec(group, point, 1 + 2 * size);
 out:
-	EVP_PKEY_CTX_free(check);
-	OSSL_PARAM_BLD_free(bld);
 	free(x);
 	free(y);
 	return pkey;

@@ -5,7 +5,6 @@
  */
 #include "jwt.h"
 
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "pkey.h"
 
 enum sig_kind { SIG_RSA_PKCS1, SIG_RSA_PSS, SIG_ECDSA };
 
@@ -171,29 +171,6 @@ ag_jwt_check_header(const struct ag_jwt *t, const char *const *allowed_algs, str
 	return AG_OK;
 }
 
-/* R||S (each size bytes, big endian) as a DER ECDSA-Sig-Value, or NULL. */
-static uint8_t *
-ecdsa_raw_to_der(const uint8_t *sig, size_t size, size_t *der_len)
-{
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)size, NULL), *s = BN_bin2bn(sig + size, (int)size, NULL);
-	unsigned char *der = NULL;
-	int n;
-
-	if (es == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(es);
-		return NULL;
-	}
-	n = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);
-	if (n <= 0)
-		return NULL;
-	*der_len = (size_t)n;
-	return der;
-}
-
 static int
 ec_key_on(const EVP_PKEY *key, const char *curve)
 {
@@ -228,7 +205,7 @@ ag_jwt_verify_signature(const struct ag_jwt *t, const struct ag_jwk *key, struct
 		if (t->sig_len != 2 * a->ec_size)
 			return ag_err_set(err, AG_EINVALID, "token signature is %zu bytes; %s signatures are %zu",
 			    t->sig_len, a->name, 2 * a->ec_size);
-		der = ecdsa_raw_to_der(t->sig, a->ec_size, &sig_len);
+		der = ag_ecdsa_der(t->sig, t->sig + a->ec_size, a->ec_size, 0, &sig_len);
 		if (der == NULL)
 			return ag_err_set(err, AG_EINVALID, "token signature is not a valid ECDSA signature");
 		sig = der;

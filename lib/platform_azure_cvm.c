@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "clock.h"
 #include "digest.h"
@@ -23,14 +22,6 @@
 #define EVENTLOG_MAX (4 * 1024 * 1024)
 #define POLL_MS 200
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Runs an NV read again while it fails transiently (e.g. the AK certificate not provisioned yet) and time is left. */
 static enum ag_code
 nv_read_retrying(struct ag_tpm *t, uint32_t index, int64_t deadline, uint8_t **out, size_t *len, struct ag_err *err)
@@ -41,7 +32,7 @@ nv_read_retrying(struct ag_tpm *t, uint32_t index, int64_t deadline, uint8_t **o
 		if (rc == AG_OK || !err->transient || ag_clock_mono_ms() + 500 >= deadline)
 			return rc;
 		ag_log(AG_LOG_WARN, "TPM not ready, retrying", "error", json_string(err->msg), NULL);
-		sleep_ms(500);
+		ag_clock_sleep_ms(500, NULL);
 	}
 }
 
@@ -82,7 +73,7 @@ fresh_report(struct ag_tpm *t, const struct ag_collect_opts *o, uint8_t **hcl, s
 		if (ag_clock_mono_ms() + POLL_MS >= o->deadline_ms)
 			return ag_err_set_transient(err, AG_EEVIDENCE,
 			    "the paravisor did not refresh the HCL report with the new user data before the deadline");
-		sleep_ms(POLL_MS);
+		ag_clock_sleep_ms(POLL_MS, NULL);
 	}
 }
 

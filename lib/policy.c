@@ -770,6 +770,16 @@ ag_policy_parse(const uint8_t *buf, size_t len, const char *file, struct ag_poli
 	return AG_OK;
 }
 
+/* Nonzero (and err set) when a pin is given but is not a SHA-256 in hex. */
+static int
+bad_pin(const char *pin, struct ag_err *err)
+{
+	if (pin == NULL || ag_is_sha256_hex(pin))
+		return 0;
+	ag_err_set(err, AG_ECONFIG, "--policy-sha256 must be 64 hexadecimal characters, got \"%.80s\"", pin);
+	return 1;
+}
+
 enum ag_code
 ag_policy_load_file(const char *path, const char *pin_sha256, struct ag_policy **out,
     struct ag_err *err)
@@ -780,9 +790,8 @@ ag_policy_load_file(const char *path, const char *pin_sha256, struct ag_policy *
 	enum ag_code rc;
 
 	*out = NULL;
-	if (pin_sha256 != NULL && !ag_is_sha256_hex(pin_sha256))
-		return ag_err_set(err, AG_ECONFIG, "--policy-sha256 must be 64 hexadecimal characters, got \"%.80s\"",
-		    pin_sha256);
+	if (bad_pin(pin_sha256, err))
+		return AG_ECONFIG;
 	rc = ag_file_read(path, AG_POLICY_MAX_BYTES, AG_ECONFIG, &buf, &len, err);
 	if (rc != AG_OK)
 		return rc;
@@ -830,6 +839,9 @@ ag_policy_load_named(const char *dir, const char *name, const char *pin_sha256,
 	enum ag_code rc;
 
 	*out = NULL;
+	/* A malformed pin is reported before the policy is looked for. */
+	if (bad_pin(pin_sha256, err))
+		return AG_ECONFIG;
 	if (name == NULL || !name_valid(name))
 		return ag_err_set(err, AG_ECONFIG,
 		    "policy name \"%.64s\" is not valid (lower-case letters, digits, '-' and '.')",

@@ -4,13 +4,12 @@
  */
 #include "snp.h"
 
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <string.h>
 
 #include "bytes.h"
 #include "digest.h"
+#include "pkey.h"
 
 #define POLICY_RESERVED_MBZ (~0ULL << 25)
 #define POLICY_RESERVED_MB1 (1ULL << 17)
@@ -136,29 +135,20 @@ enum ag_code
 ag_snp_verify_signature(const struct ag_snp_report *r, EVP_PKEY *key, struct ag_err *err)
 {
 	const uint8_t *sig = r->raw + AG_SNP_SIGNED_LEN;
-	ECDSA_SIG *es = NULL;
-	BIGNUM *bn_r, *bn_s;
-	unsigned char *der = NULL;
+	uint8_t *der;
+	size_t der_len = 0;
 	EVP_MD_CTX *ctx = NULL;
-	int der_len, ok = 0;
+	int ok = 0;
 
 	/* R and S are 72-byte little-endian fields of which P-384 uses 48. */
 	if (!ag_all_zero(sig + 48, 24) || !ag_all_zero(sig + 72 + 48, 24))
 		return ag_err_set(err, AG_EINVALID, "SNP report signature is not a P-384 signature");
-	bn_r = BN_lebin2bn(sig, 48, NULL);
-	bn_s = BN_lebin2bn(sig + 72, 48, NULL);
-	es = ECDSA_SIG_new();
-	if (bn_r == NULL || bn_s == NULL || es == NULL || ECDSA_SIG_set0(es, bn_r, bn_s) != 1) {
-		BN_free(bn_r);
-		BN_free(bn_s);
-		ECDSA_SIG_free(es);
+	der = ag_ecdsa_der(sig, sig + 72, 48, 1, &der_len);
+	if (der == NULL)
 		return ag_err_set(err, AG_EINVALID, "cannot decode the SNP report signature");
-	}
-	der_len = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);
 	ctx = EVP_MD_CTX_new();
-	if (der_len > 0 && ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha384(), NULL, key) == 1)
-		ok = EVP_DigestVerify(ctx, der, (size_t)der_len, r->raw, AG_SNP_SIGNED_LEN) == 1;
+	if (ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha384(), NULL, key) == 1)
+		ok = EVP_DigestVerify(ctx, der, der_len, r->raw, AG_SNP_SIGNED_LEN) == 1;
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(der);
 	ERR_clear_error();

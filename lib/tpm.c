@@ -262,6 +262,18 @@ ag_tpm_read_public(struct ag_tpm *t, uint32_t handle, uint8_t **out, size_t *len
 	return code;
 }
 
+/* One SHA-256 bank selection of the PCRs in pcr_mask (bit i = PCR i). */
+static void
+pcr_selection(TPML_PCR_SELECTION *sel, uint32_t pcr_mask)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->count = 1;
+	sel->pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel->pcrSelections[0].sizeofSelect = 3;
+	for (int i = 0; i < 3; i++)
+		sel->pcrSelections[0].pcrSelect[i] = (uint8_t)(pcr_mask >> (8 * i));
+}
+
 enum ag_code
 ag_tpm_pcr_read(struct ag_tpm *t, uint8_t pcrs[AG_TPM_PCRS_LEN], struct ag_err *err)
 {
@@ -269,16 +281,13 @@ ag_tpm_pcr_read(struct ag_tpm *t, uint8_t pcrs[AG_TPM_PCRS_LEN], struct ag_err *
 
 	/* The TPM returns at most 8 digests per call: ask again for what is still missing. */
 	for (int round = 0; missing != 0 && round < AG_TPM_PCR_COUNT; round++) {
-		TPML_PCR_SELECTION sel = { .count = 1 }, *got_sel = NULL;
+		TPML_PCR_SELECTION sel, *got_sel = NULL;
 		TPML_DIGEST *vals = NULL;
 		uint32_t update = 0;
 		size_t k = 0;
 		TSS2_RC rc;
 
-		sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-		sel.pcrSelections[0].sizeofSelect = 3;
-		for (int i = 0; i < 3; i++)
-			sel.pcrSelections[0].pcrSelect[i] = (uint8_t)(missing >> (8 * i));
+		pcr_selection(&sel, missing);
 		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &update, &got_sel, &vals);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_fail(err, rc, "cannot read the PCRs of %s", t->where);
@@ -311,7 +320,7 @@ ag_tpm_quote(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint
 	ESYS_TR ak = ESYS_TR_NONE;
 	TPM2B_DATA qual = { 0 };
 	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-	TPML_PCR_SELECTION sel = { .count = 1 };
+	TPML_PCR_SELECTION sel;
 	TPM2B_ATTEST *quoted = NULL;
 	TPMT_SIGNATURE *signature = NULL;
 	uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
@@ -325,10 +334,7 @@ ag_tpm_quote(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint
 		    sizeof(qual.buffer));
 	qual.size = (uint16_t)nonce_len;
 	memcpy(qual.buffer, nonce, nonce_len);
-	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-	sel.pcrSelections[0].sizeofSelect = 3;
-	for (int i = 0; i < 3; i++)
-		sel.pcrSelections[0].pcrSelect[i] = (uint8_t)(pcr_mask >> (8 * i));
+	pcr_selection(&sel, pcr_mask);
 	code = handle_tr(t, ak_handle, &ak, "the attestation key", err);
 	if (code != AG_OK)
 		return code;
@@ -387,17 +393,6 @@ ag_tpm_nv_write(struct ag_tpm *t, uint32_t index, const uint8_t *data, size_t le
 	code = rc == TSS2_RC_SUCCESS ? AG_OK : tpm_fail(err, rc, "cannot write %s", what);
 	Esys_TR_Close(t->esys, &tr);
 	return code;
-}
-
-static void
-pcr_selection(TPML_PCR_SELECTION *sel, uint32_t pcr_mask)
-{
-	memset(sel, 0, sizeof(*sel));
-	sel->count = 1;
-	sel->pcrSelections[0].hash = TPM2_ALG_SHA256;
-	sel->pcrSelections[0].sizeofSelect = 3;
-	for (int i = 0; i < 3; i++)
-		sel->pcrSelections[0].pcrSelect[i] = (uint8_t)(pcr_mask >> (8 * i));
 }
 
 /* Starts a policy (or trial) session satisfied by PolicyPCR over the current PCR values. */

@@ -4,15 +4,13 @@
  */
 #include "tpm_attest.h"
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
 #include "digest.h"
+#include "pkey.h"
 
 static enum ag_code
 check_signature(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len, EVP_PKEY *ak,
@@ -129,11 +127,6 @@ ag_tpm_public_to_pkey(const uint8_t *buf, size_t len, int restricted_signing, EV
 	const TPMT_PUBLIC *p = &pub.publicArea;
 	uint32_t exp;
 	uint8_t e[4];
-	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	enum ag_code rc = AG_OK;
 
 	*out = NULL;
 	memset(&pub, 0, sizeof(pub));
@@ -153,19 +146,6 @@ ag_tpm_public_to_pkey(const uint8_t *buf, size_t len, int restricted_signing, EV
 	e[1] = (uint8_t)(exp >> 16);
 	e[2] = (uint8_t)(exp >> 8);
 	e[3] = (uint8_t)exp;
-	bn_n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
-	bn_e = BN_bin2bn(e, 4, NULL);
-	bld = OSSL_PARAM_BLD_new();
-	if (bn_n == NULL || bn_e == NULL || bld == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		rc = ag_err_set(err, AG_EINVALID, "cannot build the AK's RSA key");
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn_n);
-	BN_free(bn_e);
-	return rc;
+	*out = ag_pkey_rsa(p->unique.rsa.buffer, p->unique.rsa.size, e, sizeof(e));
+	return *out != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "cannot build the AK's RSA key");
 }

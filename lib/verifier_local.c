@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "amd_certs.h"
-#include "bytes.h"
 #include "imds.h"
 #include "snp.h"
 #include "tpm_attest.h"
@@ -20,31 +19,26 @@ enum ag_code
 ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report *r, char **vcek_pem, json_t **claims,
     struct ag_err *err)
 {
-	STACK_OF(X509) *certs = sk_X509_new_null(), *test = NULL;
+	STACK_OF(X509) *certs = sk_X509_new_null();
 	struct ag_snp_report snp;
-	struct ag_err ignored;
 	json_t *c = NULL;
 	enum ag_code rc;
 
 	*vcek_pem = NULL;
-	if (r->report_type != AG_HCL_SNP)
+	if (r->report_type != AG_HCL_SNP) {
+		sk_X509_free(certs);
 		return ag_err_set(err, AG_ECONFIG, "%s CVMs are not verified by this attestgate yet",
 		    ag_hcl_report_type_name(r->report_type));
+	}
 	rc = ag_snp_parse(r->hw_report, r->hw_report_len, &snp, err);
 	if (rc == AG_OK)
-		rc = ag_imds_thim_vcek(o->imds_url, &o->http, ag_le64(r->hw_report + 0x180), vcek_pem, err);
+		rc = ag_imds_thim_vcek(o->imds_url, &o->http, snp.reported_tcb, vcek_pem, err);
 	if (rc == AG_OK)
 		rc = ag_amd_certs_load((const uint8_t *)*vcek_pem, strlen(*vcek_pem), certs, err);
-	if (rc == AG_OK && o->roots != NULL)
-		(void)ag_amd_certs_load_dir(o->roots, certs, &ignored); /* THIM brings the chain; roots are a fallback */
-	if (rc == AG_OK && o->insecure_test_roots != NULL) {
-		test = sk_X509_new_null();
-		rc = ag_amd_certs_load_dir(o->insecure_test_roots, test, err);
-	}
+	/* THIM brings the chain; the roots directory is only a fallback. */
 	if (rc == AG_OK)
-		rc = ag_snp_verify(&snp, certs, test, time(NULL), &c, err);
+		rc = ag_snp_verify_dirs(&snp, certs, o->roots, 0, o->insecure_test_roots, time(NULL), &c, err);
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(test, X509_free);
 	if (rc != AG_OK) {
 		free(*vcek_pem);
 		*vcek_pem = NULL;

@@ -19,6 +19,15 @@
 #include "platform.h"
 #include "tpm.h"
 
+/* An evidence file as request bytes (empty when absent). */
+static struct ag_maa_bytes
+blob(const struct ag_evidence *e, const char *name)
+{
+	const struct ag_evidence_blob *b = ag_evidence_get(e, name);
+
+	return b != NULL ? (struct ag_maa_bytes){ b->data, b->len } : (struct ag_maa_bytes){ NULL, 0 };
+}
+
 /* Non-200 answers: the instance's own error message is the most useful thing to show. */
 static enum ag_code
 http_refusal(const char *url, const struct ag_http_response *resp, struct ag_err *err)
@@ -38,8 +47,9 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
     struct ag_err *err)
 {
 	static const char *const headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
+	static const char *const needed[] = { "hcl-report.bin", "ak-cert.der", "ak-pub.tpm", "quote.msg", "quote.sig",
+		"pcrs.bin" };
 	const struct ag_evidence_blob *hcl = ag_evidence_get(e, "hcl-report.bin");
-	const struct ag_evidence_blob *log = ag_evidence_get(e, "eventlog.bin");
 	struct ag_maa_guest_request req;
 	struct ag_maa_guest_response resp;
 	struct ag_http_response http;
@@ -54,8 +64,9 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	*jwt = NULL;
 	memset(&resp, 0, sizeof(resp));
 	memset(&http, 0, sizeof(http));
-	if (hcl == NULL || ag_evidence_get(e, "quote.msg") == NULL)
-		return ag_err_set(err, AG_EEVIDENCE, "AzureGuest needs Azure CVM evidence (HCL report and quote)");
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (ag_evidence_get(e, needed[i]) == NULL)
+			return ag_err_set(err, AG_EEVIDENCE, "AzureGuest needs Azure CVM evidence: %s is missing", needed[i]);
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
 	if (rc == AG_OK && r.report_type != AG_HCL_SNP)
@@ -63,9 +74,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		    ag_hcl_report_type_name(r.report_type));
 	if (rc == AG_OK) {
 		/* The SEV-SNP report must verify here before it is sent anywhere. */
-		struct ag_local_opts lo = { o->imds_url, o->roots, o->insecure_test_roots, o->http };
-
-		rc = ag_local_check_hcl_snp(&lo, &r, &vcek, NULL, err);
+		rc = ag_local_check_hcl_snp(&o->local, &r, &vcek, NULL, err);
 		if (rc == AG_EINVALID)
 			ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
 	}
@@ -81,12 +90,11 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	req.os_distro = o->os_distro != NULL ? o->os_distro : "Linux";
 	req.os_major = o->os_major;
 	req.os_minor = o->os_minor;
-	if (log != NULL)
-		req.tcg_log = (struct ag_maa_bytes){ log->data, log->len };
-	req.ak_cert = (struct ag_maa_bytes){ ag_evidence_get(e, "ak-cert.der")->data, ag_evidence_get(e, "ak-cert.der")->len };
-	req.ak_pub = (struct ag_maa_bytes){ ag_evidence_get(e, "ak-pub.tpm")->data, ag_evidence_get(e, "ak-pub.tpm")->len };
-	req.quote = (struct ag_maa_bytes){ ag_evidence_get(e, "quote.msg")->data, ag_evidence_get(e, "quote.msg")->len };
-	req.quote_sig = (struct ag_maa_bytes){ ag_evidence_get(e, "quote.sig")->data, ag_evidence_get(e, "quote.sig")->len };
+	req.tcg_log = blob(e, "eventlog.bin");
+	req.ak_cert = blob(e, "ak-cert.der");
+	req.ak_pub = blob(e, "ak-pub.tpm");
+	req.quote = blob(e, "quote.msg");
+	req.quote_sig = blob(e, "quote.sig");
 	req.pcr_mask = AG_AZURE_QUOTE_PCRS;
 	req.pcrs = ag_evidence_get(e, "pcrs.bin")->data;
 	req.enc_pub = (struct ag_maa_bytes){ enc_pub, enc_pub_len };
@@ -101,7 +109,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		goto out;
 	snprintf(url, sizeof(url), "%s/attest/AzureGuest?api-version=2020-10-01", o->url);
 	{
-		struct ag_http_opts h = o->http;
+		struct ag_http_opts h = o->local.http;
 
 		h.max_response = AG_MAA_MAX_RESPONSE;
 		rc = ag_http_request("POST", url, headers, body, strlen(body), &h, &http, err);

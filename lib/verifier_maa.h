@@ -10,16 +10,14 @@
 #include "error.h"
 #include "evidence.h"
 #include "http.h"
+#include "verifier_local.h"
 
 struct ag_maa_opts {
 	const char *url;                 /* pinned instance, no trailing '/' */
-	const char *imds_url;            /* IMDS base (THIM); AG_IMDS_DEFAULT_URL in production */
 	const char *tcti;                /* azure-cvm: the vTPM that decrypts the response */
-	const char *roots;               /* AMD roots directory (only pinned certificates count), or NULL */
-	const char *insecure_test_roots; /* tests only: directory of test roots, or NULL */
 	const char *os_distro;
 	unsigned os_major, os_minor;
-	struct ag_http_opts http;
+	struct ag_local_opts local;      /* IMDS, roots and HTTP: the report is checked locally before it is sent */
 };
 
 /* AzureGuest: evidence from ag_platform_azure_cvm_collect, nonce as text; *jwt is the decrypted token. */

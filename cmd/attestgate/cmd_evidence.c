@@ -30,9 +30,7 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 		return AG_ECONFIG;
 	}
 	if (hex != NULL) {
-		nonce_len = strlen(hex) / 2;
-		if (strlen(hex) % 2 != 0 || nonce_len == 0 || nonce_len > AG_NONCE_MAX ||
-		    ag_hex_decode(hex, nonce, nonce_len) != 0) {
+		if (ag_hex_decode_var(hex, nonce, AG_NONCE_MAX, &nonce_len) != 0) {
 			fprintf(stderr, "attestgate %s: --nonce must be 2 to %d hexadecimal digits (1 to %d bytes)\n", cmd->name,
 			    2 * AG_NONCE_MAX, AG_NONCE_MAX);
 			return AG_ECONFIG;

@@ -43,24 +43,18 @@ static enum ag_code
 verify_snp_bytes(const uint8_t *report, size_t len, const struct cli_values *v, time_t at, json_t **claims,
     struct ag_err *err)
 {
-	STACK_OF(X509) *certs = sk_X509_new_null(), *test = NULL;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	const char *roots = cli_get(v, "roots");
 	struct ag_snp_report r;
 	enum ag_code rc = ag_snp_parse(report, len, &r, err);
 
 	if (rc == AG_OK && cli_get(v, "certs") != NULL)
 		rc = load_certs_file(cli_get(v, "certs"), certs, err);
-	if (rc == AG_OK && cli_get(v, "roots") != NULL && strcmp(cli_get(v, "roots"), "/etc/attestgate/roots") != 0)
-		rc = ag_amd_certs_load_dir(cli_get(v, "roots"), certs, err);
-	else if (rc == AG_OK && cli_get(v, "roots") != NULL)
-		(void)ag_amd_certs_load_dir(cli_get(v, "roots"), certs, &(struct ag_err){ 0 }); /* the default may be absent */
-	if (rc == AG_OK && cli_get(v, "insecure-test-roots") != NULL) {
-		test = sk_X509_new_null();
-		rc = ag_amd_certs_load_dir(cli_get(v, "insecure-test-roots"), test, err);
-	}
+	/* The default roots directory may be absent (it is filled in the image); one named on the command line may not. */
 	if (rc == AG_OK)
-		rc = ag_snp_verify(&r, certs, test, at, claims, err);
+		rc = ag_snp_verify_dirs(&r, certs, roots, roots != NULL && strcmp(roots, "/etc/attestgate/roots") != 0,
+		    cli_get(v, "insecure-test-roots"), at, claims, err);
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_pop_free(test, X509_free);
 	return rc;
 }
 
@@ -71,10 +65,7 @@ nonce_bytes(const struct cli_values *v, uint8_t *out, size_t *len, struct ag_err
 	const char *hex = cli_get(v, "nonce");
 
 	*len = 0;
-	if (hex == NULL)
-		return AG_OK;
-	*len = strlen(hex) / 2;
-	if (strlen(hex) % 2 != 0 || *len == 0 || *len > 64 || ag_hex_decode(hex, out, *len) != 0)
+	if (hex != NULL && ag_hex_decode_var(hex, out, 64, len) != 0)
 		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to 128 hexadecimal digits");
 	return AG_OK;
 }
