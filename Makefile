@@ -37,7 +37,7 @@ UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
 
 DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libjansson-dev \
     libtss2-dev libyaml-dev libcmocka-dev swtpm swtpm-tools tpm2-tools clang libclang-rt-14-dev \
-    python3 python3-cryptography openssl curl jq valgrind time
+    python3 python3-cryptography python3-fusepy python3-cbor2 libfuse2 fuse3 openssl curl jq valgrind time
 
 .PHONY: all deps test unit-bins san-unit-bins fuzz fuzz-smoke demo static image bench clean
 .DEFAULT_GOAL := all
@@ -72,7 +72,12 @@ fuzz:
 fuzz-smoke: fuzz
 	@test/fuzz/smoke.sh build/fuzz $${FUZZ_SECONDS:-4}
 
-test: all unit-bins san-unit-bins fuzz
+# The emulated /dev/sev-guest (LD_PRELOAD), test code only; never sanitized, never linked into attestgate.
+build/emul/sev_guest_shim.so: test/emul/sev_guest_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
+test: all unit-bins san-unit-bins fuzz build/emul/sev_guest_shim.so
 	@AG_BUILD=$(B) test/run-tests.sh
 
 deps:

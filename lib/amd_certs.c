@@ -5,18 +5,16 @@
  */
 #include "amd_certs.h"
 
-#include <dirent.h>
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bytes.h"
 #include "digest.h"
-#include "fileio.h"
+#include "certs.h"
 
 enum amd_role { ROLE_ARK, ROLE_ASK, ROLE_ASVK };
 
@@ -37,24 +35,12 @@ static const struct pin {
 	{ AG_SNP_TURIN, ROLE_ASVK, "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c" },
 };
 
-static void
-fingerprint(X509 *c, char out[AG_SHA256_HEX_LEN + 1])
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(c, &der);
-
-	out[0] = '\0';
-	if (n > 0)
-		ag_sha256_hex(der, (size_t)n, out);
-	OPENSSL_free(der);
-}
-
 static const struct pin *
 pinned(X509 *c)
 {
 	char fp[AG_SHA256_HEX_LEN + 1];
 
-	fingerprint(c, fp);
+	ag_cert_sha256_hex(c, fp);
 	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
 		if (strcmp(pins[i].sha256, fp) == 0)
 			return &pins[i];
@@ -149,25 +135,12 @@ static const uint8_t guid_vlek[16] = { 0xa8, 0x07, 0x4b, 0xc2, 0xa2, 0x5a, 0x48,
 static const uint8_t guid_ask[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4, 0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82 };
 static const uint8_t guid_ark[16] = { 0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52, 0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae };
 
-static int
-der_push(const uint8_t *der, size_t len, STACK_OF(X509) *certs)
-{
-	const unsigned char *p = der;
-	X509 *c = d2i_X509(NULL, &p, (long)len);
-
-	if (c == NULL || p != der + len || sk_X509_num(certs) >= AG_AMD_MAX_CERTS || !sk_X509_push(certs, c)) {
-		X509_free(c);
-		return -1;
-	}
-	return 0;
-}
-
 enum ag_code
 ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err)
 {
 	static const uint8_t zero_guid[16];
 
-	for (size_t i = 0; i < AG_AMD_MAX_CERTS; i++) {
+	for (size_t i = 0; i < AG_CERTS_MAX; i++) {
 		const uint8_t *e = buf + 24 * i;
 		uint32_t off, n;
 
@@ -182,72 +155,20 @@ ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, s
 		if (memcmp(e, guid_vcek, 16) != 0 && memcmp(e, guid_vlek, 16) != 0 && memcmp(e, guid_ask, 16) != 0 &&
 		    memcmp(e, guid_ark, 16) != 0)
 			continue; /* other certificates (e.g. ASVK, CRLs) are not needed to verify */
-		if (der_push(buf + off, n, certs) != 0)
+		if (ag_certs_push_der(buf + off, n, certs) != 0)
 			return ag_err_set(err, AG_EINVALID, "cert table entry %zu is not one DER certificate", i);
 	}
-	return ag_err_set(err, AG_EINVALID, "cert table has more than %d entries", AG_AMD_MAX_CERTS);
+	return ag_err_set(err, AG_EINVALID, "cert table has more than %d entries", AG_CERTS_MAX);
 }
 
 enum ag_code
 ag_amd_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err)
 {
-	if (len > 10 && memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
-		BIO *bio = BIO_new_mem_buf(buf, (int)len);
-		X509 *c;
-		int got = 0;
-
-		while (bio != NULL && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-			if (sk_X509_num(certs) >= AG_AMD_MAX_CERTS || !sk_X509_push(certs, c)) {
-				X509_free(c);
-				BIO_free(bio);
-				return ag_err_set(err, AG_EINVALID, "more than %d certificates", AG_AMD_MAX_CERTS);
-			}
-			got++;
-		}
-		BIO_free(bio);
-		ERR_clear_error();
-		return got > 0 ? AG_OK : ag_err_set(err, AG_EINVALID, "no certificate in the PEM data");
-	}
-	if (len > 2 && buf[0] == 0x30 && der_push(buf, len, certs) == 0)
+	if (len > 10 && memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL)
+		return ag_certs_load(buf, len, certs, err);
+	if (len > 2 && buf[0] == 0x30 && ag_certs_push_der(buf, len, certs) == 0)
 		return AG_OK;
 	return ag_amd_cert_table_parse(buf, len, certs, err);
-}
-
-enum ag_code
-ag_amd_certs_load_dir(const char *dir, STACK_OF(X509) *certs, struct ag_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	enum ag_code rc = AG_OK;
-
-	if (d == NULL)
-		return ag_err_set(err, AG_ECONFIG, "cannot open the roots directory %s", dir);
-	while (rc == AG_OK && (de = readdir(d)) != NULL) {
-		const char *dot = strrchr(de->d_name, '.');
-		char path[4096];
-
-		if (de->d_name[0] == '.' || dot == NULL ||
-		    (strcmp(dot, ".pem") != 0 && strcmp(dot, ".der") != 0 && strcmp(dot, ".crt") != 0 && strcmp(dot, ".cer") != 0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		{
-			uint8_t *buf = NULL;
-			size_t len = 0;
-
-			rc = ag_file_read(path, 1024 * 1024, AG_ECONFIG, &buf, &len, err);
-			if (rc == AG_OK && (rc = ag_amd_certs_load(buf, len, certs, err)) != AG_OK)
-				ag_err_prefix(err, "%s", path);
-			free(buf);
-		}
-	}
-	closedir(d);
-	return rc;
-}
-
-static int
-valid_at(X509 *c, time_t at)
-{
-	return X509_cmp_time(X509_get0_notBefore(c), &at) < 0 && X509_cmp_time(X509_get0_notAfter(c), &at) > 0;
 }
 
 /* A certificate in pool whose subject is cert's issuer and whose key signed cert. */
@@ -264,14 +185,6 @@ find_issuer(X509 *cert, STACK_OF(X509) *pool)
 	}
 	ERR_clear_error();
 	return NULL;
-}
-
-static const char *
-subject_cn(X509 *c, char *buf, size_t size)
-{
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName, buf, (int)size) < 0)
-		snprintf(buf, size, "?");
-	return buf;
 }
 
 /* The leaf (VCEK or VLEK) among certs: an EC key, preferably the one whose HWID is the report's CHIP_ID. */
@@ -322,13 +235,13 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 		mid = find_issuer(leaf, test_roots);
 	if (mid == NULL)
 		return ag_err_set(err, AG_EINVALID, "no certificate given that signed the %s (%s): pass the ASK/ASVK (--certs or --roots)",
-		    r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK", subject_cn(leaf, cn, sizeof(cn)));
+		    r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK", ag_cert_cn(leaf, cn, sizeof(cn)));
 	root = find_issuer(mid, certs);
 	if (root == NULL && test_roots != NULL)
 		root = find_issuer(mid, test_roots);
 	if (root == NULL)
 		return ag_err_set(err, AG_EINVALID, "no ARK given that signed %s: pass the AMD roots (--roots)",
-		    subject_cn(mid, cn, sizeof(cn)));
+		    ag_cert_cn(mid, cn, sizeof(cn)));
 	if (X509_verify(root, X509_get0_pubkey(root)) != 1) {
 		ERR_clear_error();
 		return ag_err_set(err, AG_EINVALID, "the ARK is not self-signed");
@@ -338,10 +251,10 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 	if (test_roots == NULL || mid_pin != NULL || root_pin != NULL) {
 		/* Production trust: both the intermediate and the root must be AMD's, of the same product. */
 		if (root_pin == NULL || root_pin->role != ROLE_ARK)
-			return ag_err_set(err, AG_EINVALID, "the root %s is not a pinned AMD ARK", subject_cn(root, cn, sizeof(cn)));
+			return ag_err_set(err, AG_EINVALID, "the root %s is not a pinned AMD ARK", ag_cert_cn(root, cn, sizeof(cn)));
 		if (mid_pin == NULL || mid_pin->product != root_pin->product ||
 		    mid_pin->role != (r->signer == AG_SNP_VLEK ? ROLE_ASVK : ROLE_ASK))
-			return ag_err_set(err, AG_EINVALID, "%s is not the pinned AMD %s of %s", subject_cn(mid, cn, sizeof(cn)),
+			return ag_err_set(err, AG_EINVALID, "%s is not the pinned AMD %s of %s", ag_cert_cn(mid, cn, sizeof(cn)),
 			    r->signer == AG_SNP_VLEK ? "ASVK" : "ASK", ag_snp_product_name(root_pin->product));
 		if (product != AG_SNP_UNKNOWN && product != root_pin->product)
 			return ag_err_set(err, AG_EINVALID, "the report is from a %s CPU but is certified by the %s chain",
@@ -354,14 +267,14 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 			listed |= X509_cmp(sk_X509_value(test_roots, i), root) == 0;
 		if (!listed)
 			return ag_err_set(err, AG_EINVALID, "the root %s is neither a pinned AMD ARK nor a given test root",
-			    subject_cn(root, cn, sizeof(cn)));
+			    ag_cert_cn(root, cn, sizeof(cn)));
 		if (product == AG_SNP_UNKNOWN)
 			product = info.product != AG_SNP_UNKNOWN ? info.product : AG_SNP_MILAN;
 	}
 	if (info.product != AG_SNP_UNKNOWN && info.product != product)
 		return ag_err_set(err, AG_EINVALID, "the %s says product %s, the chain %s", r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK",
 		    info.product_name, ag_snp_product_name(product));
-	if (!valid_at(leaf, at) || !valid_at(mid, at) || !valid_at(root, at))
+	if (!ag_cert_valid_at(leaf, at) || !ag_cert_valid_at(mid, at) || !ag_cert_valid_at(root, at))
 		return ag_err_set(err, AG_EINVALID, "a certificate of the chain is not valid at the verification time (expired? pin the time with --at)");
 	if (!info.has_tcb)
 		return ag_err_set(err, AG_EINVALID, "the %s carries no TCB extensions", r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK");
@@ -399,18 +312,10 @@ ag_snp_verify_dirs(const struct ag_snp_report *r, STACK_OF(X509) *certs, const c
     const char *test_roots_dir, time_t at, json_t **claims, struct ag_err *err)
 {
 	STACK_OF(X509) *test = NULL;
-	struct ag_err ignored;
-	enum ag_code rc = AG_OK;
+	enum ag_code rc;
 
 	*claims = NULL;
-	if (roots_dir != NULL)
-		rc = ag_amd_certs_load_dir(roots_dir, certs, roots_required ? err : &ignored);
-	if (!roots_required)
-		rc = AG_OK;
-	if (rc == AG_OK && test_roots_dir != NULL) {
-		test = sk_X509_new_null();
-		rc = test != NULL ? ag_amd_certs_load_dir(test_roots_dir, test, err) : ag_err_set(err, AG_EINVALID, "out of memory");
-	}
+	rc = ag_certs_load_trust(roots_dir, roots_required, test_roots_dir, certs, &test, err);
 	if (rc == AG_OK)
 		rc = ag_snp_verify(r, certs, test, at, claims, err);
 	sk_X509_pop_free(test, X509_free);

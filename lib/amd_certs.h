@@ -14,10 +14,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "certs.h"
 #include "error.h"
 #include "snp.h"
 
-#define AG_AMD_MAX_CERTS 16
 
 struct ag_amd_cert_info {
 	enum ag_snp_product product;      /* from productName, or unknown */
@@ -34,9 +34,6 @@ enum ag_code ag_amd_cert_info(X509 *cert, struct ag_amd_cert_info *info, struct 
 
 /* Appends the certificates in buf (PEM bundle, one DER certificate, or a cert table) to certs. */
 enum ag_code ag_amd_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err);
-
-/* Appends the certificates of every .pem/.der/.crt/.cer file in dir (a roots directory). */
-enum ag_code ag_amd_certs_load_dir(const char *dir, STACK_OF(X509) *certs, struct ag_err *err);
 
 /* Appends the certificates of a GHCB/configfs cert table (GUID, offset, length entries) to certs. */
 enum ag_code ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err);

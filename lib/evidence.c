@@ -9,6 +9,9 @@
 
 #include "clock.h"
 #include "digest.h"
+#include "fileio.h"
+
+#define BUNDLE_FILE_MAX (4 * 1024 * 1024)
 
 void
 ag_evidence_init(struct ag_evidence *e)
@@ -133,4 +136,79 @@ ag_evidence_clear(struct ag_evidence *e)
 		free(e->files[i].data);
 	json_decref(e->facts);
 	memset(e, 0, sizeof(*e));
+}
+
+const char *
+ag_evidence_platform_name(const char *name)
+{
+	static const char *const names[] = { "azure-cvm", "azure-kata-cc", "sev-snp", "tdx" };
+
+	for (size_t i = 0; name != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return names[i];
+	return NULL;
+}
+
+static enum ag_code
+read_listed(const char *dir, json_t *f, struct ag_evidence *e, struct ag_err *err)
+{
+	const char *name = json_string_value(json_object_get(f, "name")), *sum = json_string_value(json_object_get(f, "sha256"));
+	json_t *size = json_object_get(f, "size");
+	char path[4096], got[AG_SHA256_HEX_LEN + 1];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	enum ag_code rc;
+
+	if (name == NULL || sum == NULL || !json_is_integer(size) || name[0] == '.' || name[0] == '\0' ||
+	    strchr(name, '/') != NULL || strcmp(name, "evidence.json") == 0)
+		return ag_err_set(err, AG_ECONFIG, "%s/evidence.json lists a file without a valid name, size and sha256", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = ag_file_read(path, BUNDLE_FILE_MAX, AG_ECONFIG, &data, &len, err);
+	if (rc != AG_OK)
+		return rc;
+	ag_sha256_hex(data, len, got);
+	if ((json_int_t)len != json_integer_value(size) || strcmp(got, sum) != 0) {
+		free(data);
+		return ag_err_set(err, AG_ECONFIG, "%s does not match evidence.json (size or SHA-256 differs): the bundle was altered", path);
+	}
+	return ag_evidence_add(e, name, data, len, err);
+}
+
+enum ag_code
+ag_evidence_read_bundle(const char *dir, struct ag_evidence *e, struct ag_err *err)
+{
+	char path[4096];
+	uint8_t *text = NULL;
+	size_t len = 0, i;
+	json_error_t je;
+	json_t *m = NULL, *files, *f;
+	const char *nonce;
+	enum ag_code rc;
+
+	snprintf(path, sizeof(path), "%s/evidence.json", dir);
+	rc = ag_file_read(path, BUNDLE_FILE_MAX, AG_ECONFIG, &text, &len, err);
+	if (rc != AG_OK)
+		return rc;
+	m = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (m == NULL || !json_is_object(m)) {
+		json_decref(m);
+		return ag_err_set(err, AG_ECONFIG, "%s is not a JSON object: %s", path, je.text);
+	}
+	e->platform = ag_evidence_platform_name(json_string_value(json_object_get(m, "platform")));
+	nonce = json_string_value(json_object_get(m, "nonce"));
+	files = json_object_get(m, "files");
+	if (e->platform == NULL)
+		rc = ag_err_set(err, AG_ECONFIG, "%s names no known platform", path);
+	else if (nonce == NULL || ag_hex_decode_var(nonce, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
+		rc = ag_err_set(err, AG_ECONFIG, "%s has no valid nonce (hex, at most %d bytes)", path, AG_NONCE_MAX);
+	else if (!json_is_array(files) || json_array_size(files) > AG_EVIDENCE_MAX_FILES)
+		rc = ag_err_set(err, AG_ECONFIG, "%s has no list of at most %d files", path, AG_EVIDENCE_MAX_FILES);
+	json_array_foreach(files, i, f) {
+		if (rc != AG_OK)
+			break;
+		rc = read_listed(dir, f, e, err);
+	}
+	json_decref(m);
+	return rc;
 }

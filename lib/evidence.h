@@ -55,6 +55,16 @@ struct ag_evidence_file *ag_evidence_files(const struct ag_evidence *e, char **m
 /* Writes the bundle into dir (created if missing): every file, then evidence.json, each atomically. */
 enum ag_code ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err);
 
+/*
+ * Reads a bundle written by ag_evidence_write_bundle: evidence.json, then
+ * every file it lists, each checked against its size and SHA-256.  e must
+ * be initialised; AG_ECONFIG when the bundle is unreadable or altered.
+ */
+enum ag_code ag_evidence_read_bundle(const char *dir, struct ag_evidence *e, struct ag_err *err);
+
+/* The static platform name equal to name ("azure-cvm", "azure-kata-cc", "sev-snp", "tdx"), or NULL. */
+const char *ag_evidence_platform_name(const char *name);
+
 /* Frees everything the evidence owns. */
 void ag_evidence_clear(struct ag_evidence *e);
 

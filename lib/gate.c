@@ -78,7 +78,7 @@ step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err
 		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
 }
 
-/* The MAA verifier: AzureGuest, the instance's keys, and the token checked against the policy's freshness. */
+/* The MAA verifier: AzureGuest (CVM) or SevSnpVm/TdxVm, the instance's keys, and the token checked against the policy's freshness. */
 static enum ag_code
 maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const struct ag_local_opts *lo, const char *nonce,
     struct ag_status *st, struct run_result *res, struct ag_err *err)
@@ -88,16 +88,26 @@ maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const stru
 	struct ag_token_opts to;
 	struct ag_jwks *keys = NULL;
 	char *nonce_claim = NULL;
+	int guest = strcmp(res->evidence.platform, "azure-cvm") == 0;
 	int64_t t;
 	enum ag_code rc;
 
+	/* Where the nonce travels: AzureGuest's client payload (base64 of the text), or the runtime data (hex). */
+	if (guest) {
+		nonce_claim = ag_maa_guest_nonce_claim(nonce);
+	} else if ((nonce_claim = malloc(2 * strlen(nonce) + 1)) != NULL) {
+		ag_hex_encode((const uint8_t *)nonce, strlen(nonce), nonce_claim);
+	}
+	if (nonce_claim == NULL)
+		return ag_err_set(err, AG_EINVALID, "out of memory");
 	memset(&mo, 0, sizeof(mo));
 	mo.url = p->verifier_url;
 	mo.tcti = cfg->tcti;
 	mo.os_distro = "Linux";
 	mo.local = *lo;
 	t = ag_clock_mono_ms();
-	rc = ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err);
+	rc = guest ? ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err) :
+		     ag_maa_attest_vm(&mo, &res->evidence, nonce_claim, &res->token, err);
 	if (rc == AG_OK)
 		rc = ag_jwks_fetch(p->verifier_url, &mo.local.http, &keys, err);
 	st->ms_verifier = ag_clock_mono_ms() - t;
@@ -105,7 +115,6 @@ maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const stru
 	if (rc != AG_OK)
 		goto out;
 	t = ag_clock_mono_ms();
-	nonce_claim = ag_maa_guest_nonce_claim(nonce);
 	memset(&to, 0, sizeof(to));
 	to.issuer = p->verifier_url;
 	to.algs = algs;
@@ -113,10 +122,8 @@ maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const stru
 	to.clock_skew_s = p->clock_skew_ms / 1000;
 	to.max_age_s = p->max_token_age_ms / 1000;
 	to.nonce = p->nonce ? nonce_claim : NULL;
-	to.nonce_site = AG_NONCE_AZUREGUEST;
-	rc = nonce_claim != NULL ? ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims,
-				       &res->info, err) :
-				   ag_err_set(err, AG_EINVALID, "out of memory");
+	to.nonce_site = guest ? AG_NONCE_AZUREGUEST : AG_NONCE_RUNTIME;
+	rc = ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims, &res->info, err);
 	if (rc == AG_OK)
 		res->jwks = ag_jwks_dump(keys);
 	st->ms_verify = ag_clock_mono_ms() - t;
@@ -148,6 +155,10 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	co.nonce_len = strlen(nonce);
 	co.deadline_ms = deadline;
 	co.eventlog = cfg->eventlog;
+	co.tsm_root = cfg->tsm_root;
+	co.sev_guest = cfg->sev_guest;
+	co.uvm_dir = cfg->uvm_dir;
+	co.vmpl = -1;
 	t = ag_clock_mono_ms();
 	rc = ag_platform_collect(cfg->platform, &co, &res->evidence, err);
 	st->ms_evidence = ag_clock_mono_ms() - t;
@@ -162,13 +173,15 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	memset(&lo, 0, sizeof(lo));
 	lo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
 	lo.roots = cfg->roots;
+	lo.kds_url = cfg->kds_url;
+	lo.cert_cache = cfg->cert_cache;
 	lo.insecure_test_roots = cfg->insecure_test_roots;
 	lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
 	lo.http.deadline_ms = deadline;
 	lo.http.cancel = cfg->cancel;
 	if (strcmp(p->verifier_type, "local") == 0) {
 		t = ag_clock_mono_ms();
-		rc = ag_local_verify_azure_cvm(&lo, &res->evidence, &res->claims, err);
+		rc = ag_local_verify(&lo, &res->evidence, &res->claims, err);
 		st->ms_verify = ag_clock_mono_ms() - t;
 		step_log("local-verifier", rc, st->ms_verify, err);
 	} else {

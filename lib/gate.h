@@ -24,7 +24,12 @@ struct ag_gate_config {
 	const char *insecure_test_ca;   /* tests only: CA of the test verifier */
 	const char *imds_url;
 	const char *eventlog;
+	const char *tsm_root;
+	const char *sev_guest;
+	const char *uvm_dir;
 	const char *roots;
+	const char *kds_url;
+	const char *cert_cache;
 	const char *insecure_test_roots; /* tests only: test AMD roots */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */

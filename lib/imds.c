@@ -14,14 +14,43 @@
 #define THIM_MAX (64 * 1024)
 
 enum ag_code
+ag_thim_parse(const uint8_t *buf, size_t len, uint64_t reported_tcb, char **pem, struct ag_err *err)
+{
+	json_t *root = len <= THIM_MAX ? json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *vcek = json_string_value(json_object_get(root, "vcekCert")),
+		   *chain = json_string_value(json_object_get(root, "certificateChain")),
+		   *tcbm = json_string_value(json_object_get(root, "tcbm"));
+	enum ag_code rc = AG_OK;
+	char want[17];
+
+	*pem = NULL;
+	if (vcek == NULL || chain == NULL || tcbm == NULL) {
+		rc = ag_err_set(err, AG_EINVALID, "THIM certification lacks vcekCert, certificateChain or tcbm");
+		goto out;
+	}
+	snprintf(want, sizeof(want), "%016" PRIX64, reported_tcb);
+	if (strcasecmp(tcbm, want) != 0) {
+		rc = ag_err_set(err, AG_EINVALID, "THIM certificates are for TCB %.16s, the report says %s", tcbm, want);
+		goto out;
+	}
+	*pem = malloc(strlen(vcek) + strlen(chain) + 2);
+	if (*pem == NULL) {
+		rc = ag_err_set(err, AG_EEVIDENCE, "out of memory");
+		goto out;
+	}
+	sprintf(*pem, "%s%s%s", vcek, vcek[0] != '\0' && vcek[strlen(vcek) - 1] != '\n' ? "\n" : "", chain);
+out:
+	json_decref(root);
+	return rc;
+}
+
+enum ag_code
 ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t reported_tcb, char **pem, struct ag_err *err)
 {
 	static const char *const headers[] = { "Metadata: true", NULL };
 	struct ag_http_opts opts = *o;
 	struct ag_http_response resp;
-	char url[512], want[17];
-	json_t *root = NULL;
-	const char *vcek, *chain, *tcbm;
+	char url[512];
 	enum ag_code rc;
 
 	*pem = NULL;
@@ -37,27 +66,8 @@ ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t repor
 		rc = ag_err_set(err, AG_EEVIDENCE, "IMDS THIM %s answered HTTP %ld", url, resp.status);
 		goto out;
 	}
-	root = json_loadb((const char *)resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
-	vcek = json_string_value(json_object_get(root, "vcekCert"));
-	chain = json_string_value(json_object_get(root, "certificateChain"));
-	tcbm = json_string_value(json_object_get(root, "tcbm"));
-	if (vcek == NULL || chain == NULL || tcbm == NULL) {
-		rc = ag_err_set(err, AG_EINVALID, "IMDS THIM answer lacks vcekCert, certificateChain or tcbm");
-		goto out;
-	}
-	snprintf(want, sizeof(want), "%016" PRIX64, reported_tcb);
-	if (strcasecmp(tcbm, want) != 0) {
-		rc = ag_err_set(err, AG_EINVALID, "IMDS THIM certificates are for TCB %.16s, the report says %s", tcbm, want);
-		goto out;
-	}
-	*pem = malloc(strlen(vcek) + strlen(chain) + 2);
-	if (*pem == NULL) {
-		rc = ag_err_set(err, AG_EEVIDENCE, "out of memory");
-		goto out;
-	}
-	sprintf(*pem, "%s%s%s", vcek, vcek[0] != '\0' && vcek[strlen(vcek) - 1] != '\n' ? "\n" : "", chain);
+	rc = ag_thim_parse(resp.body.data, resp.body.len, reported_tcb, pem, err);
 out:
-	json_decref(root);
 	ag_http_response_free(&resp);
 	return rc;
 }

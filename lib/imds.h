@@ -18,4 +18,7 @@
 enum ag_code ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t reported_tcb, char **pem,
     struct ag_err *err);
 
+/* Parses a THIM certification document (IMDS answer, kata-cc host-amd-cert); tcbm must equal reported_tcb. */
+enum ag_code ag_thim_parse(const uint8_t *buf, size_t len, uint64_t reported_tcb, char **pem, struct ag_err *err);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * platform.h - evidence sources behind one interface: each platform
- * (azure-cvm, and with the SEV-SNP/TDX issue azure-kata-cc, sev-snp, tdx)
+ * (azure-cvm, azure-kata-cc, sev-snp, tdx)
  * collects evidence bound to the caller's nonce into an ag_evidence.
  * Detection never falls back to a weaker source.
  */
@@ -27,11 +27,24 @@ struct ag_collect_opts {
 	int fresh_report;                        /* azure-cvm: ask the paravisor for a new HCL report */
 	int64_t deadline_ms;                     /* monotonic */
 	const char *eventlog;                    /* TCG event log path */
+	const char *tsm_root;                    /* configfs-tsm report directory */
+	const char *sev_guest;                   /* sev-guest device */
+	const char *uvm_dir;                     /* kata-cc UVM_SECURITY_CONTEXT_DIR, or NULL */
+	int vmpl;                                /* SNP privlevel to ask for; negative: the default */
 };
+
+#define AG_UVM_REFERENCE_INFO "reference-info-base64"
+#define AG_UVM_HOST_AMD_CERT "host-amd-cert-base64"
 
 /* Collects Azure CVM evidence from the vTPM: HCL report, AK, AK certificate, PCRs, quote, event log. */
 enum ag_code ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidence *e,
     struct ag_err *err);
+
+/* Collects SEV-SNP evidence (configfs-tsm or sev-guest); kata adds the runtime data and the UVM's security context. */
+enum ag_code ag_platform_snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evidence *e, struct ag_err *err);
+
+/* Collects a TD quote through configfs-tsm, REPORT_DATA bound to the nonce through the runtime data. */
+enum ag_code ag_platform_tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err);
 
 /* Collects evidence for platform ("auto" detects); AG_EEVIDENCE when no TEE is found, AG_ECONFIG for a platform not built in. */
 enum ag_code ag_platform_collect(const char *platform, const struct ag_collect_opts *o, struct ag_evidence *e,

@@ -1,13 +1,16 @@
 /*
- * verifier_local.h - attestgate as its own verifier (`verifier: local`):
- * the evidence is checked here against the pinned AMD roots and the vTPM
- * quote, and the claims carry MAA's names for what was verified, so one
+ * verifier_local.h - attestgate as its own verifier (`verifier: local`,
+ * and `verify-evidence`): evidence of every platform is checked here
+ * against the pinned AMD and Intel roots, the vTPM quote and the nonce
+ * binding, and the claims carry MAA's names for what was verified, so one
  * policy language serves both verifiers.  No token is issued.
  */
 #ifndef AG_VERIFIER_LOCAL_H
 #define AG_VERIFIER_LOCAL_H
 
 #include <jansson.h>
+#include <openssl/x509.h>
+#include <time.h>
 
 #include "error.h"
 #include "evidence.h"
@@ -15,9 +18,15 @@
 #include "http.h"
 
 struct ag_local_opts {
-	const char *imds_url;            /* THIM, for the VCEK chain of an Azure CVM */
-	const char *roots;               /* AMD roots directory, or NULL */
+	const char *imds_url;            /* THIM, for the VCEK chain on Azure; NULL: do not ask THIM */
+	const char *kds_url;             /* AMD KDS; NULL: off */
+	const char *cert_cache;          /* VCEK cache directory; NULL: none */
+	const char *roots;               /* AMD/Intel roots directory, or NULL */
+	int roots_required;              /* a missing roots directory is an error */
 	const char *insecure_test_roots; /* tests only, or NULL */
+	STACK_OF(X509) *certs;           /* more certificates (verify-evidence --certs), or NULL */
+	time_t at;                       /* verification time; 0: now */
+	int quote_optional;              /* azure-cvm: verify without a vTPM quote (verify-evidence only) */
 	struct ag_http_opts http;
 };
 
@@ -25,8 +34,21 @@ struct ag_local_opts {
 enum ag_code ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report *r, char **vcek_pem,
     json_t **claims, struct ag_err *err);
 
-/* Verifies Azure CVM evidence (HCL report, SNP report and chain, AK binding, quote with nonce, PCRs); *claims is new. */
-enum ag_code ag_local_verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, json_t **claims,
+/*
+ * Verifies an SNP report.  Certificates come from certs_blob (cert table,
+ * PEM, DER; may be NULL) and o->certs; when those hold no VCEK/VLEK, from
+ * the cache, THIM, then KDS (each when configured; a fetched chain that
+ * verifies is cached).
+ */
+enum ag_code ag_local_check_snp(const struct ag_local_opts *o, const uint8_t *report, size_t len,
+    const struct ag_evidence_blob *certs_blob, json_t **claims, struct ag_err *err);
+
+/* Verifies a TD quote to the pinned Intel root; *claims (may be NULL) gets its claims. */
+enum ag_code ag_local_check_tdx(const struct ag_local_opts *o, const uint8_t *quote, size_t len, json_t **claims,
+    struct ag_err *err);
+
+/* Verifies collected evidence of any platform, including its binding to e->nonce; *claims is new. */
+enum ag_code ag_local_verify(const struct ag_local_opts *o, const struct ag_evidence *e, json_t **claims,
     struct ag_err *err);
 
 #endif

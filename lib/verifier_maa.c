@@ -12,7 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "amd_certs.h"
+#include "base64.h"
+#include "certs.h"
 #include "hcl.h"
+#include "imds.h"
+#include "maa_vm.h"
+#include "snp.h"
 #include "verifier_local.h"
 #include "log.h"
 #include "maa.h"
@@ -26,6 +32,25 @@ blob(const struct ag_evidence *e, const char *name)
 	const struct ag_evidence_blob *b = ag_evidence_get(e, name);
 
 	return b != NULL ? (struct ag_maa_bytes){ b->data, b->len } : (struct ag_maa_bytes){ NULL, 0 };
+}
+
+static enum ag_code http_refusal(const char *url, const struct ag_http_response *resp, struct ag_err *err);
+
+/* POSTs a JSON body to <url><path>; AG_OK only for HTTP 200 with the answer in *http. */
+static enum ag_code
+post_json(const struct ag_maa_opts *o, const char *path, const char *body, struct ag_http_response *http, struct ag_err *err)
+{
+	static const char *const headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
+	struct ag_http_opts h = o->local.http;
+	char url[1024];
+	enum ag_code rc;
+
+	snprintf(url, sizeof(url), "%s%s", o->url, path);
+	h.max_response = AG_MAA_MAX_RESPONSE;
+	rc = ag_http_request("POST", url, headers, body, strlen(body), &h, http, err);
+	if (rc == AG_OK && http->status != 200)
+		rc = http_refusal(url, http, err);
+	return rc;
 }
 
 /* Non-200 answers: the instance's own error message is the most useful thing to show. */
@@ -46,7 +71,6 @@ enum ag_code
 ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt,
     struct ag_err *err)
 {
-	static const char *const headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
 	static const char *const needed[] = { "hcl-report.bin", "ak-cert.der", "ak-pub.tpm", "quote.msg", "quote.sig",
 		"pcrs.bin" };
 	const struct ag_evidence_blob *hcl = ag_evidence_get(e, "hcl-report.bin");
@@ -57,7 +81,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	struct ag_tpm *t = NULL;
 	uint8_t *enc_pub = NULL, *certify = NULL, *certify_sig = NULL, *key = NULL;
 	size_t enc_pub_len = 0, certify_len = 0, certify_sig_len = 0, key_len = 0;
-	char *vcek = NULL, *body = NULL, url[1024];
+	char *vcek = NULL, *body = NULL;
 	enum ag_code rc;
 	int parsed = 0;
 
@@ -105,21 +129,10 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	req.vcek_chain = vcek;
 	req.runtime = (struct ag_maa_bytes){ r.runtime, r.runtime_len };
 	rc = ag_maa_guest_request_build(&req, &body, err);
+	if (rc == AG_OK)
+		rc = post_json(o, "/attest/AzureGuest?api-version=2020-10-01", body, &http, err);
 	if (rc != AG_OK)
 		goto out;
-	snprintf(url, sizeof(url), "%s/attest/AzureGuest?api-version=2020-10-01", o->url);
-	{
-		struct ag_http_opts h = o->local.http;
-
-		h.max_response = AG_MAA_MAX_RESPONSE;
-		rc = ag_http_request("POST", url, headers, body, strlen(body), &h, &http, err);
-	}
-	if (rc != AG_OK)
-		goto out;
-	if (http.status != 200) {
-		rc = http_refusal(url, &http, err);
-		goto out;
-	}
 	rc = ag_maa_guest_response_parse(http.body.data, http.body.len, &resp, err);
 	if (rc == AG_OK)
 		rc = ag_tpm_ephemeral_decrypt(t, AG_AZURE_QUOTE_PCRS, resp.inner_key_enc, resp.inner_key_enc_len, &key, &key_len,
@@ -140,6 +153,91 @@ out:
 	free(certify);
 	free(certify_sig);
 	free(vcek);
+	free(body);
+	return rc;
+}
+
+/* The VCEK chain to send with an SNP report: the evidence's, its cert table's, or THIM's. */
+static enum ag_code
+snp_chain_pem(const struct ag_maa_opts *o, const struct ag_evidence *e, char **pem, struct ag_err *err)
+{
+	const struct ag_evidence_blob *chain = ag_evidence_get(e, "vcek-chain.pem"), *table = ag_evidence_get(e, "certs.bin"),
+				      *report = ag_evidence_get(e, "snp-report.bin");
+	STACK_OF(X509) *certs;
+	struct ag_snp_report r;
+	enum ag_code rc;
+
+	*pem = NULL;
+	if (chain != NULL) {
+		*pem = strndup((const char *)chain->data, chain->len);
+		return *pem != NULL ? AG_OK : ag_err_set(err, AG_EEVIDENCE, "out of memory");
+	}
+	if (table != NULL) {
+		certs = sk_X509_new_null();
+		rc = certs != NULL ? ag_amd_certs_load(table->data, table->len, certs, err) :
+				     ag_err_set(err, AG_EEVIDENCE, "out of memory");
+		if (rc == AG_OK && (*pem = ag_certs_to_pem(certs)) == NULL)
+			rc = ag_err_set(err, AG_EEVIDENCE, "out of memory");
+		sk_X509_pop_free(certs, X509_free);
+		return rc;
+	}
+	if (o->local.imds_url == NULL)
+		return ag_err_set(err, AG_EEVIDENCE, "no VCEK certificates for the SNP report (no cert table, no THIM)");
+	rc = ag_snp_parse(report->data, report->len, &r, err);
+	return rc == AG_OK ? ag_imds_thim_vcek(o->local.imds_url, &o->local.http, r.reported_tcb, pem, err) : rc;
+}
+
+enum ag_code
+ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt, struct ag_err *err)
+{
+	int tdx = e->platform != NULL && strcmp(e->platform, "tdx") == 0;
+	const struct ag_evidence_blob *hw = ag_evidence_get(e, tdx ? "td-quote.bin" : "snp-report.bin"),
+				      *rt = ag_evidence_get(e, "runtime-data.json"), *uvm = ag_evidence_get(e, "uvm-reference-info.b64");
+	struct ag_http_response http;
+	struct ag_maa_bytes runtime, cose = { NULL, 0 };
+	uint8_t *cose_buf = NULL;
+	size_t cose_len = 0;
+	char *pem = NULL, *body = NULL;
+	enum ag_code rc = AG_OK;
+
+	*jwt = NULL;
+	memset(&http, 0, sizeof(http));
+	if (hw == NULL || rt == NULL)
+		return ag_err_set(err, AG_EEVIDENCE, "%s needs the %s and the runtime data", tdx ? "TdxVm" : "SevSnpVm",
+		    tdx ? "TD quote" : "SNP report");
+	runtime = (struct ag_maa_bytes){ rt->data, rt->len };
+	if (tdx) {
+		rc = ag_local_check_tdx(&o->local, hw->data, hw->len, NULL, err);
+		if (rc == AG_EINVALID)
+			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
+		if (rc == AG_OK)
+			rc = ag_maa_tdx_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, runtime, nonce, &body, err);
+		if (rc == AG_OK)
+			rc = post_json(o, "/attest/TdxVm?api-version=2023-04-01-preview", body, &http, err);
+	} else {
+		rc = snp_chain_pem(o, e, &pem, err);
+		if (rc == AG_OK) {
+			struct ag_evidence_blob chain = { "vcek-chain.pem", (uint8_t *)pem, strlen(pem) };
+
+			rc = ag_local_check_snp(&o->local, hw->data, hw->len, &chain, NULL, err);
+			if (rc == AG_EINVALID)
+				ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
+		}
+		if (rc == AG_OK && uvm != NULL) {
+			if (ag_b64_decode((const char *)uvm->data, uvm->len, &cose_buf, &cose_len) != 0)
+				rc = ag_err_set(err, AG_EEVIDENCE, "the UVM reference info is not base64");
+			cose = (struct ag_maa_bytes){ cose_buf, cose_len };
+		}
+		if (rc == AG_OK)
+			rc = ag_maa_snp_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, pem, cose, runtime, nonce, &body, err);
+		if (rc == AG_OK)
+			rc = post_json(o, "/attest/SevSnpVm?api-version=2022-08-01", body, &http, err);
+	}
+	if (rc == AG_OK)
+		rc = ag_maa_vm_response_parse(http.body.data, http.body.len, jwt, err);
+	ag_http_response_free(&http);
+	free(cose_buf);
+	free(pem);
 	free(body);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * verifier_maa.h - attestation through Microsoft Azure Attestation: sends
  * collected evidence to the pinned instance with the protocol of the
- * platform (AzureGuest for azure-cvm) and returns the JWT it issues, not yet
+ * platform (AzureGuest for azure-cvm, SevSnpVm, TdxVm) and returns the JWT it issues, not yet
  * verified (token.h does that).
  */
 #ifndef AG_VERIFIER_MAA_H
@@ -23,5 +23,9 @@ struct ag_maa_opts {
 /* AzureGuest: evidence from ag_platform_azure_cvm_collect, nonce as text; *jwt is the decrypted token. */
 enum ag_code ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce,
     char **jwt, struct ag_err *err);
+
+/* SevSnpVm (azure-kata-cc, sev-snp) or TdxVm (tdx): the report is verified locally first; nonce as sent (hex). */
+enum ag_code ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt,
+    struct ag_err *err);
 
 #endif

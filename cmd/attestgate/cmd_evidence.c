@@ -46,6 +46,10 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.fresh_report = cli_get_bool(v, "fresh-report");
 	o.deadline_ms = ag_clock_mono_ms() + cli_get_duration_ms(v, "timeout");
 	o.eventlog = cli_get(v, "eventlog");
+	o.tsm_root = cli_get(v, "tsm-root");
+	o.sev_guest = cli_get(v, "sev-guest");
+	o.uvm_dir = cli_get(v, "uvm-security-context-dir");
+	o.vmpl = -1;
 	ag_evidence_init(&e);
 	ag_err_clear(&err);
 	rc = ag_platform_collect(cli_get(v, "platform"), &o, &e, &err);

@@ -55,6 +55,11 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 		sigaction(SIGINT, &sa, NULL);
 	}
 	cfg.roots = cli_get(v, "roots");
+	cfg.kds_url = cli_get(v, "amd-kds-url");
+	cfg.cert_cache = cli_get(v, "cert-cache");
+	cfg.tsm_root = cli_get(v, "tsm-root");
+	cfg.sev_guest = cli_get(v, "sev-guest");
+	cfg.uvm_dir = cli_get(v, "uvm-security-context-dir");
 	cfg.termination_log = cli_get(v, "termination-log");
 	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */
 	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;

@@ -1,8 +1,9 @@
 /*
  * cmd_verify_evidence.c - `attestgate verify-evidence`: verifies recorded
- * evidence offline against the pinned AMD roots and prints the verified
- * claims.  SEV-SNP reports alone or inside an Azure HCL report (with the
- * vTPM quote bound to the report's AK when given).
+ * evidence offline and prints the verified claims.  The files named on the
+ * command line (or a bundle from `attestgate evidence`) become an evidence
+ * set, which the local verifier checks exactly as the gate's `local`
+ * verifier would, against the pinned AMD and Intel roots.
  */
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -13,172 +14,130 @@
 #include "clock.h"
 #include "commands.h"
 #include "digest.h"
+#include "evidence.h"
 #include "fileio.h"
-#include "hcl.h"
-#include "snp.h"
-#include "tpm_attest.h"
+#include "verifier_local.h"
 
 #define EVIDENCE_FILE_MAX (1024 * 1024)
+#define DEFAULT_ROOTS "/etc/attestgate/roots"
 
+/* Adds the file named by flag (when given) to the evidence as name. */
 static enum ag_code
-read_file(const char *path, uint8_t **buf, size_t *len, struct ag_err *err)
-{
-	return ag_file_read(path, EVIDENCE_FILE_MAX, AG_ECONFIG, buf, len, err);
-}
-
-static enum ag_code
-load_certs_file(const char *path, STACK_OF(X509) *certs, struct ag_err *err)
+add_flag_file(const struct cli_values *v, const char *flag, const char *name, struct ag_evidence *e, struct ag_err *err)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	enum ag_code rc = read_file(path, &buf, &len, err);
-
-	if (rc == AG_OK && (rc = ag_amd_certs_load(buf, len, certs, err)) != AG_OK)
-		ag_err_prefix(err, "%s", path);
-	free(buf);
-	return rc;
-}
-
-static enum ag_code
-verify_snp_bytes(const uint8_t *report, size_t len, const struct cli_values *v, time_t at, json_t **claims,
-    struct ag_err *err)
-{
-	STACK_OF(X509) *certs = sk_X509_new_null();
-	const char *roots = cli_get(v, "roots");
-	struct ag_snp_report r;
-	enum ag_code rc = ag_snp_parse(report, len, &r, err);
-
-	if (rc == AG_OK && cli_get(v, "certs") != NULL)
-		rc = load_certs_file(cli_get(v, "certs"), certs, err);
-	/* The default roots directory may be absent (it is filled in the image); one named on the command line may not. */
-	if (rc == AG_OK)
-		rc = ag_snp_verify_dirs(&r, certs, roots, roots != NULL && strcmp(roots, "/etc/attestgate/roots") != 0,
-		    cli_get(v, "insecure-test-roots"), at, claims, err);
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
-}
-
-/* --nonce as bytes: hex, which is what the bundle's evidence.json records. */
-static enum ag_code
-nonce_bytes(const struct cli_values *v, uint8_t *out, size_t *len, struct ag_err *err)
-{
-	const char *hex = cli_get(v, "nonce");
-
-	*len = 0;
-	if (hex != NULL && ag_hex_decode_var(hex, out, 64, len) != 0)
-		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to 128 hexadecimal digits");
-	return AG_OK;
-}
-
-static enum ag_code
-verify_azure(const struct cli_values *v, time_t at, json_t **claims, struct ag_err *err)
-{
-	uint8_t *hcl = NULL, *msg = NULL, *sig = NULL, *pcrs = NULL, nonce[64];
-	size_t hcl_len = 0, msg_len = 0, sig_len = 0, pcrs_len = 0, nonce_len = 0;
-	struct ag_hcl_report r;
-	struct ag_quote_info qi;
-	json_t *snp = NULL;
-	EVP_PKEY *ak = NULL;
 	enum ag_code rc;
-	int parsed = 0;
 
-	*claims = NULL;
-	if (cli_get(v, "hcl-report") == NULL)
-		return ag_err_set(err, AG_ECONFIG, "--platform azure-cvm needs --hcl-report");
-	rc = read_file(cli_get(v, "hcl-report"), &hcl, &hcl_len, err);
-	if (rc == AG_OK)
-		rc = nonce_bytes(v, nonce, &nonce_len, err);
-	if (rc == AG_OK) {
-		rc = ag_hcl_parse(hcl, hcl_len, &r, err);
-		parsed = rc == AG_OK;
-	}
-	if (rc == AG_OK && r.report_type != AG_HCL_SNP)
-		rc = ag_err_set(err, AG_ECONFIG, "HCL report of a %s CVM: only SEV-SNP is verified locally in this build",
-		    ag_hcl_report_type_name(r.report_type));
-	if (rc == AG_OK)
-		rc = verify_snp_bytes(r.hw_report, r.hw_report_len, v, at, &snp, err);
-	if (rc == AG_OK && (cli_get(v, "quote-msg") != NULL || cli_get(v, "quote-sig") != NULL || cli_get(v, "pcrs") != NULL)) {
-		if (cli_get(v, "quote-msg") == NULL || cli_get(v, "quote-sig") == NULL || cli_get(v, "pcrs") == NULL)
-			rc = ag_err_set(err, AG_ECONFIG, "--quote-msg, --quote-sig and --pcrs go together");
-		if (rc == AG_OK)
-			rc = read_file(cli_get(v, "quote-msg"), &msg, &msg_len, err);
-		if (rc == AG_OK)
-			rc = read_file(cli_get(v, "quote-sig"), &sig, &sig_len, err);
-		if (rc == AG_OK)
-			rc = read_file(cli_get(v, "pcrs"), &pcrs, &pcrs_len, err);
-		if (rc == AG_OK)
-			rc = ag_hcl_runtime_key(&r, "HCLAkPub", &ak, err);
-		if (rc == AG_OK)
-			rc = ag_quote_verify(msg, msg_len, sig, sig_len, ak, nonce, nonce_len, pcrs, pcrs_len, &qi, err);
-	}
-	if (rc == AG_OK) {
-		json_object_set(snp, "x-ms-runtime", r.runtime_json);
-		*claims = json_pack("{s:s, s:O}", "x-ms-attestation-type", "azurevm", "x-ms-isolation-tee", snp);
-		if (msg != NULL) {
-			json_t *list = json_array();
+	if (cli_get(v, flag) == NULL)
+		return AG_OK;
+	rc = ag_file_read(cli_get(v, flag), EVIDENCE_FILE_MAX, AG_ECONFIG, &buf, &len, err);
+	return rc == AG_OK ? ag_evidence_add(e, name, buf, len, err) : rc;
+}
 
-			for (unsigned i = 0; i < AG_TPM_PCR_COUNT; i++)
-				if (qi.pcr_mask & (1u << i))
-					json_array_append_new(list, json_integer(i));
-			json_object_set_new(*claims, "x-ms-azurevm-attested-pcrs", list);
-		}
+static enum ag_code
+evidence_from_flags(const struct cli_values *v, struct ag_evidence *e, struct ag_err *err)
+{
+	static const struct {
+		const char *platform, *flag, *name;
+		int required;
+	} files[] = {
+		{ "sev-snp", "snp-report", "snp-report.bin", 1 },
+		{ "sev-snp", "runtime-data", "runtime-data.json", 0 },
+		{ "tdx", "runtime-data", "runtime-data.json", 0 },
+		{ "azure-kata-cc", "snp-report", "snp-report.bin", 1 },
+		{ "azure-kata-cc", "runtime-data", "runtime-data.json", 1 },
+		{ "tdx", "td-quote", "td-quote.bin", 1 },
+		{ "azure-cvm", "hcl-report", "hcl-report.bin", 1 },
+		{ "azure-cvm", "td-quote", "td-quote.bin", 0 },
+		{ "azure-cvm", "quote-msg", "quote.msg", 0 },
+		{ "azure-cvm", "quote-sig", "quote.sig", 0 },
+		{ "azure-cvm", "pcrs", "pcrs.bin", 0 },
+	};
+	const char *platform = cli_get(v, "platform"), *hex = cli_get(v, "nonce");
+	enum ag_code rc = AG_OK;
+
+	e->platform = ag_evidence_platform_name(platform);
+	if (e->platform == NULL)
+		return ag_err_set(err, AG_ECONFIG, "--platform %s is not a platform", platform);
+	if (hex != NULL && ag_hex_decode_var(hex, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
+		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to %d hexadecimal digits", 2 * AG_NONCE_MAX);
+	for (size_t i = 0; rc == AG_OK && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (strcmp(files[i].platform, platform) != 0)
+			continue;
+		if (files[i].required && cli_get(v, files[i].flag) == NULL)
+			return ag_err_set(err, AG_ECONFIG, "--platform %s needs --%s", platform, files[i].flag);
+		rc = add_flag_file(v, files[i].flag, files[i].name, e, err);
 	}
-	if (parsed)
-		ag_hcl_clear(&r);
-	json_decref(snp);
-	EVP_PKEY_free(ak);
-	free(hcl);
-	free(msg);
-	free(sig);
-	free(pcrs);
 	return rc;
 }
 
 int
 cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 {
-	const char *platform = cli_get(v, "platform"), *at_s = cli_get(v, "at");
-	time_t at = time(NULL);
+	const char *at_s = cli_get(v, "at"), *roots = cli_get(v, "roots");
+	struct ag_local_opts lo;
+	struct ag_evidence e;
 	json_t *claims = NULL;
 	struct ag_err err;
 	enum ag_code rc = AG_OK;
 
 	ag_err_clear(&err);
-	if (platform == NULL) {
-		fprintf(stderr, "attestgate %s: --platform is required\n\n", cmd->name);
+	ag_evidence_init(&e);
+	memset(&lo, 0, sizeof(lo));
+	lo.roots = roots;
+	/* The default roots directory may be absent (the image fills it); one named on the command line may not. */
+	lo.roots_required = roots != NULL && strcmp(roots, DEFAULT_ROOTS) != 0;
+	lo.insecure_test_roots = cli_get(v, "insecure-test-roots");
+	lo.quote_optional = 1;
+	lo.kds_url = cli_get(v, "amd-kds-url");
+	lo.cert_cache = cli_get(v, "cert-cache");
+	lo.http.ca_file = cli_get(v, "ca-file");
+	lo.http.deadline_ms = ag_clock_mono_ms() + 30000;
+	lo.certs = sk_X509_new_null();
+	if (cli_get(v, "platform") == NULL && cli_get(v, "in") == NULL) {
+		fprintf(stderr, "attestgate %s: --platform (with the evidence files) or --in DIR is required\n\n", cmd->name);
 		cli_print_help(cmd, stderr);
+		sk_X509_free(lo.certs);
+		ag_evidence_clear(&e);
 		return AG_ECONFIG;
 	}
-	if (at_s != NULL && ag_time_parse_rfc3339(at_s, &at) != 0)
+	if (at_s != NULL && ag_time_parse_rfc3339(at_s, &lo.at) != 0)
 		rc = ag_err_set(&err, AG_ECONFIG, "--at: \"%.64s\" is not an RFC 3339 time", at_s);
-	else if (strcmp(platform, "sev-snp") == 0) {
-		uint8_t *buf = NULL, nonce[64];
-		size_t len = 0, nonce_len = 0;
+	else if (lo.certs == NULL)
+		rc = ag_err_set(&err, AG_ECONFIG, "out of memory");
+	if (rc == AG_OK && cli_get(v, "certs") != NULL) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
 
-		if (cli_get(v, "snp-report") == NULL)
-			rc = ag_err_set(&err, AG_ECONFIG, "--platform sev-snp needs --snp-report");
-		if (rc == AG_OK)
-			rc = read_file(cli_get(v, "snp-report"), &buf, &len, &err);
-		if (rc == AG_OK)
-			rc = nonce_bytes(v, nonce, &nonce_len, &err);
-		if (rc == AG_OK)
-			rc = verify_snp_bytes(buf, len, v, at, &claims, &err);
-		if (rc == AG_OK && nonce_len > 0 && !ag_ct_equal(buf + 0x50, nonce, nonce_len))
-			rc = ag_err_set(&err, AG_EINVALID, "REPORT_DATA does not start with the nonce");
+		rc = ag_file_read(cli_get(v, "certs"), EVIDENCE_FILE_MAX, AG_ECONFIG, &buf, &len, &err);
+		if (rc == AG_OK && (rc = ag_amd_certs_load(buf, len, lo.certs, &err)) != AG_OK)
+			ag_err_prefix(&err, "%s", cli_get(v, "certs"));
 		free(buf);
-	} else if (strcmp(platform, "azure-cvm") == 0) {
-		rc = verify_azure(v, at, &claims, &err);
-	} else {
-		rc = ag_err_set(&err, AG_ECONFIG, "verify-evidence --platform %s is not built into this attestgate yet", platform);
 	}
+	if (rc == AG_OK && cli_get(v, "in") != NULL) {
+		rc = ag_evidence_read_bundle(cli_get(v, "in"), &e, &err);
+		if (rc == AG_OK && cli_get(v, "platform") != NULL && strcmp(cli_get(v, "platform"), e.platform) != 0)
+			rc = ag_err_set(&err, AG_ECONFIG, "the bundle is %s evidence, not --platform %s", e.platform,
+			    cli_get(v, "platform"));
+	} else if (rc == AG_OK) {
+		rc = evidence_from_flags(v, &e, &err);
+	}
+	if (rc == AG_OK)
+		rc = ag_local_verify(&lo, &e, &claims, &err);
 	if (rc == AG_OK) {
 		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 		printf("%s\n", s != NULL ? s : "{}");
 		free(s);
 	} else {
+		/* Evidence that is missing from what was handed in is a usage error here, not a device problem. */
+		if (rc == AG_EEVIDENCE)
+			rc = AG_ECONFIG;
 		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
 	}
 	json_decref(claims);
+	sk_X509_pop_free(lo.certs, X509_free);
+	ag_evidence_clear(&e);
 	return (int)rc;
 }

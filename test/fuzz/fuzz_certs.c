@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (certs == NULL)
 		return 0;
 	(void)ag_amd_certs_load(data, len, certs, &err);
-	if (sk_X509_num(certs) > AG_AMD_MAX_CERTS)
+	if (sk_X509_num(certs) > AG_CERTS_MAX)
 		abort();
 	for (int i = 0; i < sk_X509_num(certs); i++)
 		if (ag_amd_cert_info(sk_X509_value(certs, i), &info, &err) == AG_OK && info.hwid_len > 64)

@@ -5,11 +5,12 @@ attestgate binary.
 
 It serves the instance's signing keys (GET /certs, x5c only, like MAA),
 POST /attest/AzureGuest (verified and answered encrypted, as MAA does; see
-maa_guest.py), and on a second, plain-HTTP port the IMDS THIM endpoint
+maa_guest.py), POST /attest/SevSnpVm and /attest/TdxVm (see maa_vm.py; with
+--tee, the test/emul PKI whose roots are the only trusted ones), and on a second, plain-HTTP port the IMDS THIM endpoint
 (GET /metadata/THIM/amd/certification) with the test VCEK chain.
 
 Usage:
-  maa_service.py --pki DIR --state DIR [--rig DIR] [--jwks FILE]
+  maa_service.py --pki DIR --state DIR [--rig DIR] [--tee DIR] [--jwks FILE]
                  [--script SPEC] [--delay-ms N]
 
 --rig names the provisioned rig template (test/rig): its vtpm-ca.pem is the
@@ -35,6 +36,7 @@ import http.server
 import json
 import os
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -46,6 +48,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import maa_guest  # noqa: E402
+import maa_vm  # noqa: E402
 
 
 def b64u(b):
@@ -106,6 +109,17 @@ class State:
                 self.vcek_chain = f.read().decode()
             ark = maa_guest.load_pem_chain(self.vcek_chain.encode())[-1]
             self.trust = {"vtpm_ca": vtpm_ca, "ark": ark}
+        self.tee = None
+        if args.tee:
+            def load(name):
+                with open(os.path.join(args.tee, name), "rb") as f:
+                    return x509.load_pem_x509_certificate(f.read())
+            self.tee = {"ark": load("test-roots/test-ark.pem"), "intel_root": load("test-roots/test-intel-root.pem"),
+                        "uvm_root": load("uvm-root.pem")}
+            with open(os.path.join(args.tee, "thim.json")) as f:
+                thim = json.load(f)
+            self.vcek_chain = thim["vcekCert"] + thim["certificateChain"]
+            self.tee_chip_id = hashlib.sha512(b"attestgate test chip").hexdigest()
 
     def next_step(self):
         with self.lock:
@@ -142,6 +156,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if step == "302":
             self.reply(302, b"", [("Location", "https://attacker.example/certs")])
             return
+        if self.path.startswith("/vcek/v1/") and st.tee is not None:
+            self.kds()
+            return
         if self.path != "/certs":
             self.reply(404, b'{"error":{"code":"NotFound"}}')
             return
@@ -158,15 +175,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         step = st.next_step()
         if self.fault(step):
             return
-        if not self.path.startswith("/attest/AzureGuest?api-version=2020-10-01"):
+        vm = None
+        if self.path == "/attest/SevSnpVm?api-version=2022-08-01":
+            vm = maa_vm.verify_snp_vm
+        elif self.path == "/attest/TdxVm?api-version=2023-04-01-preview":
+            vm = maa_vm.verify_tdx_vm
+        elif not self.path.startswith("/attest/AzureGuest?api-version=2020-10-01"):
             self.reply(404, b'{"error":{"code":"NotFound","message":"unknown endpoint"}}')
             return
-        if st.trust is None:
-            self.reply(500, b'{"error":{"code":"NoRig","message":"service started without --rig"}}')
+        if (st.trust if vm is None else st.tee) is None:
+            self.reply(500, b'{"error":{"code":"NoTrust","message":"service started without --rig/--tee"}}')
             return
         try:
-            claims, enc_key = maa_guest.verify(body, st.trust)
-        except (maa_guest.Rejected, ValueError, KeyError, TypeError) as e:
+            if vm is None:
+                claims, enc_key = maa_guest.verify(body, st.trust)
+            else:
+                claims, enc_key = vm(body, st.tee), None
+        except (maa_guest.Rejected, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
             msg = json.dumps({"error": {"code": "InvalidParameter", "message": str(e)}}).encode()
             self.reply(400, msg)
             return
@@ -185,7 +210,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.first_token = token
         if step == "replay":
             token = st.first_token
-        self.reply(200, maa_guest.encrypt(token, enc_key), [("Content-Type", "application/json")])
+        answer = maa_guest.encrypt(token, enc_key) if enc_key is not None else json.dumps({"token": token}).encode()
+        self.reply(200, answer, [("Content-Type", "application/json")])
+
+    def kds(self):
+        """AMD KDS: the test VCEK for its chip and TCB (DER), and the product's ASK+ARK (PEM)."""
+        st = self.server.state
+        path, _, query = self.path.partition("?")
+        parts = path.split("/")  # '', 'vcek', 'v1', product, hwid|cert_chain
+        certs = maa_guest.load_pem_chain(st.vcek_chain.encode())
+        if len(parts) == 5 and parts[4] == "cert_chain":
+            self.reply(200, b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs[1:]))
+            return
+        params = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv)
+        want = {"blSPL": "3", "teeSPL": "0", "snpSPL": "8", "ucodeSPL": "115"}
+        if len(parts) != 5 or parts[3] != "Milan" or parts[4] != st.tee_chip_id or params != want:
+            self.reply(404, b"not found")
+            return
+        self.reply(200, certs[0].public_bytes(serialization.Encoding.DER))
 
     def fault(self, step):
         """Answers a scripted fault; True when the request is done."""
@@ -252,6 +294,7 @@ def main():
     ap.add_argument("--pki", required=True)
     ap.add_argument("--jwks", default="")
     ap.add_argument("--rig", default="")
+    ap.add_argument("--tee", default="", help="test/emul PKI: trusted roots for SevSnpVm, TdxVm and UVM endorsements")
     ap.add_argument("--keys", default="", help="directory keeping the signing keys (default: --state)")
     ap.add_argument("--thim-tcbm", default="7308000000000003")
     ap.add_argument("--state", required=True)
@@ -267,7 +310,7 @@ def main():
     # The handshake runs in the request thread, so a silent client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.state.issuer = "https://127.0.0.1:%d" % srv.server_address[1]
-    if srv.state.trust is not None:
+    if srv.state.trust is not None or srv.state.tee is not None:
         thim = Server(("127.0.0.1", 0), ThimHandler)
         thim.state = srv.state
         threading.Thread(target=thim.serve_forever, daemon=True).start()

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tdx.sh - `attestgate verify-evidence` on TDX quotes: every real quote of
+# ../shared/vectors verifies to the pinned Intel SGX Root CA, an Azure TDX
+# CVM's HCL report + TD quote + vTPM quote verify together, one flipped bit
+# in each region is rejected with a reason naming it, and a test chain only
+# counts with --insecure-test-roots.  Quote v5 comes from the emulator.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/emul.sh"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+V=$SHARED/vectors
+ve() { "$BIN" verify-evidence --platform tdx "$@"; }
+flip() { "$PY" -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[int(sys.argv[2],0)]^=int(sys.argv[3],0); open(sys.argv[4],'wb').write(b)" "$@"; }
+
+if [ ! -d "$V/tdx/quotes" ]; then
+	t_skip "TDX verification of the real vectors" "../shared/vectors is not present"
+else
+	for q in "$V"/tdx/quotes/*.dat "$V/azure-cvm/tdx-trustee/td-quote.bin"; do
+		t_exit 0 "$(basename "$q") verifies to the pinned Intel SGX Root CA" ve --td-quote "$q"
+		t_jq "$(basename "$q"): TD claims with MAA's names" '.["x-ms-attestation-type"] == "tdxvm" and (.tdx_mrtd | length) == 96 and (.tdx_rtmr3 | length) == 96 and (.tdx_td_attributes_debug | type) == "boolean"' "$T_OUT"
+	done
+	ve --td-quote "$V/tdx/quotes/trustee-v4-a.dat" >"$W/debug.json" 2>/dev/null
+	t_jq "trustee-v4-a is a debug TD and says so" '.tdx_td_attributes_debug == true and .dbgstat == "enabled"' "$W/debug.json"
+	ve --td-quote "$V/tdx/quotes/spr-e4-v4.dat" >"$W/prod.json" 2>/dev/null
+	t_jq "spr-e4-v4 is not a debug TD" '.tdx_td_attributes_debug == false and .dbgstat == "disabled"' "$W/prod.json"
+	Q=$V/tdx/quotes/trustee-v4-a.dat
+	# Quote v4 layout: header 0..47, TD report 48..631, signature data length, signature 636..699,
+	# attestation key 700..763, cert data header, QE report 770..1153, QE report signature, auth data size, auth data.
+	while IFS='|' read -r region off bit reason; do
+		flip "$Q" "$off" "$bit" "$W/flip.bin"
+		t_exit 6 "bit flipped in $region: exit 6" ve --td-quote "$W/flip.bin"
+		t_grep "bit flipped in $region: the reason names it" "$reason" "$T_ERR"
+	done <<'EOF2'
+quote signature|640|0x01|TD quote signature does not verify
+MRTD|200|0x01|TD quote signature does not verify
+REPORT_DATA|570|0x01|TD quote signature does not verify
+TD attributes (DEBUG)|168|0x01|TD quote signature does not verify
+attestation key|710|0x01|does not bind the attestation key|not a P-256 point
+QE report|800|0x01|QE report signature does not verify
+QE report signature|1160|0x01|QE report signature does not verify
+QE auth data|1222|0x01|does not bind the attestation key
+version|0|0x02|only versions 4 and 5
+TEE type|4|0x02|TEE type
+QE vendor|20|0x01|QE vendor
+EOF2
+	head -c 3000 "$Q" >"$W/trunc.bin"
+	t_exit 6 "a truncated quote: exit 6" ve --td-quote "$W/trunc.bin"
+	t_grep "the reason says truncated" 'truncated' "$T_ERR"
+	t_exit 6 "a quote checked at a time after its PCK certificate expired: exit 6" ve --td-quote "$Q" --at 2060-01-01T00:00:00Z
+	t_grep "the reason is the validity and says --at" 'expired.*--at' "$T_ERR"
+	rd=$(jq -r .tdx_report_data < <(ve --td-quote "$Q"))
+	t_exit 0 "--nonce equal to the whole REPORT_DATA: exit 0" ve --td-quote "$Q" --nonce "$rd"
+	t_exit 6 "--nonce that is not REPORT_DATA: exit 6" ve --td-quote "$Q" --nonce 00112233
+	t_grep "the reason is the binding" 'REPORT_DATA is not the nonce' "$T_ERR"
+
+	T=$V/azure-cvm/tdx-trustee
+	az() { "$BIN" verify-evidence --platform azure-cvm --hcl-report "$T/hcl-report.bin" "$@"; }
+	t_exit 0 "Azure TDX CVM: HCL report + TD quote + vTPM quote verify" az --td-quote "$T/td-quote.bin" \
+		--quote-msg "$T/tpm-quote.msg" --quote-sig "$T/tpm-quote.sig" --pcrs "$T/tpm-quote-pcrs-sha256.bin" --nonce "$(printf challenge | od -An -tx1 -v | tr -d ' \n')"
+	t_jq "Azure TDX CVM: TDX claims inside x-ms-isolation-tee" '.["x-ms-isolation-tee"]["x-ms-attestation-type"] == "tdxvm" and (.["x-ms-isolation-tee"]["x-ms-runtime"].keys | length) > 0' "$T_OUT"
+	t_exit 6 "Azure TDX CVM: a TD quote of another TD is refused" az --td-quote "$Q"
+	t_grep "the reason names the TDREPORT" 'not for the HCL report' "$T_ERR"
+	t_exit 2 "Azure TDX CVM without its TD quote: exit 2 and what to pass" az
+	t_grep "the message names td-quote" 'TD quote' "$T_ERR"
+fi
+
+# The emulator's quotes (v4 and v5) chain to a test root: refused unless named as insecure.
+emul_pki "$W/pki" >/dev/null
+for v in 4 5; do
+	"$PY" "$EMUL_PY" td-quote "$W/pki" 00112233 "$v" >"$W/q$v.bin"
+	t_exit 6 "emulated quote v$v: the test chain is refused by default" ve --td-quote "$W/q$v.bin"
+	t_grep "emulated quote v$v: the reason is the pin" 'does not end in the pinned Intel SGX Root CA' "$T_ERR"
+	t_exit 0 "emulated quote v$v verifies with --insecure-test-roots" ve --td-quote "$W/q$v.bin" --insecure-test-roots "$W/pki/test-roots" --nonce 00112233
+	t_jq "emulated quote v$v: its version is reported" ".[\"x-attestgate-tdx-quote-version\"] == $v and .tdx_td_attributes_septve_disable == true" "$T_OUT"
+done
+flip "$W/q5.bin" 60 0x01 "$W/q5flip.bin"
+t_exit 6 "emulated quote v5 with a flipped TD report bit: exit 6" ve --td-quote "$W/q5flip.bin" --insecure-test-roots "$W/pki/test-roots"
+flip "$W/q5.bin" 48 0x01 "$W/q5type.bin"
+t_exit 6 "emulated quote v5 with an unknown body type: exit 6" ve --td-quote "$W/q5type.bin" --insecure-test-roots "$W/pki/test-roots"
+t_grep "the reason names the body type" 'body type' "$T_ERR"
+t_done
