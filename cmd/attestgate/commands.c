@@ -121,6 +121,12 @@ static const struct cli_flag inject_flags[] = {
 	{ "policy", CLI_STRING, "NAME", NULL, NULL, "policy name for pods without an annotation", 0 },
 	{ "image", CLI_STRING, "IMAGE", NULL, NULL, "attestgate image reference", 0 },
 	{ "all", CLI_BOOL, NULL, NULL, NULL, "inject into every pod template, not only annotated ones", 0 },
+	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,
+	    "where the policies are, to pin each by its SHA-256 (the files the ConfigMap installs)", 0 },
+	{ "tpm-access", CLI_CHOICE, "MODE", "privileged", "privileged|devicePlugin|none",
+	    "how the gate reaches the vTPM on CVM nodes (kata-cc pods: always none)", 0 },
+	{ "device-plugin-resource", CLI_STRING, "NAME", "squat.ai/tpmrm0", NULL,
+	    "extended resource of the TPM device plugin (--tpm-access devicePlugin)", 0 },
 	{ 0 },
 };
 
@@ -149,8 +155,15 @@ const struct cli_cmd commands[] = {
 	    "let the pod start (all rules hold, or the policy is in mode: audit), 5 when it\n"
 	    "would not, 2 for a bad policy or claims file.",
 	    policy_check_flags, cmd_policy_check },
-	{ "inject", "Add the gate to the pod templates of Kubernetes YAML (render time).", NULL,
-	    inject_flags, cmd_not_implemented },
+	{ "inject", "Add the gate to the pod templates of Kubernetes YAML (render time).",
+	    "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob templates with\n"
+	    "the annotation attestgate.io/inject: \"true\" (or all, with --all; attestgate.io/skip:\n"
+	    "\"true\" opts out) get the gate as their first init container, its volumes, a\n"
+	    "read-only /run/attestgate in every container and attestgate.io/status: injected.\n"
+	    "Text is inserted, never re-emitted: the rest of the input, comments included, is\n"
+	    "unchanged, and running it again changes nothing.  kata-cc: inject, then generate\n"
+	    "the kata agent policy.",
+	    inject_flags, cmd_inject },
 	{ "version", "Print the version of attestgate and of the libraries it uses.", NULL, NULL,
 	    cmd_version },
 	{ 0 },
@@ -197,10 +210,3 @@ commands_setup_logging(const struct cli_cmd *cmd, const struct cli_values *v)
 	return 0;
 }
 
-int
-cmd_not_implemented(const struct cli_cmd *cmd, const struct cli_values *v)
-{
-	(void)v;
-	fprintf(stderr, "attestgate %s: not implemented yet\n", cmd->name);
-	return AG_ECONFIG;
-}

@@ -24,7 +24,6 @@ int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v);
-/* Placeholder for commands whose capability has not landed: exit 2, one line naming the command. */
-int cmd_not_implemented(const struct cli_cmd *cmd, const struct cli_values *v);
+int cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v);
 
 #endif

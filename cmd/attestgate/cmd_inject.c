@@ -1,0 +1,96 @@
+/*
+ * cmd_inject.c - `attestgate inject`: reads Kubernetes YAML (a file or
+ * stdin), adds the gate to the pod templates that ask for it, and writes
+ * the result to stdout.  Each policy is pinned by the SHA-256 of its file
+ * in --policy-dir, the bytes the pod will mount.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "digest.h"
+#include "fileio.h"
+#include "k8s_inject.h"
+#include "log.h"
+#include "version.h"
+
+#define POLICY_MAX (256 * 1024)
+#define DIGESTS_MAX 64
+
+struct digests {
+	const char *dir;
+	char names[DIGESTS_MAX][64];
+	char sums[DIGESTS_MAX][AG_SHA256_HEX_LEN + 1];
+	int n;
+	struct ag_err err;
+};
+
+static const char *
+policy_digest(const char *name, void *arg)
+{
+	struct digests *d = arg;
+	char path[4096];
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->names[i], name) == 0)
+			return d->sums[i];
+	if (d->n >= DIGESTS_MAX || strlen(name) >= sizeof(d->names[0]) || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s.yaml", d->dir, name);
+	if (ag_file_read(path, POLICY_MAX, AG_ECONFIG, &data, &len, &d->err) != AG_OK)
+		return NULL;
+	ag_sha256_hex(data, len, d->sums[d->n]);
+	free(data);
+	snprintf(d->names[d->n], sizeof(d->names[0]), "%s", name);
+	return d->sums[d->n++];
+}
+
+int
+cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	const char *file = cli_get(v, "file"), *tpm = cli_get(v, "tpm-access");
+	struct ag_inject_opts o;
+	struct ag_inject_result res;
+	struct digests *d = calloc(1, sizeof(*d));
+	struct ag_err err;
+	uint8_t *in = NULL;
+	size_t len = 0;
+	enum ag_code rc;
+
+	(void)cmd;
+	ag_err_clear(&err);
+	if (d == NULL)
+		return AG_ECONFIG;
+	d->dir = cli_get(v, "policy-dir");
+	memset(&o, 0, sizeof(o));
+	o.image = cli_get(v, "image") != NULL ? cli_get(v, "image") : "ghcr.io/attestgate/attestgate:" AG_VERSION;
+	o.default_policy = cli_get(v, "policy");
+	o.all = cli_get_bool(v, "all");
+	o.tpm_access = tpm;
+	o.device_plugin_resource = cli_get(v, "device-plugin-resource");
+	o.digest = policy_digest;
+	o.digest_arg = d;
+	if (strcmp(file, "-") == 0)
+		rc = ag_file_read("/dev/stdin", AG_INJECT_INPUT_MAX, AG_ECONFIG, &in, &len, &err);
+	else
+		rc = ag_file_read(file, AG_INJECT_INPUT_MAX, AG_ECONFIG, &in, &len, &err);
+	if (rc == AG_OK)
+		rc = ag_inject((const char *)in, len, &o, &res, &err);
+	if (rc == AG_OK) {
+		fwrite(res.text, 1, res.len, stdout);
+		if (fflush(stdout) != 0)
+			rc = ag_err_set(&err, AG_ECONFIG, "cannot write the output");
+		ag_log(AG_LOG_INFO, "inject done", "injected", json_integer(res.injected), "alreadyInjected",
+		    json_integer(res.already), "notSelected", json_integer(res.skipped), NULL);
+		ag_inject_result_clear(&res);
+	}
+	if (rc != AG_OK)
+		fprintf(stderr, "attestgate inject: %s%s%s\n", err.msg, d->err.msg[0] != '\0' ? " — " : "", d->err.msg);
+	free(in);
+	free(d);
+	return (int)rc;
+}

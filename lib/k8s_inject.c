@@ -1,0 +1,588 @@
+/*
+ * k8s_inject.c - the injector: libyaml loads each document into nodes with
+ * their marks; the additions are rendered as YAML (block style in block
+ * collections, JSON in flow ones) and inserted as text at those marks,
+ * last first.  The input is never re-emitted, so what is not touched keeps
+ * its bytes, comments and layout.
+ */
+#include "k8s_inject.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "buf.h"
+
+#define MAX_EDITS 4096
+#define MAX_DOCS 1024
+
+struct edit {
+	size_t at;        /* byte offset in the input */
+	int indent;       /* at equal offsets, deeper (inner) insertions come first */
+	size_t seq;       /* then creation order */
+	char *text;
+};
+
+struct ctx {
+	const char *in;
+	size_t len;
+	int ascii;                       /* marks count characters; equal to bytes when ASCII */
+	yaml_document_t *doc;
+	const struct ag_inject_opts *o;
+	struct ag_inject_result *res;
+	struct edit *edits;
+	size_t n_edits;
+	struct ag_err *err;
+};
+
+/* The byte offset of a libyaml mark (libyaml counts characters). */
+static size_t
+byte_at(const struct ctx *c, size_t index)
+{
+	size_t b = 0;
+
+	if (c->ascii)
+		return index < c->len ? index : c->len;
+	for (size_t ch = 0; b < c->len && ch < index; ch++) {
+		b++;
+		while (b < c->len && ((unsigned char)c->in[b] & 0xC0) == 0x80)
+			b++;
+	}
+	return b;
+}
+
+static enum ag_code
+fail(struct ctx *c, const yaml_node_t *n, const char *what)
+{
+	return ag_err_set(c->err, AG_ECONFIG, "line %zu: %s", n != NULL ? n->start_mark.line + 1 : 0, what);
+}
+
+static enum ag_code
+add_edit(struct ctx *c, size_t at, int indent, char *text)
+{
+	if (text == NULL)
+		return ag_err_set(c->err, AG_ECONFIG, "out of memory");
+	if (c->n_edits >= MAX_EDITS) {
+		free(text);
+		return ag_err_set(c->err, AG_ECONFIG, "more than %d insertions", MAX_EDITS);
+	}
+	c->edits[c->n_edits] = (struct edit){ at, indent, c->n_edits, text };
+	c->n_edits++;
+	return AG_OK;
+}
+
+static yaml_node_t *
+node(const struct ctx *c, int id)
+{
+	return id > 0 ? yaml_document_get_node(c->doc, id) : NULL;
+}
+
+static int
+scalar_is(const yaml_node_t *n, const char *s)
+{
+	return n != NULL && n->type == YAML_SCALAR_NODE && n->data.scalar.length == strlen(s) &&
+	    memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
+}
+
+/* The value of key in mapping m, or NULL. */
+static yaml_node_t *
+get(const struct ctx *c, const yaml_node_t *m, const char *key)
+{
+	if (m == NULL || m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++)
+		if (scalar_is(node(c, p->key), key))
+			return node(c, p->value);
+	return NULL;
+}
+
+/* A copy of a scalar's text (at most 255 bytes), or "". */
+static void
+scalar_text(const yaml_node_t *n, char *out, size_t len)
+{
+	size_t k = 0;
+
+	if (n != NULL && n->type == YAML_SCALAR_NODE) {
+		k = n->data.scalar.length < len - 1 ? n->data.scalar.length : len - 1;
+		memcpy(out, n->data.scalar.value, k);
+	}
+	out[k] = '\0';
+}
+
+/* --- rendering ------------------------------------------------------- */
+
+static int
+plain_safe(const char *s)
+{
+	static const char *const words[] = { "true", "false", "null", "yes", "no", "on", "off", "~", "y", "n" };
+
+	if (s[0] == '\0' || strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (strchr(":#{}[],&*!|>'\"%@`\\\n\t", *p) != NULL || (unsigned char)*p < 0x20)
+			return 0;
+	if (strspn(s, "0123456789.+-eE") == strlen(s))
+		return 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return 0;
+	return s[strlen(s) - 1] != ' ';
+}
+
+static int
+put(struct ag_buf *b, const char *s)
+{
+	return ag_buf_append(b, s, strlen(s));
+}
+
+static int
+pad(struct ag_buf *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (put(b, " ") != 0)
+			return -1;
+	return 0;
+}
+
+static int
+put_scalar(struct ag_buf *b, json_t *v)
+{
+	char *s;
+	int rc;
+
+	if (json_is_string(v) && plain_safe(json_string_value(v)))
+		return put(b, json_string_value(v));
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	rc = s != NULL ? put(b, s) : -1;
+	free(s);
+	return rc;
+}
+
+static int emit_block(struct ag_buf *b, json_t *v, int indent, int first_padded);
+
+/* One "key: value" of a block mapping (pad already written). */
+static int
+emit_pair(struct ag_buf *b, const char *key, json_t *v, int indent)
+{
+	json_t *k = json_string(key);
+	int rc = put_scalar(b, k) | put(b, ":");
+
+	json_decref(k);
+	if (json_is_object(v) || json_is_array(v)) {
+		if ((json_is_object(v) ? json_object_size(v) : json_array_size(v)) == 0)
+			return rc | put(b, json_is_object(v) ? " {}\n" : " []\n");
+		return rc | put(b, "\n") | emit_block(b, v, indent + 2, 1);
+	}
+	return rc | put(b, " ") | put_scalar(b, v) | put(b, "\n");
+}
+
+/* v (object or array) as block YAML at indent; first_padded: the first line still needs its indentation. */
+static int
+emit_block(struct ag_buf *b, json_t *v, int indent, int first_padded)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	int rc = 0, first = 1;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item) {
+			if (!first || first_padded)
+				rc |= pad(b, indent);
+			first = 0;
+			rc |= emit_pair(b, key, item, indent);
+		}
+		return rc;
+	}
+	json_array_foreach(v, i, item) {
+		if (!first || first_padded)
+			rc |= pad(b, indent);
+		first = 0;
+		rc |= put(b, "- ");
+		if (json_is_object(item) && json_object_size(item) > 0)
+			rc |= emit_block(b, item, indent + 2, 0);
+		else if (json_is_array(item) && json_array_size(item) > 0)
+			rc |= put(b, "\n") | emit_block(b, item, indent + 2, 1);
+		else
+			rc |= put_scalar(b, item) | put(b, "\n");
+	}
+	return rc;
+}
+
+static char *
+text_of(struct ag_buf *b, int rc)
+{
+	size_t n;
+
+	if (rc != 0) {
+		ag_buf_free(b);
+		return NULL;
+	}
+	return (char *)ag_buf_steal(b, &n);
+}
+
+/* --- insertions ------------------------------------------------------ */
+
+/* The start of the line holding byte at, when only blanks precede at on it; else (size_t)-1. */
+static size_t
+blank_line_start(const struct ctx *c, size_t at)
+{
+	size_t s = at;
+
+	while (s > 0 && c->in[s - 1] != '\n') {
+		if (c->in[s - 1] != ' ' && c->in[s - 1] != '\t')
+			return (size_t)-1;
+		s--;
+	}
+	return s;
+}
+
+/* Inserts items (an array, stolen) as the first elements of sequence seq. */
+static enum ag_code
+prepend_items(struct ctx *c, yaml_node_t *seq, json_t *items)
+{
+	struct ag_buf b;
+	size_t at, dash;
+	int rc = 0;
+
+	ag_buf_init(&b, 1024 * 1024);
+	if (seq->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE) {
+		json_t *item;
+		size_t i;
+
+		at = byte_at(c, seq->start_mark.index);
+		if (at >= c->len || c->in[at] != '[') {
+			json_decref(items);
+			return fail(c, seq, "cannot insert into this flow sequence");
+		}
+		json_array_foreach(items, i, item) {
+			char *s = json_dumps(item, JSON_COMPACT);
+
+			rc |= (i > 0 ? put(&b, ", ") : 0) | (s != NULL ? put(&b, s) : -1);
+			free(s);
+		}
+		if (seq->data.sequence.items.top > seq->data.sequence.items.start)
+			rc |= put(&b, ", ");
+		json_decref(items);
+		return add_edit(c, at + 1, 0, text_of(&b, rc));
+	}
+	/* Block sequence: before the line of the first "- ", at the same column. */
+	at = byte_at(c, node(c, seq->data.sequence.items.start[0])->start_mark.index);
+	dash = at;
+	while (dash > 0 && c->in[dash - 1] == ' ')
+		dash--;
+	if (dash == 0 || c->in[dash - 1] != '-' || (at = blank_line_start(c, dash - 1)) == (size_t)-1) {
+		json_decref(items);
+		return fail(c, seq, "a block sequence whose first item does not start its own line: not supported");
+	}
+	rc = emit_block(&b, items, (int)(dash - 1 - at), 1);
+	json_decref(items);
+	return add_edit(c, at, (int)(dash - 1 - at), text_of(&b, rc));
+}
+
+/* Adds key: value (stolen) at the end of mapping m. */
+static enum ag_code
+append_pair(struct ctx *c, yaml_node_t *m, const char *key, json_t *value)
+{
+	yaml_node_pair_t *last;
+	struct ag_buf b;
+	size_t at, s;
+	int rc = 0, indent;
+
+	ag_buf_init(&b, 1024 * 1024);
+	if (m->type != YAML_MAPPING_NODE) {
+		json_decref(value);
+		return fail(c, m, "expected a mapping");
+	}
+	if (m->data.mapping.style == YAML_FLOW_MAPPING_STYLE) {
+		char *v = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY), *k = NULL;
+		json_t *kj = json_string(key);
+
+		k = json_dumps(kj, JSON_ENCODE_ANY);
+		json_decref(kj);
+		json_decref(value);
+		at = byte_at(c, m->end_mark.index);
+		if (v == NULL || k == NULL || at == 0 || c->in[at - 1] != '}') {
+			free(v);
+			free(k);
+			return fail(c, m, "cannot add to this flow mapping");
+		}
+		rc = (m->data.mapping.pairs.top > m->data.mapping.pairs.start ? put(&b, ", ") : 0) | put(&b, k) | put(&b, ": ") |
+		    put(&b, v);
+		free(v);
+		free(k);
+		return add_edit(c, at - 1, 0, text_of(&b, rc));
+	}
+	last = m->data.mapping.pairs.top - 1;
+	indent = (int)node(c, m->data.mapping.pairs.start[0].key)->start_mark.column;
+	at = byte_at(c, node(c, last->value)->end_mark.index);
+	/* After the last value: before the next line that starts with something else, or after the value's own line. */
+	s = blank_line_start(c, at);
+	if (s != (size_t)-1) {
+		at = s;
+	} else {
+		while (at < c->len && c->in[at] != '\n')
+			at++;
+		if (at < c->len)
+			at++;
+		else
+			rc = put(&b, "\n");
+	}
+	{
+		json_t *pair = json_object();
+
+		json_object_set_new(pair, key, value);
+		rc |= emit_block(&b, pair, indent, 1);
+		json_decref(pair);
+	}
+	return add_edit(c, at, indent, text_of(&b, rc));
+}
+
+/* Puts items (an array, stolen) first in the sequence at m[key], creating the key when it is missing. */
+static enum ag_code
+add_to_list(struct ctx *c, yaml_node_t *m, const char *key, json_t *items)
+{
+	yaml_node_t *seq = get(c, m, key);
+
+	if (seq == NULL)
+		return append_pair(c, m, key, items);
+	if (seq->type != YAML_SEQUENCE_NODE || (seq->data.sequence.items.top == seq->data.sequence.items.start &&
+						   seq->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE)) {
+		json_decref(items);
+		return fail(c, seq, "expected a list");
+	}
+	return prepend_items(c, seq, items);
+}
+
+/* --- the gate -------------------------------------------------------- */
+
+static json_t *
+gate_container(const struct ctx *c, const char *policy, const char *digest, const char *platform, const char *tpm)
+{
+	json_t *mounts = json_pack("[{s:s, s:s}, {s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "name",
+	    "attestgate-policies", "mountPath", "/etc/attestgate/policies", "readOnly", 1);
+	json_t *limits = json_pack("{s:s}", "memory", "64Mi"), *sec;
+	char a_name[128], a_sum[128], a_platform[64];
+
+	snprintf(a_name, sizeof(a_name), "--policy-name=%s", policy);
+	snprintf(a_sum, sizeof(a_sum), "--policy-sha256=%s", digest);
+	snprintf(a_platform, sizeof(a_platform), "--platform=%s", platform);
+	if (strcmp(tpm, "privileged") == 0) {
+		sec = json_pack("{s:b, s:i, s:b}", "privileged", 1, "runAsUser", 0, "readOnlyRootFilesystem", 1);
+		json_array_append_new(mounts, json_pack("{s:s, s:s}", "name", "attestgate-tpmrm0", "mountPath", "/dev/tpmrm0"));
+	} else {
+		sec = json_pack("{s:i, s:i, s:b, s:b, s:b, s:{s:[s]}}", "runAsUser", 65532, "runAsGroup", 65532, "runAsNonRoot", 1,
+		    "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL");
+		if (strcmp(tpm, "devicePlugin") == 0)
+			json_object_set_new(limits, c->o->device_plugin_resource, json_string("1"));
+	}
+	return json_pack("{s:s, s:s, s:[s, s, s, s, s, s], s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image",
+	    c->o->image, "args", "run", "--policy-dir=/etc/attestgate/policies", a_name, a_sum, "--output-dir=/run/attestgate",
+	    a_platform, "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec, "volumeMounts", mounts,
+	    "resources", "requests", "cpu", "50m", "memory", "32Mi", "limits", limits);
+}
+
+/* The annotation value of key on the template's metadata, else on the workload's; "" when absent. */
+static void
+annotation(const struct ctx *c, yaml_node_t *tmeta, yaml_node_t *wmeta, const char *key, char *out, size_t len)
+{
+	yaml_node_t *v = get(c, get(c, tmeta, "annotations"), key);
+
+	if (v == NULL)
+		v = get(c, get(c, wmeta, "annotations"), key);
+	scalar_text(v, out, len);
+}
+
+static int
+has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
+{
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++)
+		if (scalar_is(get(c, node(c, *i), "name"), name))
+			return 1;
+	return 0;
+}
+
+/* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
+static enum ag_code
+inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
+{
+	yaml_node_t *tmeta = get(c, tmpl, "metadata"), *spec = get(c, tmpl, "spec"), *containers;
+	char want[16], skip[16], status[32], policy[256], runtime[64];
+	const char *digest, *tpm = c->o->tpm_access, *platform = "auto";
+	enum ag_code rc;
+
+	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
+		return fail(c, tmpl, "the pod template has no spec mapping");
+	annotation(c, tmeta, wmeta, "attestgate.io/inject", want, sizeof(want));
+	annotation(c, tmeta, wmeta, "attestgate.io/skip", skip, sizeof(skip));
+	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), status, sizeof(status));
+	if (strcmp(skip, "true") == 0 || (!c->o->all && strcmp(want, "true") != 0)) {
+		c->res->skipped++;
+		return AG_OK;
+	}
+	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate")) {
+		c->res->already++;
+		return AG_OK;
+	}
+	if (has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
+		return fail(c, spec, "the pod already has a volume named attestgate or attestgate-policies");
+	annotation(c, tmeta, wmeta, "attestgate.io/policy", policy, sizeof(policy));
+	if (policy[0] == '\0' && c->o->default_policy != NULL)
+		snprintf(policy, sizeof(policy), "%s", c->o->default_policy);
+	if (policy[0] == '\0')
+		return fail(c, tmpl, "no policy for this pod: annotate it with attestgate.io/policy or pass --policy");
+	digest = c->o->digest(policy, c->o->digest_arg);
+	if (digest == NULL)
+		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",
+		    tmpl->start_mark.line + 1, policy);
+	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
+	if (strncmp(runtime, "kata", 4) == 0) {
+		/* A kata-cc pod: the report comes from its utility VM, never a host TPM. */
+		tpm = "none";
+		platform = strcmp(runtime, "kata-cc") == 0 ? "azure-kata-cc" : "auto";
+	}
+	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
+	if (rc == AG_OK) {
+		json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
+		    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
+
+		if (strcmp(tpm, "privileged") == 0)
+			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
+							 "/dev/tpmrm0", "type", "CharDevice"));
+		rc = add_to_list(c, spec, "volumes", vols);
+	}
+	containers = get(c, spec, "containers");
+	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
+		rc = fail(c, spec, "the pod spec has no containers list");
+	for (yaml_node_item_t *i = rc == AG_OK ? containers->data.sequence.items.start : NULL;
+	     rc == AG_OK && i < containers->data.sequence.items.top; i++) {
+		yaml_node_t *ctr = node(c, *i);
+
+		if (ctr->type != YAML_MAPPING_NODE)
+			rc = fail(c, ctr, "a container that is not a mapping");
+		else if (!has_named(c, get(c, ctr, "volumeMounts"), "attestgate"))
+			rc = add_to_list(c, ctr, "volumeMounts",
+			    json_pack("[{s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "readOnly", 1));
+	}
+	if (rc == AG_OK && tmeta == NULL)
+		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
+	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)
+		rc = append_pair(c, tmeta, "annotations", json_pack("{s:s}", "attestgate.io/status", "injected"));
+	else if (rc == AG_OK)
+		rc = append_pair(c, get(c, tmeta, "annotations"), "attestgate.io/status", json_string("injected"));
+	if (rc == AG_OK)
+		c->res->injected++;
+	return rc;
+}
+
+/* Finds the pod template of one document by its kind. */
+static enum ag_code
+inject_document(struct ctx *c)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc), *spec, *tmpl = NULL;
+	char kind[64];
+
+	if (root == NULL || root->type != YAML_MAPPING_NODE)
+		return AG_OK;
+	scalar_text(get(c, root, "kind"), kind, sizeof(kind));
+	spec = get(c, root, "spec");
+	if (strcmp(kind, "Pod") == 0)
+		tmpl = root;
+	else if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "StatefulSet") == 0 || strcmp(kind, "DaemonSet") == 0 ||
+		 strcmp(kind, "ReplicaSet") == 0 || strcmp(kind, "Job") == 0)
+		tmpl = get(c, spec, "template");
+	else if (strcmp(kind, "CronJob") == 0)
+		tmpl = get(c, get(c, get(c, spec, "jobTemplate"), "spec"), "template");
+	else
+		return AG_OK;
+	if (tmpl == NULL || tmpl->type != YAML_MAPPING_NODE)
+		return fail(c, root, "a workload without a pod template");
+	return inject_template(c, tmpl, get(c, root, "metadata"));
+}
+
+static int
+edit_cmp(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+
+	/* Sorted last first: the output is written from the end of the array. */
+	if (x->at != y->at)
+		return x->at < y->at ? 1 : -1;
+	if (x->indent != y->indent)
+		return x->indent > y->indent ? 1 : -1;
+	return x->seq < y->seq ? 1 : -1;
+}
+
+enum ag_code
+ag_inject(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_inject_result *res, struct ag_err *err)
+{
+	struct ctx c = { .in = in, .len = len, .o = o, .res = res, .err = err, .ascii = 1 };
+	yaml_parser_t parser;
+	enum ag_code rc = AG_OK;
+	struct ag_buf out;
+	size_t from = 0;
+	int docs = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (len > AG_INJECT_INPUT_MAX)
+		return ag_err_set(err, AG_ECONFIG, "input larger than %d bytes", AG_INJECT_INPUT_MAX);
+	for (size_t i = 0; i < len; i++)
+		c.ascii &= ((unsigned char)in[i] & 0x80) == 0;
+	c.edits = calloc(MAX_EDITS, sizeof(*c.edits));
+	if (c.edits == NULL || !yaml_parser_initialize(&parser)) {
+		free(c.edits);
+		return ag_err_set(err, AG_ECONFIG, "out of memory");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)in, len);
+	while (rc == AG_OK) {
+		yaml_document_t doc;
+
+		if (!yaml_parser_load(&parser, &doc)) {
+			rc = ag_err_set(err, AG_ECONFIG, "line %zu: not YAML: %s", parser.problem_mark.line + 1,
+			    parser.problem != NULL ? parser.problem : "parse error");
+			break;
+		}
+		if (yaml_document_get_root_node(&doc) == NULL) {
+			yaml_document_delete(&doc);
+			break;
+		}
+		if (++docs > MAX_DOCS)
+			rc = ag_err_set(err, AG_ECONFIG, "more than %d documents", MAX_DOCS);
+		c.doc = &doc;
+		if (rc == AG_OK)
+			rc = inject_document(&c);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	qsort(c.edits, c.n_edits, sizeof(*c.edits), edit_cmp);
+	/* Edits are sorted last first; write the input forwards with them in between. */
+	ag_buf_init(&out, AG_INJECT_INPUT_MAX * 2);
+	for (size_t i = c.n_edits; rc == AG_OK && i-- > 0;) {
+		if (ag_buf_append(&out, in + from, c.edits[i].at - from) != 0 || put(&out, c.edits[i].text) != 0)
+			rc = ag_err_set(err, AG_ECONFIG, "output too large");
+		from = c.edits[i].at;
+	}
+	if (rc == AG_OK && ag_buf_append(&out, in + from, len - from) != 0)
+		rc = ag_err_set(err, AG_ECONFIG, "output too large");
+	if (rc == AG_OK) {
+		res->text = out.data != NULL ? (char *)ag_buf_steal(&out, &res->len) : strdup("");
+		if (res->text == NULL)
+			rc = ag_err_set(err, AG_ECONFIG, "out of memory");
+	}
+	ag_buf_free(&out);
+	for (size_t i = 0; i < c.n_edits; i++)
+		free(c.edits[i].text);
+	free(c.edits);
+	return rc;
+}
+
+void
+ag_inject_result_clear(struct ag_inject_result *res)
+{
+	free(res->text);
+	memset(res, 0, sizeof(*res));
+}

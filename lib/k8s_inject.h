@@ -1,0 +1,43 @@
+/*
+ * k8s_inject.h - adds the gate to the pod templates of Kubernetes YAML
+ * (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob;
+ * multi-document) by inserting text at positions libyaml reports, so that
+ * everything else, comments included, stays byte for byte.  Idempotent: a
+ * template already marked attestgate.io/status: injected is left alone.
+ */
+#ifndef AG_K8S_INJECT_H
+#define AG_K8S_INJECT_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define AG_INJECT_INPUT_MAX (4 * 1024 * 1024)
+
+/* Looks up the SHA-256 (hex) of policy name; NULL when it is not known. */
+typedef const char *(*ag_policy_digest_fn)(const char *name, void *arg);
+
+struct ag_inject_opts {
+	const char *image;              /* the attestgate image */
+	const char *default_policy;     /* for templates without attestgate.io/policy; may be NULL */
+	int all;                        /* inject into every template, not only attestgate.io/inject: "true" */
+	const char *tpm_access;         /* "privileged", "devicePlugin" or "none" (kata-cc templates: always none) */
+	const char *device_plugin_resource;
+	ag_policy_digest_fn digest;
+	void *digest_arg;
+};
+
+struct ag_inject_result {
+	char *text;                     /* the output, NUL-terminated */
+	size_t len;
+	unsigned injected, already, skipped;   /* templates changed, already injected, left out */
+};
+
+/* Injects into the YAML in (len bytes); AG_ECONFIG with the reason (and the line) when it cannot. */
+enum ag_code ag_inject(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_inject_result *res,
+    struct ag_err *err);
+
+/* Frees a result. */
+void ag_inject_result_clear(struct ag_inject_result *res);
+
+#endif

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# inject.sh - `attestgate inject` on the golden files of test/data/inject:
+# each NAME.in.yaml (with the flags in NAME.args, if any) must give exactly
+# NAME.out.yaml, injecting again changes nothing, the output validates
+# against the Kubernetes API types, untouched text stays byte for byte, and
+# the errors say what to do.  UPDATE_GOLDEN=1 rewrites the .out.yaml files.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+D=$REPO/test/data/inject
+KV=$SHARED/tools/k8s-validate/k8s-validate
+inj() { "$BIN" inject --policy-dir "$REPO/deploy/policies" "$@"; }
+
+for in in "$D"/*.in.yaml; do
+	name=$(basename "$in" .in.yaml) args="--policy azure-cvm"
+	[ -f "$D/$name.args" ] && args="$args $(cat "$D/$name.args")"
+	# shellcheck disable=SC2086
+	t_exit 0 "$name: injects" inj -f "$in" $args
+	[ "${UPDATE_GOLDEN:-0}" = 1 ] && cp "$T_OUT" "$D/$name.out.yaml"
+	t_check "$name: the output is the golden file" cmp -s "$T_OUT" "$D/$name.out.yaml"
+	cp "$T_OUT" "$W/$name.out.yaml"
+	# shellcheck disable=SC2086
+	t_exit 0 "$name: injecting the output again" inj -f "$W/$name.out.yaml" $args
+	t_check "$name: the second run changes nothing" cmp -s "$T_OUT" "$W/$name.out.yaml"
+	t_grep "$name: the second run counts them as already injected" '"injected":0,"alreadyInjected":[1-9]' "$T_ERR"
+	if grep -q '{' "$in"; then :; else
+		t_check "$name: every input line is still there, in order (only insertions)" \
+			bash -c "! diff '$in' '$W/$name.out.yaml' | grep -q '^<'"
+	fi
+	if [ -x "$KV" ]; then
+		t_exit 0 "$name: the output validates against the Kubernetes API types" "$KV" "$W/$name.out.yaml"
+	else
+		t_skip "$name: Kubernetes validation" "../shared/tools is not present"
+	fi
+done
+
+sum=$(sha256sum "$REPO/deploy/policies/azure-cvm.yaml" | cut -d' ' -f1)
+t_grep "the pinned digest is the SHA-256 of the policy file" "--policy-sha256=$sum" "$D/deployment.out.yaml"
+t_grep "kata-cc: the kata policy, no TPM, platform azure-kata-cc" 'policy-name=azure-kata-cc' "$D/pod-kata.out.yaml"
+t_check "kata-cc: no privileged gate, no hostPath" bash -c "! grep -q 'privileged: true\|hostPath' '$D/pod-kata.out.yaml'"
+t_grep "devicePlugin: the TPM as an extended resource" 'squat.ai/tpmrm0: "1"' "$D/deployment-device-plugin.out.yaml"
+t_grep "workloads: the service and the pods not asking for it are left alone" '"injected":4,"alreadyInjected":0,"notSelected":2' \
+	<(inj -f "$D/workloads.in.yaml" --policy azure-cvm 2>&1 >/dev/null)
+t_exit 0 "stdin works (-f -)" bash -c "'$BIN' inject --policy-dir '$REPO/deploy/policies' --policy azure-cvm < '$D/deployment.in.yaml'"
+t_check "stdin gives the same output" cmp -s "$T_OUT" "$D/deployment.out.yaml"
+
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n' >"$W/plain.yaml"
+t_exit 0 "--all injects into templates without the annotation" inj -f "$W/plain.yaml" --all --policy azure-cvm
+t_grep "--all: the gate is there" 'name: attestgate' "$T_OUT"
+t_exit 0 "without --all an unannotated pod is unchanged" inj -f "$W/plain.yaml" --policy azure-cvm
+t_check "unchanged byte for byte" cmp -s "$T_OUT" "$W/plain.yaml"
+t_exit 2 "no policy for an annotated pod: exit 2" inj -f "$D/deployment.in.yaml"
+t_grep "the message says what to do" 'attestgate.io/policy or pass --policy' "$T_ERR"
+t_exit 2 "an unknown policy: exit 2" inj -f "$D/deployment.in.yaml" --policy nope
+t_grep "the message names the policy" 'policy "nope" not found' "$T_ERR"
+printf 'kind: Pod\nspec: [unclosed\n' >"$W/bad.yaml"
+t_exit 2 "input that is not YAML: exit 2 with the line" inj -f "$W/bad.yaml" --all --policy azure-cvm
+t_grep "the message has the line" 'line [0-9]+: not YAML' "$T_ERR"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    attestgate.io/inject: "true"\nspec:\n  containers:\n  - name: c\n    image: busybox\n  volumes:\n  - name: attestgate\n    emptyDir: {}\n' >"$W/clash.yaml"
+t_exit 2 "a pod that already has a volume named attestgate: exit 2" inj -f "$W/clash.yaml" --policy azure-cvm
+t_grep "the message names the clash" 'already has a volume named attestgate' "$T_ERR"
+t_done

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# k8s.sh - the Kubernetes packaging: deploy/ examples and the Helm chart
+# render and validate against the Kubernetes API types (../shared/tools),
+# the chart's schema rejects bad values at render time, every pinned
+# policy digest is the SHA-256 of the bytes installed, and the gate's
+# rendered arguments are flags attestgate run knows.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+HT=$SHARED/tools/helm-template/helm-template
+KV=$SHARED/tools/k8s-validate/k8s-validate
+CHART=$REPO/charts/attestgate
+
+t_check "deploy/examples/policy-configmap.yaml and the chart's policies are generated from deploy/policies" "$REPO/deploy/gen-policies.sh" --check
+for f in "$REPO"/deploy/examples/*.yaml; do
+	name=$(grep -o -- '--policy-name=[a-z0-9-]*' "$f" | cut -d= -f2)
+	[ -n "$name" ] || continue
+	want=$(sha256sum "$REPO/deploy/policies/$name.yaml" | cut -d' ' -f1)
+	t_check "$(basename "$f"): --policy-sha256 is the digest of policies/$name.yaml" grep -q -- "--policy-sha256=$want" "$f"
+done
+
+if [ ! -x "$KV" ] || [ ! -x "$HT" ]; then
+	t_skip "Kubernetes validation of deploy/ and the chart" "../shared/tools is not present"
+	t_done; exit
+fi
+t_exit 0 "deploy/examples validate against the Kubernetes API types" "$KV" "$REPO"/deploy/examples/*.yaml
+t_grep "all four documents are valid" '^4 valid, 0 invalid' "$T_OUT"
+
+cat >"$W/extra.yaml" <<'EOF2'
+gate:
+  policyName: my-cvm
+policies:
+  extra:
+    my-cvm: |
+      apiVersion: attestgate.io/v1
+      kind: AttestationPolicy
+      metadata:
+        name: my-cvm
+      spec:
+        platforms: [azure-cvm]
+        verifier:
+          type: local
+        require:
+          - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-is-debuggable
+            equals: false
+example:
+  enabled: true
+EOF2
+while IFS='|' read -r name args; do
+	# shellcheck disable=SC2086
+	if "$HT" rel "$CHART" $args >"$W/$name.yaml" 2>"$W/$name.err"; then t_ok "chart renders: $name"; else t_not_ok "chart renders: $name" "$(cat "$W/$name.err")"; fi
+	t_exit 0 "chart output validates: $name" "$KV" "$W/$name.yaml"
+done <<EOF2
+default|
+cvm-privileged|--set example.enabled=true
+cvm-device-plugin|--set example.enabled=true --set gate.tpm.access=devicePlugin
+kata-cc|--set example.enabled=true --set gate.tpm.access=none --set gate.policyName=azure-kata-cc --set gate.platform=azure-kata-cc
+extra-policy|-f $W/extra.yaml
+EOF2
+
+# Digests: what the args pin is what the ConfigMap holds, byte for byte, and what deploy/policies has.
+"$PY" - "$W" "$REPO/deploy/policies" >"$W/digests.out" 2>&1 <<'EOF2'
+import hashlib, os, re, sys, yaml
+w, pol = sys.argv[1], sys.argv[2]
+bad = 0
+for name in ("cvm-privileged", "kata-cc", "extra-policy"):
+    docs = [d for d in yaml.safe_load_all(open(os.path.join(w, name + ".yaml"))) if d]
+    cm = next(d for d in docs if d["kind"] == "ConfigMap")
+    dep = next(d for d in docs if d["kind"] == "Deployment")
+    gate = dep["spec"]["template"]["spec"]["initContainers"][0]
+    args = dict(a[2:].split("=", 1) for a in gate["args"][1:] if "=" in a)
+    text = cm["data"][args["policy-name"] + ".yaml"]
+    if hashlib.sha256(text.encode()).hexdigest() != args["policy-sha256"]:
+        print("%s: --policy-sha256 is not the digest of the installed policy" % name); bad = 1
+    for f in os.listdir(pol):
+        if f in cm["data"] and cm["data"][f].encode() != open(os.path.join(pol, f), "rb").read():
+            print("%s: ConfigMap %s differs from deploy/policies" % (name, f)); bad = 1
+    if gate["name"] != "attestgate" or dep["spec"]["template"]["spec"]["initContainers"].index(gate) != 0:
+        print("%s: the gate is not the first init container" % name); bad = 1
+    if gate["terminationMessagePolicy"] != "FallbackToLogsOnError":
+        print("%s: terminationMessagePolicy" % name); bad = 1
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    if vols["attestgate"]["emptyDir"].get("medium") != "Memory":
+        print("%s: the output emptyDir is not in memory" % name); bad = 1
+    app = dep["spec"]["template"]["spec"]["containers"][0]
+    if not any(m["name"] == "attestgate" and m.get("readOnly") for m in app["volumeMounts"]):
+        print("%s: the app does not mount the outputs read-only" % name); bad = 1
+    print(" ".join(gate["args"]))
+sys.exit(bad)
+EOF2
+t_check "chart: each pinned digest is the installed policy's, the ConfigMap equals deploy/policies, gate first, emptyDir in memory, app mount read-only" \
+	test "$(grep -c 'differs\|not the\|terminationMessagePolicy\|not in memory\|read-only' "$W/digests.out")" = 0
+t_grep "chart: the kata-cc gate pins the kata policy" "policy-name=azure-kata-cc --policy-sha256=$(sha256sum "$REPO/deploy/policies/azure-kata-cc.yaml" | cut -d' ' -f1)" "$W/digests.out"
+"$BIN" run --help >"$W/run-help.txt" 2>&1
+for flag in $(grep -o -- '--[a-z0-9-]*' "$W/digests.out" | sort -u); do
+	t_check "chart: the gate's $flag is a flag of attestgate run" grep -q -- "$flag" "$W/run-help.txt"
+done
+t_grep "devicePlugin: the TPM comes as an extended resource, no privilege" 'squat.ai/tpmrm0' "$W/cvm-device-plugin.yaml"
+t_check "devicePlugin: no privileged container" bash -c "! grep -q 'privileged: true' '$W/cvm-device-plugin.yaml'"
+t_check "kata-cc: runtimeClassName kata-cc and no hostPath" bash -c "grep -q 'runtimeClassName: kata-cc' '$W/kata-cc.yaml' && ! grep -q hostPath '$W/kata-cc.yaml'"
+
+# The schema rejects bad values at render time.
+while IFS='|' read -r name args reason; do
+	# shellcheck disable=SC2086
+	t_exit 1 "chart rejects $name at render" "$HT" "$CHART" $args
+	t_grep "chart rejects $name: the message says why" "$reason" "$T_ERR"
+done <<'EOF2'
+a negative timeout|--set gate.timeout=-5s|gate.timeout
+a zero timeout|--set gate.timeout=0s|gate.timeout
+an unknown platform|--set gate.platform=sgx|gate.platform
+an unknown TPM access mode|--set gate.tpm.access=root|gate.tpm.access
+an unknown value|--set gate.colour=blue|Additional property colour
+a policy that is not installed|--set gate.policyName=nope --set example.enabled=true|no policy named "nope"
+EOF2
+t_done
