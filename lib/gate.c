@@ -156,6 +156,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	co.deadline_ms = deadline;
 	co.eventlog = cfg->eventlog;
 	co.tsm_root = cfg->tsm_root;
+	co.imds_url = cfg->imds_url;
 	co.sev_guest = cfg->sev_guest;
 	co.uvm_dir = cfg->uvm_dir;
 	co.vmpl = -1;

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
+#include "tdx.h"
+
 #define THIM_MAX (64 * 1024)
 
 enum ag_code
@@ -68,6 +71,54 @@ ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t repor
 	}
 	rc = ag_thim_parse(resp.body.data, resp.body.len, reported_tcb, pem, err);
 out:
+	ag_http_response_free(&resp);
+	return rc;
+}
+
+enum ag_code
+ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *tdreport, size_t len, uint8_t **quote,
+    size_t *quote_len, struct ag_err *err)
+{
+	static const char *const headers[] = { "Metadata: true", "Content-Type: application/json", NULL };
+	struct ag_http_opts opts = *o;
+	struct ag_http_response resp;
+	char url[512], *report = ag_b64url_encode(tdreport, len), *body = NULL;
+	json_t *req = report != NULL ? json_pack("{s:s}", "report", report) : NULL, *root = NULL;
+	const char *q;
+	enum ag_code rc;
+
+	*quote = NULL;
+	*quote_len = 0;
+	memset(&resp, 0, sizeof(resp));
+	body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	free(report);
+	if (body == NULL)
+		return ag_err_set(err, AG_EEVIDENCE, "out of memory");
+	snprintf(url, sizeof(url), "%s/acc/tdquote", base);
+	opts.allow_http = 1;
+	opts.max_response = THIM_MAX;
+	rc = ag_http_request("POST", url, headers, body, strlen(body), &opts, &resp, err);
+	free(body);
+	if (rc != AG_OK) {
+		ag_err_prefix(err, "IMDS TD quote service");
+		return rc == AG_EVERIFIER ? AG_EEVIDENCE : rc;
+	}
+	if (resp.status != 200) {
+		rc = ag_err_set(err, AG_EEVIDENCE, "IMDS %s answered HTTP %ld", url, resp.status);
+		goto out;
+	}
+	root = json_loadb((const char *)resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
+	q = json_string_value(json_object_get(root, "quote"));
+	if (q == NULL || ag_b64url_decode(q, strlen(q), quote, quote_len) != 0 || *quote_len > AG_TDX_QUOTE_MAX)
+		rc = ag_err_set(err, AG_EINVALID, "IMDS TD quote answer is not {\"quote\": base64url}");
+out:
+	if (rc != AG_OK) {
+		free(*quote);
+		*quote = NULL;
+		*quote_len = 0;
+	}
+	json_decref(root);
 	ag_http_response_free(&resp);
 	return rc;
 }

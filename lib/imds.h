@@ -1,6 +1,7 @@
 /*
  * imds.h - Azure's Instance Metadata Service as a certificate source: the
- * VCEK chain from THIM for this host's SEV-SNP TCB.  Plain HTTP to the
+ * VCEK chain from THIM for this host's SEV-SNP TCB, and the TD quote service
+ * of TDX CVMs (/acc/tdquote).  Plain HTTP to the
  * link-local address (that is how IMDS works); what it returns is checked
  * against the report, never trusted for anything else.
  */
@@ -17,6 +18,10 @@
 /* GET <base>/metadata/THIM/amd/certification; *pem gets vcekCert + certificateChain. tcbm must equal reported_tcb. */
 enum ag_code ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t reported_tcb, char **pem,
     struct ag_err *err);
+
+/* POST <base>/acc/tdquote: the TD quote for a TDREPORT (Azure TDX CVMs); *quote is new. */
+enum ag_code ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *tdreport, size_t len,
+    uint8_t **quote, size_t *quote_len, struct ag_err *err);
 
 /* Parses a THIM certification document (IMDS answer, kata-cc host-amd-cert); tcbm must equal reported_tcb. */
 enum ag_code ag_thim_parse(const uint8_t *buf, size_t len, uint64_t reported_tcb, char **pem, struct ag_err *err);

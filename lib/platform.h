@@ -27,6 +27,7 @@ struct ag_collect_opts {
 	int fresh_report;                        /* azure-cvm: ask the paravisor for a new HCL report */
 	int64_t deadline_ms;                     /* monotonic */
 	const char *eventlog;                    /* TCG event log path */
+	const char *imds_url;                    /* azure-cvm TDX: the TD quote service; NULL: the default */
 	const char *tsm_root;                    /* configfs-tsm report directory */
 	const char *sev_guest;                   /* sev-guest device */
 	const char *uvm_dir;                     /* kata-cc UVM_SECURITY_CONTEXT_DIR, or NULL */

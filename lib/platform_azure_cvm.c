@@ -15,7 +15,10 @@
 #include "digest.h"
 #include "fileio.h"
 #include "hcl.h"
+#include "http.h"
+#include "imds.h"
 #include "log.h"
+#include "tdx.h"
 #include "tpm.h"
 #include "tpm_attest.h"
 
@@ -122,6 +125,29 @@ quote_with_pcrs(struct ag_tpm *t, const struct ag_collect_opts *o, EVP_PKEY *ak,
 	return rc;
 }
 
+/* A TDX CVM: the TD quote for the HCL report's TDREPORT, from IMDS, checked to carry the same report data. */
+static enum ag_code
+td_quote(const struct ag_collect_opts *o, const struct ag_hcl_report *r, struct ag_evidence *e, struct ag_err *err)
+{
+	struct ag_http_opts h = { .deadline_ms = o->deadline_ms };
+	struct ag_tdx_quote q;
+	uint8_t *quote = NULL;
+	size_t len = 0;
+	enum ag_code rc = ag_imds_td_quote(o->imds_url != NULL ? o->imds_url : AG_IMDS_DEFAULT_URL, &h, r->hw_report,
+	    AG_HCL_TDREPORT_LEN, &quote, &len, err);
+
+	if (rc == AG_OK && ag_tdx_parse(quote, len, &q, err) != AG_OK)
+		rc = AG_EINVALID;
+	if (rc == AG_OK && memcmp(q.report_data, r->report_data, AG_TDX_REPORT_DATA_LEN) != 0)
+		rc = ag_err_set(err, AG_EINVALID, "the TD quote from IMDS is not for this TDREPORT (report data differs)");
+	if (rc == AG_OK) {
+		rc = ag_evidence_add(e, "td-quote.bin", quote, len, err);
+		quote = NULL;
+	}
+	free(quote);
+	return rc;
+}
+
 enum ag_code
 ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
 {
@@ -164,6 +190,8 @@ ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidenc
 		rc = nv_read_retrying(t, AG_AZURE_AK_CERT_INDEX, o->deadline_ms, &akcert, &akcert_len, err);
 	if (rc == AG_OK)
 		rc = quote_with_pcrs(t, o, ak_tpm, e, err);
+	if (rc == AG_OK && r.report_type == AG_HCL_TDX)
+		rc = td_quote(o, &r, e, err);
 	if (rc == AG_OK) {
 		rc = ag_evidence_add(e, "hcl-report.bin", hcl, hcl_len, err);
 		hcl = NULL;

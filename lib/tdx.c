@@ -154,9 +154,9 @@ verify_p256(const uint8_t *data, size_t len, const uint8_t sig[64], EVP_PKEY *ke
 	return ok;
 }
 
-/* Builds and checks the PCK chain; *leaf (borrowed from certs) is the PCK certificate. */
-static enum ag_code
-verify_pck_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, X509 **leaf, struct ag_err *err)
+enum ag_code
+ag_intel_verify_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, const char *what, X509 **leaf,
+    struct ag_err *err)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -181,7 +181,7 @@ verify_pck_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, X
 			trusted++;
 	if (trusted == 0) {
 		rc = ag_err_set(err, AG_EINVALID,
-		    "the PCK chain does not end in the pinned Intel SGX Root CA (its root is %s): pass the Intel root with --roots",
+		    "the %s does not end in the pinned Intel SGX Root CA (its root is %s): pass the Intel root with --roots", what,
 		    ag_cert_cn(sk_X509_value(certs, sk_X509_num(certs) - 1), cn, sizeof(cn)));
 		goto out;
 	}
@@ -193,7 +193,7 @@ verify_pck_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, X
 	if (X509_verify_cert(ctx) != 1) {
 		int e = X509_STORE_CTX_get_error(ctx);
 
-		rc = ag_err_set(err, AG_EINVALID, "the PCK chain does not verify to the pinned Intel SGX Root CA: %s%s",
+		rc = ag_err_set(err, AG_EINVALID, "the %s does not verify to the pinned Intel SGX Root CA: %s%s", what,
 		    X509_verify_cert_error_string(e),
 		    e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID ? " (pin the time with --at)" : "");
 	}
@@ -232,7 +232,7 @@ ag_tdx_verify(const struct ag_tdx_quote *q, STACK_OF(X509) *extra, STACK_OF(X509
 		}
 		sk_X509_push(certs, sk_X509_value(extra, i));
 	}
-	rc = verify_pck_chain(certs, test_roots, at, &leaf, err);
+	rc = ag_intel_verify_chain(certs, test_roots, at, "PCK chain", &leaf, err);
 	if (rc != AG_OK)
 		goto out;
 	if (!verify_p256(q->qe_report, QE_REPORT_LEN, q->qe_report_sig, X509_get0_pubkey(leaf))) {

@@ -47,6 +47,14 @@ enum ag_code ag_tdx_parse(const uint8_t *buf, size_t len, struct ag_tdx_quote *q
 enum ag_code ag_tdx_verify(const struct ag_tdx_quote *q, STACK_OF(X509) *extra, STACK_OF(X509) *test_roots, time_t at,
     json_t **claims, struct ag_err *err);
 
+/*
+ * Verifies the chain that starts with certs[0] (plus the other certs) to
+ * the pinned Intel SGX Root CA, or a root in test_roots (tests only), at
+ * time at; what names the chain in messages.  *leaf is certs[0].
+ */
+enum ag_code ag_intel_verify_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, const char *what,
+    X509 **leaf, struct ag_err *err);
+
 /* The quote's TD report as claims with MAA's names (tdx_*), new reference. */
 json_t *ag_tdx_claims(const struct ag_tdx_quote *q);
 

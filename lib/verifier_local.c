@@ -18,7 +18,9 @@
 #include "digest.h"
 #include "imds.h"
 #include "snp.h"
+#include "fileio.h"
 #include "tdx.h"
+#include "tdx_tcb.h"
 #include "tpm_attest.h"
 
 #define RUNTIME_JSON_MAX (64 * 1024)
@@ -165,6 +167,32 @@ ag_local_check_snp(const struct ag_local_opts *o, const uint8_t *report, size_t 
 	return rc;
 }
 
+/* The TD quote's TCB against the TCB info collateral named in the options. */
+static enum ag_code
+check_tdx_tcb(const struct ag_local_opts *o, const struct ag_tdx_quote *q, STACK_OF(X509) *test, json_t *claims,
+    struct ag_err *err)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	uint8_t *info = NULL, *pem = NULL;
+	size_t info_len = 0, pem_len = 0;
+	enum ag_code rc = chain != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
+
+	if (rc == AG_OK && o->tdx_tcb_chain == NULL)
+		rc = ag_err_set(err, AG_ECONFIG, "the TCB info needs its issuer chain (the TCB Signing certificate)");
+	if (rc == AG_OK)
+		rc = ag_file_read(o->tdx_tcb_info, AG_TDX_TCB_INFO_MAX, AG_ECONFIG, &info, &info_len, err);
+	if (rc == AG_OK)
+		rc = ag_file_read(o->tdx_tcb_chain, AG_TDX_TCB_INFO_MAX, AG_ECONFIG, &pem, &pem_len, err);
+	if (rc == AG_OK && (rc = ag_certs_load(pem, pem_len, chain, err)) != AG_OK)
+		ag_err_prefix(err, "%s", o->tdx_tcb_chain);
+	if (rc == AG_OK)
+		rc = ag_tdx_tcb_check(q, info, info_len, chain, test, verification_time(o), claims, err);
+	sk_X509_pop_free(chain, X509_free);
+	free(info);
+	free(pem);
+	return rc;
+}
+
 enum ag_code
 ag_local_check_tdx(const struct ag_local_opts *o, const uint8_t *quote, size_t len, json_t **claims, struct ag_err *err)
 {
@@ -177,6 +205,8 @@ ag_local_check_tdx(const struct ag_local_opts *o, const uint8_t *quote, size_t l
 		rc = ag_certs_load_trust(o->roots, o->roots_required, o->insecure_test_roots, certs, &test, err);
 	if (rc == AG_OK)
 		rc = ag_tdx_verify(&q, certs, test, verification_time(o), &c, err);
+	if (rc == AG_OK && o->tdx_tcb_info != NULL)
+		rc = check_tdx_tcb(o, &q, test, c, err);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(test, X509_free);
 	if (rc == AG_OK && claims != NULL)

@@ -26,6 +26,8 @@ struct ag_local_opts {
 	const char *insecure_test_roots; /* tests only, or NULL */
 	STACK_OF(X509) *certs;           /* more certificates (verify-evidence --certs), or NULL */
 	time_t at;                       /* verification time; 0: now */
+	const char *tdx_tcb_info;        /* Intel TCB info collateral for TD quotes, or NULL */
+	const char *tdx_tcb_chain;       /* its issuer chain (TCB Signing certificate first) */
 	int quote_optional;              /* azure-cvm: verify without a vTPM quote (verify-evidence only) */
 	struct ag_http_opts http;
 };

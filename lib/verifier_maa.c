@@ -19,6 +19,7 @@
 #include "imds.h"
 #include "maa_vm.h"
 #include "snp.h"
+#include "tdx.h"
 #include "verifier_local.h"
 #include "log.h"
 #include "maa.h"
@@ -73,7 +74,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 {
 	static const char *const needed[] = { "hcl-report.bin", "ak-cert.der", "ak-pub.tpm", "quote.msg", "quote.sig",
 		"pcrs.bin" };
-	const struct ag_evidence_blob *hcl = ag_evidence_get(e, "hcl-report.bin");
+	const struct ag_evidence_blob *hcl = ag_evidence_get(e, "hcl-report.bin"), *td = ag_evidence_get(e, "td-quote.bin");
 	struct ag_maa_guest_request req;
 	struct ag_maa_guest_response resp;
 	struct ag_http_response http;
@@ -93,10 +94,21 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 			return ag_err_set(err, AG_EEVIDENCE, "AzureGuest needs Azure CVM evidence: %s is missing", needed[i]);
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
-	if (rc == AG_OK && r.report_type != AG_HCL_SNP)
-		rc = ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate yet",
+	if (rc == AG_OK && r.report_type == AG_HCL_TDX) {
+		/* The TD quote must verify here, and be this TDREPORT's, before it is sent anywhere. */
+		struct ag_tdx_quote q;
+
+		if (td == NULL)
+			rc = ag_err_set(err, AG_EEVIDENCE, "AzureGuest for a TDX CVM needs the TD quote (td-quote.bin)");
+		if (rc == AG_OK && (rc = ag_local_check_tdx(&o->local, td->data, td->len, NULL, err)) == AG_EINVALID)
+			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
+		if (rc == AG_OK && (ag_tdx_parse(td->data, td->len, &q, err) != AG_OK ||
+				       memcmp(q.report_data, r.report_data, AG_TDX_REPORT_DATA_LEN) != 0))
+			rc = ag_err_set(err, AG_EINVALID, "the TD quote is not for the HCL report's TDREPORT, so it is not sent");
+	} else if (rc == AG_OK && r.report_type != AG_HCL_SNP) {
+		rc = ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate",
 		    ag_hcl_report_type_name(r.report_type));
-	if (rc == AG_OK) {
+	} else if (rc == AG_OK) {
 		/* The SEV-SNP report must verify here before it is sent anywhere. */
 		rc = ag_local_check_hcl_snp(&o->local, &r, &vcek, NULL, err);
 		if (rc == AG_EINVALID)
@@ -124,8 +136,9 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	req.enc_pub = (struct ag_maa_bytes){ enc_pub, enc_pub_len };
 	req.certify = (struct ag_maa_bytes){ certify, certify_len };
 	req.certify_sig = (struct ag_maa_bytes){ certify_sig, certify_sig_len };
-	req.isolation = "SevSnp";
-	req.hw_report = (struct ag_maa_bytes){ r.hw_report, r.hw_report_len };
+	req.isolation = r.report_type == AG_HCL_TDX ? "Tdx" : "SevSnp";
+	req.hw_report = r.report_type == AG_HCL_TDX ? (struct ag_maa_bytes){ td->data, td->len } :
+						     (struct ag_maa_bytes){ r.hw_report, r.hw_report_len };
 	req.vcek_chain = vcek;
 	req.runtime = (struct ag_maa_bytes){ r.runtime, r.runtime_len };
 	rc = ag_maa_guest_request_build(&req, &body, err);

@@ -47,6 +47,7 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.deadline_ms = ag_clock_mono_ms() + cli_get_duration_ms(v, "timeout");
 	o.eventlog = cli_get(v, "eventlog");
 	o.tsm_root = cli_get(v, "tsm-root");
+	o.imds_url = cli_get(v, "imds-url");
 	o.sev_guest = cli_get(v, "sev-guest");
 	o.uvm_dir = cli_get(v, "uvm-security-context-dir");
 	o.vmpl = -1;

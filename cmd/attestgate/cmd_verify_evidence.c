@@ -92,6 +92,8 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	lo.quote_optional = 1;
 	lo.kds_url = cli_get(v, "amd-kds-url");
 	lo.cert_cache = cli_get(v, "cert-cache");
+	lo.tdx_tcb_info = cli_get(v, "tdx-tcb-info");
+	lo.tdx_tcb_chain = cli_get(v, "tdx-tcb-info-chain");
 	lo.http.ca_file = cli_get(v, "ca-file");
 	lo.http.deadline_ms = ag_clock_mono_ms() + 30000;
 	lo.certs = sk_X509_new_null();

@@ -63,6 +63,7 @@ static const struct cli_flag evidence_flags[] = {
 	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0 },
 	{ "uvm-security-context-dir", CLI_STRING, "DIR", NULL, NULL,
 	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0 },
+	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (TDX CVMs: the TD quote service)", 0 },
 	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "overall deadline", 0 },
 	{ 0 },
 };
@@ -74,6 +75,8 @@ static const struct cli_flag verify_evidence_flags[] = {
 	{ "snp-report", CLI_STRING, "FILE", NULL, NULL, "SEV-SNP attestation report", 0 },
 	{ "td-quote", CLI_STRING, "FILE", NULL, NULL, "TDX quote (v4 or v5)", 0 },
 	{ "runtime-data", CLI_STRING, "FILE", NULL, NULL, "the runtime data JSON the report binds (kata-cc, and bundles)", 0 },
+	{ "tdx-tcb-info", CLI_STRING, "FILE", NULL, NULL, "Intel TCB info for TD quotes (PCS /tdx/certification/v4/tcb)", 0 },
+	{ "tdx-tcb-info-chain", CLI_STRING, "FILE", NULL, NULL, "its issuer chain, PEM (TCB-Info-Issuer-Chain)", 0 },
 	{ "hcl-report", CLI_STRING, "FILE", NULL, NULL, "Azure HCL report", 0 },
 	{ "quote-msg", CLI_STRING, "FILE", NULL, NULL, "TPMS_ATTEST of the vTPM quote", 0 },
 	{ "quote-sig", CLI_STRING, "FILE", NULL, NULL, "TPMT_SIGNATURE or raw RSA signature", 0 },

@@ -54,6 +54,26 @@ EOF2
 	t_exit 6 "--nonce that is not REPORT_DATA: exit 6" ve --td-quote "$Q" --nonce 00112233
 	t_grep "the reason is the binding" 'REPORT_DATA is not the nonce' "$T_ERR"
 
+	# TCB info collateral (Intel PCS), signed by the TCB Signing certificate.
+	C=$V/tdx/collateral
+	tcb() { ve --td-quote "$1" --tdx-tcb-info "$2" --tdx-tcb-info-chain "$C/tcb-info-issuer-chain.pem" "${@:3}"; }
+	t_exit 0 "collateral: trustee-v4-a is UpToDate by the signed TCB info (at a time it was valid)" \
+		tcb "$Q" "$C/tcbinfo-50806f000000.json" --at 2023-07-01T00:00:00Z
+	t_jq "collateral: attester_tcb_status and the level's date are claims" '.attester_tcb_status == "UpToDate" and .["x-attestgate-tdx-tcb-date"] == "2023-02-15T00:00:00Z"' "$T_OUT"
+	t_exit 6 "collateral: spr-e4-v4's TDX microcode is below every level: exit 6" \
+		tcb "$V/tdx/quotes/spr-e4-v4.dat" "$C/tcbinfo-50806f000000.json" --at 2023-07-01T00:00:00Z
+	t_grep "the reason says the TCB is not supported" 'below every level' "$T_ERR"
+	t_exit 6 "collateral: past its nextUpdate: exit 6" tcb "$Q" "$C/tcbinfo-50806f000000.json" --at 2023-08-01T00:00:00Z
+	t_grep "the reason names nextUpdate and --at" 'nextUpdate.*--at' "$T_ERR"
+	t_exit 6 "collateral: the TCB Signing certificate has expired by now: exit 6" tcb "$Q" "$C/tcbinfo-50806f000000.json"
+	t_grep "the reason names the signing chain" 'TCB Signing chain.*expired' "$T_ERR"
+	sed 's/"tcbStatus":"OutOfDate"/"tcbStatus":"UpToDate"/' "$C/tcbinfo-50806f000000.json" >"$W/forged-tcb.json"
+	t_exit 6 "collateral: an edited TCB info is refused: exit 6" tcb "$Q" "$W/forged-tcb.json" --at 2023-07-01T00:00:00Z
+	t_grep "the reason is the signature" 'TCB info signature does not verify' "$T_ERR"
+	t_exit 6 "collateral signed under a chain that is not Intel's: exit 6" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json" \
+		--tdx-tcb-info-chain "$C/pckcrl-issuer-chain.pem" --at 2023-07-01T00:00:00Z
+	t_exit 2 "collateral without its issuer chain: exit 2" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json"
+
 	T=$V/azure-cvm/tdx-trustee
 	az() { "$BIN" verify-evidence --platform azure-cvm --hcl-report "$T/hcl-report.bin" "$@"; }
 	t_exit 0 "Azure TDX CVM: HCL report + TD quote + vTPM quote verify" az --td-quote "$T/td-quote.bin" \

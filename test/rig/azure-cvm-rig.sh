@@ -2,9 +2,12 @@
 # azure-cvm-rig.sh - turns a fresh swtpm (a real TPM 2.0, libtpms) into an
 # Azure-CVM-like vTPM for tests and the demo.  Test code only.
 #
-#   azure-cvm-rig.sh provision TEMPLATE   build once: EK, restricted RSA-2048 AK
+#   azure-cvm-rig.sh provision TEMPLATE [--tdx]
+#                                         build once: EK, restricted RSA-2048 AK
 #                                         at 0x81000003, AK certificate (test CA)
 #                                         at 0x01C101D0, HCL report at 0x01400001
+#                                         (SEV-SNP, or with --tdx a TDREPORT whose
+#                                         TD quote the test IMDS makes)
 #   azure-cvm-rig.sh start TEMPLATE RUN   copy the state, start a swtpm on
 #                                         RUN/tpm.sock, measure a boot into it
 #                                         (RUN/eventlog.bin), print the --tcti value
@@ -55,7 +58,7 @@ provision)
 		tpm2_readpublic -c 0x81000003 -f pem -o akpub.pem >/dev/null
 		rm -f ek.ctx ak.ctx ak.name
 	)
-	"$PY" "$HERE/make_azure_evidence.py" "$t"
+	"$PY" "$HERE/make_azure_evidence.py" "$t" ${3:-}
 	nv_put 0x01C101D0 "$t/ak-cert.der"
 	nv_put 0x01400001 "$t/hcl-report.bin"
 	;;

@@ -3,7 +3,7 @@
 put into a CVM's vTPM, made for a test TPM.  Test code only: every key here
 is a throw-away test key; nothing chains to AMD or Microsoft.
 
-Usage: make_azure_evidence.py DIR
+Usage: make_azure_evidence.py DIR [--tdx]
 Reads DIR/akpub.pem (the AK the rig created in the swtpm) and writes:
   DIR/ak-cert.der        AK certificate signed by a test vTPM CA
   DIR/vtpm-ca.pem        that CA
@@ -13,6 +13,8 @@ Reads DIR/akpub.pem (the AK the rig created in the swtpm) and writes:
                          test VCEK, report_data = SHA-256(runtime JSON),
                          runtime JSON with the AK as HCLAkPub
   DIR/runtime.json       that runtime JSON
+With --tdx the HCL report holds a TDREPORT instead (report type 4; its
+REPORTDATA = SHA-256(runtime JSON)); its TD quote comes from the test IMDS.
 """
 import base64
 import datetime
@@ -125,8 +127,16 @@ def main():
     if size > len(hcl):
         sys.exit("HCL report would not fit swtpm's 2048-byte NV index")
     struct.pack_into("<4sIII", hcl, 0, b"HCLA", 2, size, 2)
-    hcl[0x20:0x20 + 0x4A0] = snp_report(report_data, vcek_key)
-    struct.pack_into("<IIIII", hcl, 0x4C0, 20 + len(runtime), 1, 2, 1, len(runtime))
+    if "--tdx" in sys.argv:
+        # TDREPORT: REPORTMACSTRUCT (REPORTDATA at 0x80), TEE_TCB_INFO, TDINFO; the MAC is not checkable off-CPU.
+        tdreport = bytearray(1024)
+        tdreport[0:4] = bytes([0x81, 0, 0, 0])
+        tdreport[0x80:0xC0] = report_data
+        tdreport[0x200 + 16:0x200 + 64] = hashlib.sha384(b"attestgate test TD MRTD").digest()
+        hcl[0x20:0x20 + 1024] = tdreport
+    else:
+        hcl[0x20:0x20 + 0x4A0] = snp_report(report_data, vcek_key)
+    struct.pack_into("<IIIII", hcl, 0x4C0, 20 + len(runtime), 1, 4 if "--tdx" in sys.argv else 2, 1, len(runtime))
     hcl[0x4D4:0x4D4 + len(runtime)] = runtime
     with open(os.path.join(d, "hcl-report.bin"), "wb") as f:
         f.write(hcl)

@@ -283,20 +283,37 @@ def verify(body, trust):
     if not (enc_attrs & 0x20000 and enc_attrs & 0x2):
         raise Rejected("EncKeyPub is not a TPM-bound decryption key")
     iso = info.get("IsolationInfo", {})
-    if iso.get("Type") != "SevSnp":
-        raise Rejected("only SevSnp isolation is implemented by the test service")
-    report, runtime = verify_snp(iso["Evidence"], trust)
+    if iso.get("Type") == "Tdx":
+        import maa_vm
+        if trust.get("intel_root") is None:
+            raise Rejected("the test service has no Intel root (start it with --tee)")
+        body = maa_vm.verify_td_quote(b64d(iso["Evidence"]["Proof"]), trust)
+        runtime_raw = b64d(iso["Evidence"]["RunTimeData"])
+        if body[520:552] != hashlib.sha256(runtime_raw).digest() or any(body[552:584]):
+            raise Rejected("TD quote report_data does not bind the runtime data")
+        runtime = json.loads(runtime_raw)
+        report = None
+    elif iso.get("Type") == "SevSnp":
+        report, runtime = verify_snp(iso["Evidence"], trust)
+    else:
+        raise Rejected("isolation type %r is not implemented by the test service" % iso.get("Type"))
     hcl_ak = [k for k in runtime.get("keys", []) if k.get("kid") == "HCLAkPub"]
     if not hcl_ak or (b64ud(hcl_ak[0]["n"]), b64ud(hcl_ak[0]["e"])) != (
             ak.public_numbers().n.to_bytes(256, "big"), ak.public_numbers().e.to_bytes(3, "big")):
         raise Rejected("HCLAkPub in the runtime data is not the AK")
     log = b64d(info["TcgLogs"]) if info.get("TcgLogs") else b""
     boot = replay_tcg_log(log, {i: pcrs[i] for i in quoted}) if log else None
-    snp = snp_claims(report)
-    tee = {"x-ms-attestation-type": "sevsnpvm", "x-ms-runtime": runtime}
-    if not snp["x-ms-sevsnpvm-is-debuggable"] and snp["x-ms-sevsnpvm-vmpl"] == 0:
-        tee["x-ms-compliance-status"] = "azure-compliant-cvm"
-    tee.update(snp)
+    if report is not None:
+        snp = snp_claims(report)
+        tee = {"x-ms-attestation-type": "sevsnpvm", "x-ms-runtime": runtime}
+        if not snp["x-ms-sevsnpvm-is-debuggable"] and snp["x-ms-sevsnpvm-vmpl"] == 0:
+            tee["x-ms-compliance-status"] = "azure-compliant-cvm"
+        tee.update(snp)
+    else:
+        tee = maa_vm.tdx_claims(body)
+        tee["x-ms-runtime"] = runtime
+        if not tee["tdx_td_attributes_debug"]:
+            tee["x-ms-compliance-status"] = "azure-compliant-cvm"
     vmconf = runtime.get("vm-configuration", {})
     claims = {
         "secureboot": boot["secureboot"] if boot is not None else bool(vmconf.get("secure-boot")),

@@ -188,7 +188,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         try:
             if vm is None:
-                claims, enc_key = maa_guest.verify(body, st.trust)
+                trust = dict(st.trust, intel_root=st.tee["intel_root"] if st.tee else None)
+                claims, enc_key = maa_guest.verify(body, trust)
             else:
                 claims, enc_key = vm(body, st.tee), None
         except (maa_guest.Rejected, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
@@ -267,6 +268,29 @@ class ThimHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def do_POST(self):
+        """IMDS /acc/tdquote: the TD quote for a TDREPORT, made by the test/emul quoting chain (--tee)."""
+        st = self.server.state
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n) if 0 < n <= 65536 else b""
+        code, answer = 404, b'{"error":"not found"}'
+        if self.path == "/acc/tdquote" and st.tee is not None:
+            try:
+                report = maa_vm.b64ud(json.loads(body)["report"])
+                if len(report) != 1024:
+                    raise ValueError("a TDREPORT is 1024 bytes")
+                sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emul"))
+                import tee_emul
+                quote = tee_emul.td_quote(st.args.tee, report[0x80:0xC0])
+                code, answer = 200, json.dumps({"quote": maa_guest.b64u(quote)}).encode()
+            except (ValueError, KeyError, TypeError) as e:
+                code, answer = 400, json.dumps({"error": str(e)}).encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+        st.log("POST", "IMDS " + self.path, code)
 
     def do_GET(self):
         st = self.server.state

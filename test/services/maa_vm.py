@@ -89,15 +89,14 @@ def p256_verify(key, sig, data, what):
         raise Rejected("%s does not verify" % what)
 
 
-def verify_tdx_vm(body, trust):
-    req = json.loads(body)
-    q = b64ud(req["quote"])
+def verify_td_quote(q, trust):
+    """Verifies a TD quote (v4/v5) to the trusted Intel root; returns its TD report body."""
     version, key_type, tee = struct.unpack_from("<HHI", q, 0)
     if version not in (4, 5) or key_type != 2 or tee != 0x81 or q[12:28] != INTEL_QE_VENDOR:
         raise Rejected("not a TDX quote v4/v5 from Intel's QE")
     off = 48
     if version == 5:
-        btype, blen = struct.unpack_from("<HI", q, off)
+        _, blen = struct.unpack_from("<HI", q, off)
         off += 6
     else:
         blen = 584
@@ -106,7 +105,7 @@ def verify_tdx_vm(body, trust):
     sig_len = struct.unpack_from("<I", q, off)[0]
     sd = q[off + 4:off + 4 + sig_len]
     sig, ak = sd[:64], sd[64:128]
-    ctype, clen = struct.unpack_from("<HI", sd, 128)
+    ctype, _ = struct.unpack_from("<HI", sd, 128)
     qe, qe_sig = sd[134:134 + 384], sd[518:582]
     alen = struct.unpack_from("<H", sd, 582)[0]
     auth = sd[584:584 + alen]
@@ -122,11 +121,22 @@ def verify_tdx_vm(body, trust):
     if qe[320:352] != hashlib.sha256(ak + auth).digest():
         raise Rejected("QE report does not bind the attestation key")
     p256_verify(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\4" + ak), sig, signed, "TD quote signature")
-    b = q[body_off:body_off + blen]
-    claims = {"x-ms-attestation-type": "tdxvm", "x-ms-ver": "1.0", "tdx_mrtd": b[136:184].hex(),
-              "tdx_mrseam": b[16:64].hex(), "tdx_report_data": b[520:584].hex(),
-              "tdx_td_attributes_debug": bool(b[120] & 1), "tdx_tee_tcb_svn": b[0:16].hex()}
+    return q[body_off:body_off + blen]
+
+
+def tdx_claims(b):
+    claims = {"x-ms-attestation-type": "tdxvm", "tdx_mrtd": b[136:184].hex(), "tdx_mrseam": b[16:64].hex(),
+              "tdx_report_data": b[520:584].hex(), "tdx_td_attributes_debug": bool(b[120] & 1),
+              "tdx_tee_tcb_svn": b[0:16].hex()}
     for i in range(4):
         claims["tdx_rtmr%d" % i] = b[328 + 48 * i:376 + 48 * i].hex()
+    return claims
+
+
+def verify_tdx_vm(body, trust):
+    req = json.loads(body)
+    b = verify_td_quote(b64ud(req["quote"]), trust)
+    claims = tdx_claims(b)
+    claims["x-ms-ver"] = "1.0"
     claims["x-ms-runtime"] = runtime_of(req, b[520:584])
     return claims
