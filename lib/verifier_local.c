@@ -68,9 +68,8 @@ has_leaf(STACK_OF(X509) *certs)
 	return 0;
 }
 
-/* The VCEK chain from the cache, THIM or KDS, as PEM (*fetched: it came over the network). */
-static enum ag_code
-more_certs(const struct ag_local_opts *o, const struct ag_snp_report *snp, char **pem, int *fetched, struct ag_err *err)
+enum ag_code
+ag_local_vcek_chain(const struct ag_local_opts *o, const struct ag_snp_report *snp, char **pem, int *fetched, struct ag_err *err)
 {
 	STACK_OF(X509) *cached = sk_X509_new_null();
 	enum ag_code rc = cached != NULL ? AG_OK : ag_err_set(err, AG_EEVIDENCE, "out of memory");
@@ -118,7 +117,7 @@ ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report
 	rc = ag_snp_parse(r->hw_report, r->hw_report_len, &snp, err);
 	/* THIM (or the cache, or KDS) brings the chain; the roots directory is only a fallback. */
 	if (rc == AG_OK)
-		rc = more_certs(o, &snp, vcek_pem, &fetched, err);
+		rc = ag_local_vcek_chain(o, &snp, vcek_pem, &fetched, err);
 	if (rc == AG_OK && *vcek_pem == NULL)
 		rc = ag_err_set(err, AG_EEVIDENCE, "no source of VCEK certificates is configured");
 	if (rc == AG_OK)
@@ -153,7 +152,7 @@ ag_local_check_snp(const struct ag_local_opts *o, const uint8_t *report, size_t 
 		ag_err_prefix(err, "evidence %s", certs_blob->name);
 	/* Certificates that came with the evidence or the command line first; the other sources only when they hold no VCEK. */
 	if (rc == AG_OK && !has_leaf(given))
-		rc = more_certs(o, &snp, &more, &fetched, err);
+		rc = ag_local_vcek_chain(o, &snp, &more, &fetched, err);
 	if (rc == AG_OK)
 		rc = verify_snp_report(o, &snp, certs_blob, more, &c, err);
 	if (rc == AG_OK && fetched && o->cert_cache != NULL && ag_amd_cache_store(o->cert_cache, &snp, more, &ignored) != AG_OK)

@@ -16,6 +16,7 @@
 #include "evidence.h"
 #include "hcl.h"
 #include "http.h"
+#include "snp.h"
 
 struct ag_local_opts {
 	const char *imds_url;            /* THIM, for the VCEK chain on Azure; NULL: do not ask THIM */
@@ -32,7 +33,11 @@ struct ag_local_opts {
 	struct ag_http_opts http;
 };
 
-/* Fetches the VCEK chain from THIM and verifies the HCL report's SEV-SNP report; *claims (may be NULL) gets its claims. */
+/* The VCEK chain for a report from the cache, THIM or KDS (as configured), as PEM; *fetched: it came over the network. */
+enum ag_code ag_local_vcek_chain(const struct ag_local_opts *o, const struct ag_snp_report *snp, char **pem, int *fetched,
+    struct ag_err *err);
+
+/* Gets the VCEK chain (cache, THIM, KDS) and verifies the HCL report's SEV-SNP report; *claims (may be NULL) gets its claims. */
 enum ag_code ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report *r, char **vcek_pem,
     json_t **claims, struct ag_err *err);
 

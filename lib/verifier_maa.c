@@ -16,7 +16,6 @@
 #include "base64.h"
 #include "certs.h"
 #include "hcl.h"
-#include "imds.h"
 #include "maa_vm.h"
 #include "snp.h"
 #include "tdx.h"
@@ -179,6 +178,7 @@ snp_chain_pem(const struct ag_maa_opts *o, const struct ag_evidence *e, char **p
 	STACK_OF(X509) *certs;
 	struct ag_snp_report r;
 	enum ag_code rc;
+	int fetched = 0;
 
 	*pem = NULL;
 	if (chain != NULL) {
@@ -194,10 +194,13 @@ snp_chain_pem(const struct ag_maa_opts *o, const struct ag_evidence *e, char **p
 		sk_X509_pop_free(certs, X509_free);
 		return rc;
 	}
-	if (o->local.imds_url == NULL)
-		return ag_err_set(err, AG_EEVIDENCE, "no VCEK certificates for the SNP report (no cert table, no THIM)");
+	/* Nothing came with the evidence: the configured sources (cache, THIM, KDS). */
 	rc = ag_snp_parse(report->data, report->len, &r, err);
-	return rc == AG_OK ? ag_imds_thim_vcek(o->local.imds_url, &o->local.http, r.reported_tcb, pem, err) : rc;
+	if (rc == AG_OK)
+		rc = ag_local_vcek_chain(&o->local, &r, pem, &fetched, err);
+	if (rc == AG_OK && *pem == NULL)
+		rc = ag_err_set(err, AG_EEVIDENCE, "no VCEK certificates for the SNP report (no cert table, THIM or KDS)");
+	return rc;
 }
 
 enum ag_code

@@ -127,6 +127,15 @@ t_jq "snp-local: the claims say who verified and carry the nonce" '.["x-attestga
 WANT=6 DESC="sev-snp local without the test roots: exit 6" gate --platform sev-snp --tsm-root "$W/tsm-snp"
 t_jq "snp-local: the reason is the pinned root" '.reason == "TokenInvalid" and (.message | test("pinned AMD ARK"))' "$D/out/status.json"
 
+# A plain SEV-SNP guest whose host gives no cert table: the VCEK chain comes from THIM, the report goes to SevSnpVm.
+sed -e 's/type: local/type: maa\n    url: https:\/\/sharedeus2.eus2.attest.azure.net/' -e 's/name: snp-local/name: snp-maa/' "$W/snp-local.yaml" >"$W/snp-maa.yaml"
+emul_tsmfs "$W/tee" "$W/tsm-noaux" sev_guest --no-auxblob
+setup snp-maa "$W/snp-maa.yaml"
+WANT=0 DESC="sev-snp without a cert table, through SevSnpVm with the chain from THIM: exit 0" gate --platform sev-snp \
+	--tsm-root "$W/tsm-noaux" --insecure-test-roots "$TR"
+t_grep "snp-maa: THIM was asked for the chain" 'GET THIM' "$D/svc/requests.log"
+t_jq "snp-maa: Verified through maa" '.reason == "Verified" and .verifier == "maa" and .platform == "sev-snp"' "$D/out/status.json"
+
 # 3. A TDX guest through TdxVm and locally.
 cat >"$W/tdx.yaml" <<EOF2
 apiVersion: attestgate.io/v1
