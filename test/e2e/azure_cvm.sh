@@ -6,16 +6,10 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/services.sh"
-RIG=$REPO/test/rig/azure-cvm-rig.sh
+. "$(dirname "$0")/../lib/rig.sh"
 W=$(mktemp -d)
-RUNS=""
-cleanup() { svc_cleanup; for r in $RUNS; do "$RIG" stop "$r" 2>/dev/null; done; rm -rf "$W"; }
-trap cleanup EXIT
-
-for tool in swtpm tpm2_createak; do
-	command -v "$tool" >/dev/null || { t_skip "azure-cvm end to end" "$tool is missing (make deps)"; t_done; exit $?; }
-done
-svc_have_python || { t_skip "azure-cvm end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
+trap 'svc_cleanup; rig_cleanup; rm -rf "$W"' EXIT
+rig_ready "azure-cvm end to end" || { t_done; exit $?; }
 "$RIG" provision "$W/tpl" >/dev/null 2>"$W/prov.err" || { t_not_ok "the rig provisions" "$(cat "$W/prov.err")"; t_done; exit 1; }
 svc_pki "$W/pki"
 ROOTS=$W/tpl/test-roots
@@ -28,7 +22,7 @@ setup() {
 	[ "${1:-}" = -- ] && shift
 	D=$W/$name; mkdir -p "$D/out"
 	TCTI=$("$RIG" start "$W/tpl" "$D/run") || return 1
-	RUNS="$RUNS $D/run"
+	RIG_RUNS="$RIG_RUNS $D/run"
 	svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --keys "$W/keys" "$@" || return 1
 	sed -e "s|url: https://sharedeus2.eus2.attest.azure.net|url: $MAA_URL|" -e "s|^  mode: enforce.*|  mode: $mode|" \
 		"$REPO/deploy/policies/azure-cvm.yaml" >"$D/azure-cvm.yaml"

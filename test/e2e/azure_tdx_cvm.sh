@@ -8,16 +8,10 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/services.sh"
 . "$(dirname "$0")/../lib/emul.sh"
-RIG=$REPO/test/rig/azure-cvm-rig.sh
+. "$(dirname "$0")/../lib/rig.sh"
 W=$(mktemp -d)
-RUNS=""
-cleanup() { svc_cleanup; for r in $RUNS; do "$RIG" stop "$r" 2>/dev/null; done; rm -rf "$W"; }
-trap cleanup EXIT
-
-for tool in swtpm tpm2_createak; do
-	command -v "$tool" >/dev/null || { t_skip "Azure TDX CVM end to end" "$tool is missing (make deps)"; t_done; exit $?; }
-done
-svc_have_python || { t_skip "Azure TDX CVM end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
+trap 'svc_cleanup; rig_cleanup; rm -rf "$W"' EXIT
+rig_ready "Azure TDX CVM end to end" || { t_done; exit $?; }
 "$RIG" provision "$W/tpl" --tdx >/dev/null 2>"$W/prov.err" || { t_not_ok "the TDX rig provisions" "$(cat "$W/prov.err")"; t_done; exit 1; }
 svc_pki "$W/pki"
 emul_pki "$W/tee" >/dev/null
@@ -44,7 +38,7 @@ EOF2
 run_case() { # NAME POLICY WANT DESC
 	D=$W/$1; mkdir -p "$D/out"
 	TCTI=$("$RIG" start "$W/tpl" "$D/run") || return 1
-	RUNS="$RUNS $D/run"
+	RIG_RUNS="$RIG_RUNS $D/run"
 	svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --tee "$W/tee" --keys "$W/keys" || return 1
 	sed -i "s|url: MAA|url: $MAA_URL|" "$W/$2.yaml"
 	t_exit "$3" "$4" "$BIN" run --policy "$W/$2.yaml" --policy-sha256 "$(sha256sum "$W/$2.yaml" | cut -d' ' -f1)" \
@@ -70,7 +64,7 @@ t_jq "local: the TD quote's claims and the quoted PCRs" '.["x-ms-isolation-tee"]
 policy tdx-untrusted "    type: maa
     url: MAA"
 D=$W/untrusted; mkdir -p "$D/out"
-TCTI=$("$RIG" start "$W/tpl" "$D/run"); RUNS="$RUNS $D/run"
+TCTI=$("$RIG" start "$W/tpl" "$D/run"); RIG_RUNS="$RIG_RUNS $D/run"
 svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --tee "$W/tee" --keys "$W/keys"
 sed -i "s|url: MAA|url: $MAA_URL|" "$W/tdx-untrusted.yaml"
 t_exit 6 "a TD quote under a root that is not pinned is not sent: exit 6" "$BIN" run --policy "$W/tdx-untrusted.yaml" \
