@@ -130,16 +130,13 @@ static enum ag_code
 td_quote(const struct ag_collect_opts *o, const struct ag_hcl_report *r, struct ag_evidence *e, struct ag_err *err)
 {
 	struct ag_http_opts h = { .deadline_ms = o->deadline_ms };
-	struct ag_tdx_quote q;
 	uint8_t *quote = NULL;
 	size_t len = 0;
 	enum ag_code rc = ag_imds_td_quote(o->imds_url != NULL ? o->imds_url : AG_IMDS_DEFAULT_URL, &h, r->hw_report,
 	    AG_HCL_TDREPORT_LEN, &quote, &len, err);
 
-	if (rc == AG_OK && ag_tdx_parse(quote, len, &q, err) != AG_OK)
-		rc = AG_EINVALID;
-	if (rc == AG_OK && memcmp(q.report_data, r->report_data, AG_TDX_REPORT_DATA_LEN) != 0)
-		rc = ag_err_set(err, AG_EINVALID, "the TD quote from IMDS is not for this TDREPORT (report data differs)");
+	if (rc == AG_OK && (rc = ag_tdx_check_report_data(quote, len, r->report_data, err)) != AG_OK)
+		ag_err_prefix(err, "IMDS /acc/tdquote");
 	if (rc == AG_OK) {
 		rc = ag_evidence_add(e, "td-quote.bin", quote, len, err);
 		quote = NULL;

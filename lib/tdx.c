@@ -268,6 +268,18 @@ out:
 	return rc;
 }
 
+enum ag_code
+ag_tdx_check_report_data(const uint8_t *quote, size_t len, const uint8_t report_data[AG_TDX_REPORT_DATA_LEN],
+    struct ag_err *err)
+{
+	struct ag_tdx_quote q;
+	enum ag_code rc = ag_tdx_parse(quote, len, &q, err);
+
+	if (rc == AG_OK && !ag_ct_equal(q.report_data, report_data, AG_TDX_REPORT_DATA_LEN))
+		rc = ag_err_set(err, AG_EINVALID, "the TD quote is not for the HCL report's TDREPORT (report data differs)");
+	return rc;
+}
+
 static void
 set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
 {

@@ -55,6 +55,10 @@ enum ag_code ag_tdx_verify(const struct ag_tdx_quote *q, STACK_OF(X509) *extra, 
 enum ag_code ag_intel_verify_chain(STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at, const char *what,
     X509 **leaf, struct ag_err *err);
 
+/* AG_OK when quote parses and carries report_data (an HCL report's TDREPORT's); AG_EINVALID otherwise. */
+enum ag_code ag_tdx_check_report_data(const uint8_t *quote, size_t len, const uint8_t report_data[AG_TDX_REPORT_DATA_LEN],
+    struct ag_err *err);
+
 /* The quote's TD report as claims with MAA's names (tdx_*), new reference. */
 json_t *ag_tdx_claims(const struct ag_tdx_quote *q);
 

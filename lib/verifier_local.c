@@ -296,15 +296,12 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 	if (rc == AG_OK && r.report_type == AG_HCL_SNP) {
 		rc = ag_local_check_snp(o, r.hw_report, r.hw_report_len, ag_evidence_get(e, "vcek-chain.pem"), &tee, err);
 	} else if (rc == AG_OK && r.report_type == AG_HCL_TDX) {
-		struct ag_tdx_quote q;
-
 		if (td == NULL)
 			rc = ag_err_set(err, AG_EEVIDENCE, "a TDX CVM's evidence needs the TD quote (td-quote.bin)");
 		if (rc == AG_OK)
 			rc = ag_local_check_tdx(o, td->data, td->len, &tee, err);
-		if (rc == AG_OK && (ag_tdx_parse(td->data, td->len, &q, err) != AG_OK ||
-				       !ag_ct_equal(q.report_data, r.report_data, AG_TDX_REPORT_DATA_LEN)))
-			rc = ag_err_set(err, AG_EINVALID, "the TD quote is not for the HCL report's TDREPORT (report data differs)");
+		if (rc == AG_OK)
+			rc = ag_tdx_check_report_data(td->data, td->len, r.report_data, err);
 	} else if (rc == AG_OK) {
 		rc = ag_err_set(err, AG_EINVALID, "the HCL report holds a %s report, which is not verified locally",
 		    ag_hcl_report_type_name(r.report_type));

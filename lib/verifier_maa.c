@@ -95,15 +95,14 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	parsed = rc == AG_OK;
 	if (rc == AG_OK && r.report_type == AG_HCL_TDX) {
 		/* The TD quote must verify here, and be this TDREPORT's, before it is sent anywhere. */
-		struct ag_tdx_quote q;
-
 		if (td == NULL)
 			rc = ag_err_set(err, AG_EEVIDENCE, "AzureGuest for a TDX CVM needs the TD quote (td-quote.bin)");
-		if (rc == AG_OK && (rc = ag_local_check_tdx(&o->local, td->data, td->len, NULL, err)) == AG_EINVALID)
+		if (rc == AG_OK)
+			rc = ag_local_check_tdx(&o->local, td->data, td->len, NULL, err);
+		if (rc == AG_OK)
+			rc = ag_tdx_check_report_data(td->data, td->len, r.report_data, err);
+		if (rc == AG_EINVALID)
 			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
-		if (rc == AG_OK && (ag_tdx_parse(td->data, td->len, &q, err) != AG_OK ||
-				       memcmp(q.report_data, r.report_data, AG_TDX_REPORT_DATA_LEN) != 0))
-			rc = ag_err_set(err, AG_EINVALID, "the TD quote is not for the HCL report's TDREPORT, so it is not sent");
 	} else if (rc == AG_OK && r.report_type != AG_HCL_SNP) {
 		rc = ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate",
 		    ag_hcl_report_type_name(r.report_type));
