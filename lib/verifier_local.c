@@ -40,24 +40,6 @@ extra_certs(const struct ag_local_opts *o)
 	return s;
 }
 
-static enum ag_code
-verify_snp_report(const struct ag_local_opts *o, const struct ag_snp_report *snp, const struct ag_evidence_blob *certs_blob,
-    const char *thim_pem, json_t **claims, struct ag_err *err)
-{
-	STACK_OF(X509) *certs = extra_certs(o);
-	enum ag_code rc = certs != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
-
-	if (rc == AG_OK && certs_blob != NULL && (rc = ag_amd_certs_load(certs_blob->data, certs_blob->len, certs, err)) != AG_OK)
-		ag_err_prefix(err, "evidence %s", certs_blob->name);
-	if (rc == AG_OK && thim_pem != NULL)
-		rc = ag_amd_certs_load((const uint8_t *)thim_pem, strlen(thim_pem), certs, err);
-	if (rc == AG_OK)
-		rc = ag_snp_verify_dirs(snp, certs, o->roots, o->roots_required, o->insecure_test_roots, verification_time(o),
-		    claims, err);
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
-}
-
 /* Nonzero when certs holds an EC certificate (a VCEK or VLEK candidate). */
 static int
 has_leaf(STACK_OF(X509) *certs)
@@ -100,14 +82,45 @@ ag_local_vcek_chain(const struct ag_local_opts *o, const struct ag_snp_report *s
 	return rc;
 }
 
+/*
+ * Verifies snp with certs (consumed) and, when they hold no VCEK or fetch is
+ * set, the chain from the cache, THIM or KDS; a fetched chain that verifies
+ * is cached.  *chain (may be NULL) gets that chain as PEM.
+ */
+static enum ag_code
+verify_snp_report(const struct ag_local_opts *o, const struct ag_snp_report *snp, STACK_OF(X509) *certs, int fetch,
+    char **chain, json_t **claims, struct ag_err *err)
+{
+	struct ag_err ignored;
+	char *pem = NULL;
+	int fetched = 0;
+	enum ag_code rc = certs != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
+
+	if (rc == AG_OK && (fetch || !has_leaf(certs)))
+		rc = ag_local_vcek_chain(o, snp, &pem, &fetched, err);
+	if (rc == AG_OK && fetch && pem == NULL)
+		rc = ag_err_set(err, AG_EEVIDENCE, "no source of VCEK certificates is configured");
+	if (rc == AG_OK && pem != NULL)
+		rc = ag_amd_certs_load((const uint8_t *)pem, strlen(pem), certs, err);
+	if (rc == AG_OK)
+		rc = ag_snp_verify_dirs(snp, certs, o->roots, o->roots_required, o->insecure_test_roots, verification_time(o),
+		    claims, err);
+	if (rc == AG_OK && fetched && o->cert_cache != NULL && ag_amd_cache_store(o->cert_cache, snp, pem, &ignored) != AG_OK)
+		ag_log(AG_LOG_WARN, "cannot write the certificate cache", "error", json_string(ignored.msg), NULL);
+	sk_X509_pop_free(certs, X509_free);
+	if (rc == AG_OK && chain != NULL)
+		*chain = pem;
+	else
+		free(pem);
+	return rc;
+}
+
 enum ag_code
 ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report *r, char **vcek_pem, json_t **claims,
     struct ag_err *err)
 {
 	struct ag_snp_report snp;
-	struct ag_err ignored;
 	json_t *c = NULL;
-	int fetched = 0;
 	enum ag_code rc;
 
 	*vcek_pem = NULL;
@@ -115,50 +128,35 @@ ag_local_check_hcl_snp(const struct ag_local_opts *o, const struct ag_hcl_report
 		return ag_err_set(err, AG_ECONFIG, "the HCL report holds a %s report, not SEV-SNP",
 		    ag_hcl_report_type_name(r->report_type));
 	rc = ag_snp_parse(r->hw_report, r->hw_report_len, &snp, err);
-	/* THIM (or the cache, or KDS) brings the chain; the roots directory is only a fallback. */
+	/* THIM (or the cache, or KDS) brings the chain, which is also what MAA gets; the roots directory is only a fallback. */
 	if (rc == AG_OK)
-		rc = ag_local_vcek_chain(o, &snp, vcek_pem, &fetched, err);
-	if (rc == AG_OK && *vcek_pem == NULL)
-		rc = ag_err_set(err, AG_EEVIDENCE, "no source of VCEK certificates is configured");
-	if (rc == AG_OK)
-		rc = verify_snp_report(o, &snp, NULL, *vcek_pem, &c, err);
-	if (rc == AG_OK && fetched && o->cert_cache != NULL && ag_amd_cache_store(o->cert_cache, &snp, *vcek_pem, &ignored) != AG_OK)
-		ag_log(AG_LOG_WARN, "cannot write the certificate cache", "error", json_string(ignored.msg), NULL);
-	if (rc != AG_OK) {
-		free(*vcek_pem);
-		*vcek_pem = NULL;
-		return rc;
-	}
-	if (claims != NULL)
+		rc = verify_snp_report(o, &snp, extra_certs(o), 1, vcek_pem, &c, err);
+	if (rc == AG_OK && claims != NULL)
 		*claims = c;
 	else
 		json_decref(c);
-	return AG_OK;
+	return rc;
 }
 
 enum ag_code
 ag_local_check_snp(const struct ag_local_opts *o, const uint8_t *report, size_t len,
     const struct ag_evidence_blob *certs_blob, json_t **claims, struct ag_err *err)
 {
-	STACK_OF(X509) *given = extra_certs(o);
+	STACK_OF(X509) *given = NULL;
 	struct ag_snp_report snp;
-	struct ag_err ignored;
-	char *more = NULL;
 	json_t *c = NULL;
-	int fetched = 0;
 	enum ag_code rc = ag_snp_parse(report, len, &snp, err);
 
+	if (rc == AG_OK && (given = extra_certs(o)) == NULL)
+		rc = ag_err_set(err, AG_EINVALID, "out of memory");
 	if (rc == AG_OK && certs_blob != NULL && (rc = ag_amd_certs_load(certs_blob->data, certs_blob->len, given, err)) != AG_OK)
 		ag_err_prefix(err, "evidence %s", certs_blob->name);
 	/* Certificates that came with the evidence or the command line first; the other sources only when they hold no VCEK. */
-	if (rc == AG_OK && !has_leaf(given))
-		rc = ag_local_vcek_chain(o, &snp, &more, &fetched, err);
-	if (rc == AG_OK)
-		rc = verify_snp_report(o, &snp, certs_blob, more, &c, err);
-	if (rc == AG_OK && fetched && o->cert_cache != NULL && ag_amd_cache_store(o->cert_cache, &snp, more, &ignored) != AG_OK)
-		ag_log(AG_LOG_WARN, "cannot write the certificate cache", "error", json_string(ignored.msg), NULL);
+	if (rc == AG_OK) {
+		rc = verify_snp_report(o, &snp, given, 0, NULL, &c, err);
+		given = NULL;
+	}
 	sk_X509_pop_free(given, X509_free);
-	free(more);
 	if (rc == AG_OK && claims != NULL)
 		*claims = c;
 	else
