@@ -20,6 +20,7 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 5000
 #define DEFAULT_ATTEMPT_MS 30000
+#define RETRY_AFTER_MAX_S (10LL * 365 * 86400)   /* larger asks are clamped, still past any deadline */
 
 static const char *const default_ca_files[] = {
 	"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, the attestgate image */
@@ -28,15 +29,14 @@ static const char *const default_ca_files[] = {
 	NULL,
 };
 
+/* The trust anchor is a flag or a compiled-in path, never the environment
+ * (SSL_CERT_FILE, CURL_CA_BUNDLE): whoever sets a container's environment
+ * must not choose which CA vouches for the verifier. */
 const char *
 ag_http_ca_file(const struct ag_http_opts *o)
 {
-	const char *env = getenv("SSL_CERT_FILE");
-
 	if (o->ca_file != NULL)
 		return o->ca_file;
-	if (env != NULL && env[0] != '\0')
-		return env;
 	for (size_t i = 0; default_ca_files[i] != NULL; i++)
 		if (access(default_ca_files[i], R_OK) == 0)
 			return default_ca_files[i];
@@ -79,8 +79,10 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		v[strcspn(v, "\r\n")] = '\0';
 		errno = 0;
 		secs = strtol(v, &end, 10);
-		if (end != v && *end == '\0' && errno == 0 && secs >= 0 && secs < 86400) {
-			a->retry_after_ms = secs * 1000;
+		if (end != v && *end == '\0' && secs >= 0) {
+			/* Any size: a day or more is a wait past every deadline, never "now". */
+			a->retry_after_ms = errno == ERANGE || secs > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S * 1000 :
+			    (int64_t)secs * 1000;
 		} else {
 			time_t when = curl_getdate(v, NULL);
 
@@ -142,6 +144,32 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 	return cancel != NULL && *cancel ? 1 : 0;
 }
 
+/*
+ * Proxies: plain-HTTP requests (IMDS) never go through one; HTTPS ones may
+ * (libcurl reads https_proxy), but NO_PROXY always covers IMDS.
+ */
+static int
+set_proxy(CURL *h, const char *url)
+{
+	const char *np = getenv("NO_PROXY");
+	char *list = NULL;
+	int ok;
+
+	if (strncmp(url, "http://", 7) == 0)
+		return curl_easy_setopt(h, CURLOPT_PROXY, "") == CURLE_OK ? 0 : -1;
+	if (np == NULL || np[0] == '\0')
+		np = getenv("no_proxy");
+	if (np == NULL || np[0] == '\0')
+		np = AG_HTTP_IMDS_HOST;
+	if (strcmp(np, "*") == 0)
+		return curl_easy_setopt(h, CURLOPT_NOPROXY, "*") == CURLE_OK ? 0 : -1;
+	if (asprintf(&list, "%s,%s", np, AG_HTTP_IMDS_HOST) < 0)
+		return -1;
+	ok = curl_easy_setopt(h, CURLOPT_NOPROXY, list) == CURLE_OK;   /* libcurl copies it */
+	free(list);
+	return ok ? 0 : -1;
+}
+
 /* One attempt; fills *cc and *status. */
 static enum ag_code
 attempt_once(CURL *h, const char *method, const char *url, struct curl_slist *hdrs, const void *body,
@@ -161,6 +189,10 @@ attempt_once(CURL *h, const char *method, const char *url, struct curl_slist *hd
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (ca != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	/* Only that file: not libcurl's compiled-in CA directory, nor SSL_CERT_DIR. */
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	if (set_proxy(h, url) != 0)
+		return ag_err_set(err, AG_ECONFIG, "out of memory");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -208,7 +240,7 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		return ag_err_set(err, AG_ECONFIG, "%s: only https:// URLs are allowed", url);
 	if (ca == NULL && strncmp(url, "https://", 8) == 0)
 		return ag_err_set(err, AG_ECONFIG,
-		    "no CA bundle found for TLS to %s: pass --ca-file or set SSL_CERT_FILE", url);
+		    "no CA bundle found for TLS to %s: pass --ca-file FILE", url);
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return ag_err_set(err, AG_ECONFIG, "cannot initialise libcurl");
@@ -279,6 +311,13 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		if (a.retry_after_ms > wait)
 			wait = a.retry_after_ms;
 		left = o->deadline_ms - ag_clock_mono_ms();
+		if (a.retry_after_ms >= left) {
+			rc = ag_err_set_transient(err, AG_EVERIFIER,
+			    "%s: unavailable (%s) and it asks to retry after %lld s, past the deadline: giving up "
+			    "(after %d attempt%s)", url, last, (long long)(a.retry_after_ms / 1000), resp->attempts,
+			    resp->attempts == 1 ? "" : "s");
+			goto out;
+		}
 		if (wait >= left) {
 			rc = ag_err_set_transient(err, AG_EVERIFIER,
 			    "%s: unavailable (%s) and the deadline leaves no time to retry (after %d attempt%s)", url, last,

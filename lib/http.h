@@ -17,6 +17,9 @@
 #include "buf.h"
 #include "error.h"
 
+/* IMDS's link-local address: never reached through a proxy. */
+#define AG_HTTP_IMDS_HOST "169.254.169.254"
+
 #define AG_HTTP_DEFAULT_MAX_RESPONSE (4 * 1024 * 1024)
 
 struct ag_http_opts {

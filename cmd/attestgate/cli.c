@@ -15,9 +15,9 @@
 
 const struct cli_flag cli_common_flags[] = {
 	{ "log-level", CLI_CHOICE, "LEVEL", "info", "debug|info|warn|error",
-	    "minimum level of log records on stderr", 0 },
+	    "minimum level of log records on stderr", 0, 0 },
 	{ "log-format", CLI_CHOICE, "FORMAT", "json", "json|text",
-	    "log records as JSON lines or as text", 0 },
+	    "log records as JSON lines or as text", 0, 0 },
 	{ 0 },
 };
 
@@ -184,6 +184,10 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 
 		if (v->vals[k] != NULL)
 			continue;
+		if (v->flags[k]->flag_only) {
+			v->vals[k] = v->flags[k]->def;
+			continue;
+		}
 		cli_env_name(v->flags[k]->name, env, sizeof(env));
 		e = getenv(env);
 		if (e != NULL) {
@@ -265,7 +269,10 @@ print_flags(const struct cli_flag *f, FILE *out)
 			fprintf(out, " (%s)", f->choices);
 		if (f->def != NULL)
 			fprintf(out, " [default: %s]", f->def);
-		fprintf(out, "\n  %-30s env %s\n", "", env);
+		if (f->flag_only)
+			fprintf(out, "\n  %-30s command line only (never from the environment)\n", "");
+		else
+			fprintf(out, "\n  %-30s env %s\n", "", env);
 	}
 }
 
@@ -282,6 +289,6 @@ cli_print_help(const struct cli_cmd *cmd, FILE *out)
 	fprintf(out, "\nCommon flags:\n");
 	print_flags(cli_common_flags, out);
 	fprintf(out, "  %-30s show this help\n", "-h, --help");
-	fprintf(out, "\nEvery flag can also be set with its environment variable; a flag on the\n"
-		     "command line wins over the environment.\n");
+	fprintf(out, "\nEvery flag but the command-line-only ones can also be set with its environment\n"
+		     "variable; a flag on the command line wins over the environment.\n");
 }

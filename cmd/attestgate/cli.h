@@ -1,7 +1,8 @@
 /*
  * cli.h - the command-line layer: flag tables, parsing (flags, then
  * ATTESTGATE_<FLAG> environment variables; flags win), help and usage
- * text.  Knows nothing of what the commands do.
+ * text.  Knows nothing of what the commands do.  Flags marked flag_only
+ * (insecure switches, trust anchors) are never read from the environment.
  */
 #ifndef AG_CLI_H
 #define AG_CLI_H
@@ -24,6 +25,7 @@ struct cli_flag {
 	const char *choices;  /* CLI_CHOICE: "a|b|c" */
 	const char *help;
 	char shortopt;        /* single-letter alias such as 'f', or 0 */
+	int flag_only;        /* lowers security or sets a trust anchor: never read from the environment */
 };
 
 #define CLI_MAX_FLAGS 48

@@ -14,6 +14,9 @@ for f in --policy-dir --policy-name --policy-sha256 --output-dir --platform --ti
 	t_grep "run --help shows $f" "^ +$f" "$T_OUT"
 done
 t_grep "run --help names the environment variables" 'env ATTESTGATE_POLICY_SHA256' "$T_OUT"
+t_check "run --help: --insecure-test-ca has no environment variable" bash -c "! grep -q ATTESTGATE_INSECURE_TEST_CA '$T_OUT'"
+t_check "run --help: --ca-file has no environment variable" bash -c "! grep -q ATTESTGATE_CA_FILE '$T_OUT'"
+t_grep "run --help says which flags are command-line only" 'command line only' "$T_OUT"
 t_exit 2 "unknown command exits 2" "$BIN" frobnicate
 t_grep "unknown command is named" 'unknown command "frobnicate"' "$T_ERR"
 t_grep "unknown command shows usage" '^Usage: attestgate COMMAND' "$T_ERR"

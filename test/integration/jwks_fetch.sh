@@ -33,8 +33,14 @@ start ok
 t_exit 0 "keys are fetched from <url>/certs over TLS" vt --ca-file "$W/pki/ca.pem"
 t_jq "the token verifies with them" ".iss == \"$MAA_URL\"" "$T_OUT"
 t_grep "exactly one request, to /certs" '^[0-9.]+ GET /certs 200$' "$W/ok/requests.log"
-t_exit 0 "SSL_CERT_FILE names the CA bundle when --ca-file is not given" env SSL_CERT_FILE="$W/pki/ca.pem" \
+# The trust anchor is never taken from the environment (issue 17, finding 6).
+t_exit 4 "SSL_CERT_FILE naming the test CA does not make the server trusted" env SSL_CERT_FILE="$W/pki/ca.pem" \
+	CURL_CA_BUNDLE="$W/pki/ca.pem" SSL_CERT_DIR="$W/pki" "$BIN" verify-token --token "$TOK" --url "$MAA_URL" \
+	--at 2026-01-01T00:00:00Z
+t_exit 4 "nor does ATTESTGATE_CA_FILE (--ca-file is command-line only)" env ATTESTGATE_CA_FILE="$W/pki/ca.pem" \
 	"$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z
+t_exit 0 "HTTPS_PROXY is honoured for HTTPS, NO_PROXY too" env HTTPS_PROXY=http://127.0.0.1:1 NO_PROXY=127.0.0.1 \
+	"$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z --ca-file "$W/pki/ca.pem"
 t_exit 4 "a server the CA bundle does not trust is refused" vt --ca-file "$W/pki/other-ca.pem"
 t_grep "the message says it is the certificate" 'certificate' "$T_ERR"
 t_exit 4 "the system bundle does not trust the test CA either" env -u SSL_CERT_FILE "$BIN" verify-token --token "$TOK" \
@@ -48,6 +54,17 @@ t_check "four requests were made" test "$(requests "$W/flap")" = 4
 start ra --script 429+ra1
 t_exit 0 "429 is retried" vt --ca-file "$W/pki/ca.pem" --timeout 20s
 t_check "the retry waited for Retry-After: 1" awk 'NR==1{a=$1} NR==2{exit !($1 - a >= 0.95)}' "$W/ra/requests.log"
+
+start ra-day --script 503+ra86400
+s=$(date +%s%N)
+t_exit 4 "Retry-After of a day: give up now, not hammer (exit 4)" vt --ca-file "$W/pki/ca.pem" --timeout 20s
+e=$((($(date +%s%N) - s) / 1000000))
+t_grep "the message says the server asked to wait past the deadline" 'retry after 86400 s, past the deadline' "$T_ERR"
+t_check "one request only, at once ($e ms)" test "$(requests "$W/ra-day")" = 1 -a "$e" -le 3000
+
+start ra-huge --script 503+ra99999999999999999999
+t_exit 4 "an absurd Retry-After is a wait past the deadline too" vt --ca-file "$W/pki/ca.pem" --timeout 20s
+t_check "one request only" test "$(requests "$W/ra-huge")" = 1
 
 start 404 --script 404
 t_exit 4 "a 404 is not retried" vt --ca-file "$W/pki/ca.pem" --timeout 20s

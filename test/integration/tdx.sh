@@ -94,6 +94,11 @@ for v in 4 5; do
 	t_exit 0 "emulated quote v$v verifies with --insecure-test-roots" ve --td-quote "$W/q$v.bin" --insecure-test-roots "$W/pki/test-roots" --nonce 00112233
 	t_jq "emulated quote v$v: its version is reported" ".[\"x-attestgate-tdx-quote-version\"] == $v and .tdx_td_attributes_septve_disable == true" "$T_OUT"
 done
+# Finding 6 (issue 17): insecure switches and trust anchors are command-line only.
+t_exit 6 "ATTESTGATE_INSECURE_TEST_ROOTS in the environment trusts nothing" env ATTESTGATE_INSECURE_TEST_ROOTS="$W/pki/test-roots" \
+	"$BIN" verify-evidence --platform tdx --td-quote "$W/q5.bin"
+t_exit 6 "ATTESTGATE_ROOTS naming the test roots trusts nothing either" env ATTESTGATE_ROOTS="$W/pki/test-roots" \
+	"$BIN" verify-evidence --platform tdx --td-quote "$W/q5.bin"
 flip "$W/q5.bin" 60 0x01 "$W/q5flip.bin"
 t_exit 6 "emulated quote v5 with a flipped TD report bit: exit 6" ve --td-quote "$W/q5flip.bin" --insecure-test-roots "$W/pki/test-roots"
 flip "$W/q5.bin" 48 0x01 "$W/q5type.bin"

@@ -7,12 +7,12 @@
 #include "cli.h"
 
 static const struct cli_flag flags[] = {
-	{ "output-dir", CLI_STRING, "DIR", "/run/attestgate", NULL, "out", 0 },
-	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "digest", 0 },
-	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "deadline", 0 },
-	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "keep", 0 },
-	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|sev-snp", "platform", 0 },
-	{ "file", CLI_STRING, "FILE", "-", NULL, "input", 'f' },
+	{ "output-dir", CLI_STRING, "DIR", "/run/attestgate", NULL, "out", 0, 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "digest", 0, 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "deadline", 0, 0 },
+	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "keep", 0, 0 },
+	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|sev-snp", "platform", 0, 0 },
+	{ "file", CLI_STRING, "FILE", "-", NULL, "input", 'f', 0 },
 	{ 0 },
 };
 
