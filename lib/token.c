@@ -16,6 +16,8 @@
 #include "jwt.h"
 
 /* A NumericDate claim; required or not, it must be an integer when present. */
+#define AG_TOKEN_TIME_MAX 253402300799LL
+
 static enum ag_code
 numeric_date(const json_t *claims, const char *name, int required, time_t *out, struct ag_err *err)
 {
@@ -26,6 +28,10 @@ numeric_date(const json_t *claims, const char *name, int required, time_t *out, 
 		return required ? ag_err_set(err, AG_EINVALID, "token has no %s claim", name) : AG_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return ag_err_set(err, AG_EINVALID, "token %s is not a NumericDate (integer seconds)", name);
+	/* Beyond 9999-12-31T23:59:59Z is no date a verifier issues; bounding it keeps the arithmetic below defined. */
+	if (json_integer_value(v) > AG_TOKEN_TIME_MAX)
+		return ag_err_set(err, AG_EINVALID, "token %s (%lld) is after the year 9999", name,
+		    (long long)json_integer_value(v));
 	*out = (time_t)json_integer_value(v);
 	return AG_OK;
 }
@@ -75,14 +81,16 @@ ag_token_check_nonce(const json_t *claims, const struct ag_token_opts *o, struct
 								      "/x-ms-runtime/nonce";
 	const json_t *got;
 
-	if (o->nonce == NULL)
-		return AG_OK;
-	got = ag_claims_lookup(claims, where);
-	if (!json_is_string(got))
-		return ag_err_set(err, AG_EINVALID, "token carries no nonce at %s: it does not answer this request", where);
-	if (strcmp(json_string_value(got), o->nonce) != 0 || strlen(o->nonce) != json_string_length(got))
-		return ag_err_set(err, AG_EINVALID,
-		    "token nonce at %s is not this run's nonce: it answers another request (replayed?)", where);
+	/* Each requested check runs on its own: user data is checked with or without a nonce. */
+	if (o->nonce != NULL) {
+		got = ag_claims_lookup(claims, where);
+		if (!json_is_string(got))
+			return ag_err_set(err, AG_EINVALID, "token carries no nonce at %s: it does not answer this request",
+			    where);
+		if (strcmp(json_string_value(got), o->nonce) != 0 || strlen(o->nonce) != json_string_length(got))
+			return ag_err_set(err, AG_EINVALID,
+			    "token nonce at %s is not this run's nonce: it answers another request (replayed?)", where);
+	}
 	if (o->user_data != NULL) {
 		got = ag_claims_lookup(claims, "/x-ms-isolation-tee/x-ms-runtime/user-data");
 		if (!json_is_string(got) || strcasecmp(json_string_value(got), o->user_data) != 0)

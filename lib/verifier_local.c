@@ -289,6 +289,10 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 		return ag_err_set(err, AG_EEVIDENCE, "the evidence has no HCL report");
 	if ((quoted || !o->quote_optional) && (msg == NULL || sig == NULL || pcrs == NULL))
 		return ag_err_set(err, AG_EEVIDENCE, "the vTPM quote needs quote.msg, quote.sig and pcrs.bin together");
+	/* A requested check that cannot be made is an error, never skipped. */
+	if (!quoted && o->nonce_required)
+		return ag_err_set(err, AG_ECONFIG,
+		    "the nonce is bound by the vTPM quote: checking it needs the quote (--quote-msg, --quote-sig, --pcrs)");
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
 	if (rc == AG_OK && r.report_type == AG_HCL_SNP) {

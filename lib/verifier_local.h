@@ -30,6 +30,7 @@ struct ag_local_opts {
 	const char *tdx_tcb_info;        /* Intel TCB info collateral for TD quotes, or NULL */
 	const char *tdx_tcb_chain;       /* its issuer chain (TCB Signing certificate first) */
 	int quote_optional;              /* azure-cvm: verify without a vTPM quote (verify-evidence only) */
+	int nonce_required;              /* the caller asked for the nonce check: evidence that cannot bind it is an error */
 	struct ag_http_opts http;
 };
 

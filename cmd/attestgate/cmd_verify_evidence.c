@@ -35,6 +35,15 @@ add_flag_file(const struct cli_values *v, const char *flag, const char *name, st
 	return rc == AG_OK ? ag_evidence_add(e, name, buf, len, err) : rc;
 }
 
+/* The expected nonce of --nonce (hex; bad hex is a usage error). */
+static enum ag_code
+nonce_from_flag(const struct cli_values *v, struct ag_evidence *e, struct ag_err *err)
+{
+	if (ag_hex_decode_var(cli_get(v, "nonce"), e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
+		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to %d hexadecimal digits", 2 * AG_NONCE_MAX);
+	return AG_OK;
+}
+
 static enum ag_code
 evidence_from_flags(const struct cli_values *v, struct ag_evidence *e, struct ag_err *err)
 {
@@ -60,8 +69,8 @@ evidence_from_flags(const struct cli_values *v, struct ag_evidence *e, struct ag
 	e->platform = ag_evidence_platform_name(platform);
 	if (e->platform == NULL)
 		return ag_err_set(err, AG_ECONFIG, "--platform %s is not a platform", platform);
-	if (hex != NULL && ag_hex_decode_var(hex, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
-		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to %d hexadecimal digits", 2 * AG_NONCE_MAX);
+	if (hex != NULL && (rc = nonce_from_flag(v, e, err)) != AG_OK)
+		return rc;
 	for (size_t i = 0; rc == AG_OK && i < sizeof(files) / sizeof(files[0]); i++) {
 		if (strcmp(files[i].platform, platform) != 0)
 			continue;
@@ -90,6 +99,7 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	lo.roots_required = roots != NULL && strcmp(roots, DEFAULT_ROOTS) != 0;
 	lo.insecure_test_roots = cli_get(v, "insecure-test-roots");
 	lo.quote_optional = 1;
+	lo.nonce_required = cli_get(v, "nonce") != NULL;
 	lo.kds_url = cli_get(v, "amd-kds-url");
 	lo.cert_cache = cli_get(v, "cert-cache");
 	lo.tdx_tcb_info = cli_get(v, "tdx-tcb-info");
@@ -122,6 +132,9 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 		if (rc == AG_OK && cli_get(v, "platform") != NULL && strcmp(cli_get(v, "platform"), e.platform) != 0)
 			rc = ag_err_set(&err, AG_ECONFIG, "the bundle is %s evidence, not --platform %s", e.platform,
 			    cli_get(v, "platform"));
+		/* --nonce is checked against the hardware-bound value, never against the bundle's own word. */
+		if (rc == AG_OK && cli_get(v, "nonce") != NULL)
+			rc = nonce_from_flag(v, &e, &err);
 	} else if (rc == AG_OK) {
 		rc = evidence_from_flags(v, &e, &err);
 	}

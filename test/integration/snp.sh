@@ -68,6 +68,9 @@ EOF2
 	t_exit 0 "azure-cvm: the trustee HCL report, its quote and PCRs verify" az --quote-msg "$A/tpm-quote.msg" --quote-sig "$A/tpm-quote.sig" \
 		--pcrs "$A/tpm-quote-pcrs-sha256.bin" --nonce 6368616c6c656e6765
 	t_jq "azure-cvm: claims carry the runtime data and the PCRs" '.["x-ms-isolation-tee"]["x-ms-runtime"]["vm-configuration"]["tpm-enabled"] == true and (.["x-ms-azurevm-attested-pcrs"] | length == 24)' "$T_OUT"
+	# Issue 17 finding 8: a nonce that cannot be checked is an error, never skipped.
+	t_exit 2 "azure-cvm: --nonce without the quote files is a usage error" az --nonce 6368616c6c656e6765
+	t_grep "azure-cvm: the message names the missing inputs" 'needs the quote \(--quote-msg, --quote-sig, --pcrs\)' "$T_ERR"
 	t_exit 6 "azure-cvm: another nonce is not in the quote" az --quote-msg "$A/tpm-quote.msg" --quote-sig "$A/tpm-quote.sig" \
 		--pcrs "$A/tpm-quote-pcrs-sha256.bin" --nonce 6368616c6c656e6766
 	t_exit 6 "azure-cvm: a quote by another AK is refused" az --quote-msg "$V/azure-cvm/snp-milan-kinvolk/tpm-quote.msg" \
@@ -90,6 +93,9 @@ open('$W/rig/akpub.pem','wb').write(k.public_key().public_bytes(serialization.En
 	t_grep "the reason is the unpinned root" 'TEST-ARK-NOT-AMD is not a pinned AMD ARK' "$T_ERR"
 	t_exit 0 "the same report verifies with --insecure-test-roots" "$BIN" verify-evidence --platform azure-cvm \
 		--hcl-report "$W/rig/hcl-report.bin" --certs "$W/rig/vcek-chain.pem" --insecure-test-roots "$W/rig/test-roots"
+	t_exit 2 "with --nonce but no quote it is a usage error (the nonce is not checked silently)" "$BIN" verify-evidence \
+		--platform azure-cvm --hcl-report "$W/rig/hcl-report.bin" --certs "$W/rig/vcek-chain.pem" \
+		--insecure-test-roots "$W/rig/test-roots" --nonce 00
 else
 	t_skip "test roots only when named insecure" "python3-cryptography is missing"
 fi

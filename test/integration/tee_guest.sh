@@ -74,6 +74,11 @@ t_jq "configfs-tsm: report and auxblob cert table in the bundle" '[.files[].name
 t_check "configfs-tsm: the report entry was removed" test -z "$(ls -A "$M")"
 t_exit 0 "configfs-tsm bundle verifies with --insecure-test-roots" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR"
 t_jq "configfs-tsm bundle: the report binds the runtime data with the nonce" '.["x-ms-runtime"].nonce == "0badc0de00112233"' "$T_OUT"
+# Issue 17 finding 7: --nonce with --in is checked against the hardware-bound value, not evidence.json.
+t_exit 0 "bundle with the right --nonce verifies" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --nonce 0badc0de00112233
+t_exit 6 "bundle with another --nonce: exit 6" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --nonce 0badc0de00112234
+t_grep "bundle with another --nonce: the reason is the binding" 'does not carry this request.s nonce' "$T_ERR"
+t_exit 2 "bundle with a --nonce that is not hex: exit 2" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --nonce zz
 t_exit 0 "auto finds configfs-tsm when there is no vTPM" evm --platform auto --nonce $NONCE --out "$W/b-auto"
 t_jq "auto: the platform is sev-snp" '.platform == "sev-snp"' "$W/b-auto/evidence.json"
 cp -r "$W/b-tsm" "$W/b-altered"; chmod u+w "$W/b-altered/snp-report.bin"; printf '\1' | dd of="$W/b-altered/snp-report.bin" bs=1 seek=100 conv=notrunc 2>/dev/null

@@ -47,6 +47,13 @@ while IFS='|' read -r name path flags code reason; do
 		t_check "$name: prints no claims" test ! -s "$T_OUT"
 	fi
 done <"$W/f/cases.txt"
+# Issue 17 finding 9: each requested check runs on its own.
+t_exit 6 "--user-data without --nonce is still checked" "$BIN" verify-token --token "$W/f/tokens/user-data-stale.jwt" \
+	--jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z --user-data "$(printf 'cd%.0s' $(seq 64))"
+t_grep "the reason is the stale report" 'HCL report is stale' "$T_ERR"
+t_exit 0 "--user-data without --nonce: the right user data passes" "$BIN" verify-token \
+	--token "$W/f/tokens/user-data-stale.jwt" --jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z \
+	--user-data "$(printf 'ab%.0s' $(seq 64))"
 t_exit 6 "a token of another instance is refused even with its keys" "$BIN" verify-token --token "$W/f/tokens/good-rs256.jwt" \
 	--jwks "$W/f/jwks.json" --url https://127.0.0.2:8443 --at 2026-01-01T00:00:00Z
 t_exit 2 "an http:// --url is a configuration error" "$BIN" verify-token --token "$W/f/tokens/good-rs256.jwt" \

@@ -175,6 +175,11 @@ def main():
     add("iat-future", compact(hdr, claims(iat=now + 3600), "RS256", ka), 6, "issued in the future")
     add("iat-too-old", compact(hdr, claims(iat=now - 3600, nbf=now - 3600), "RS256", ka), 6,
         "more than maxTokenAge 600s before now")
+    # Issue 17 finding 10: times near INT64_MAX overflowed exp + clockSkew (UB) and printed 1970.
+    for name in ("exp", "nbf", "iat"):
+        add(name + "-huge", compact(hdr, claims(**{name: 2 ** 63 - 1}), "RS256", ka), 6,
+            name + " \\(9223372036854775807\\) is after the year 9999")
+    add("exp-year-10000", compact(hdr, claims(exp=253402300800), "RS256", ka), 6, "exp .* is after the year 9999")
     add("exp-missing", compact(hdr, {k: v for k, v in base.items() if k != "exp"}, "RS256", ka), 6, "no exp claim")
     add("exp-string", compact(hdr, claims(exp=str(now + 60)), "RS256", ka), 6, "exp is not a NumericDate")
     add("nonce-mismatch", compact(hdr, claims(**{"x-ms-runtime": {"nonce": "an-old-nonce"}}), "RS256", ka), 6,
