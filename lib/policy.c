@@ -29,6 +29,7 @@
 #include "token.h"
 
 #define REGEX_MAX 512
+#define AG_POLICY_MATCH_MAX 4096   /* claims longer than this fail a matches rule */
 #define MAX_FIELDS 16
 
 static const char *const op_names[] = { "equals", "oneOf", "noneOf", "atLeast", "atMost",
@@ -605,10 +606,25 @@ f_at_most(struct loader *l, yaml_node_t *v)
 	return bound_op(l, v, AG_OP_ATMOST);
 }
 
+/* A back-reference (\1..\9): no claim needs one, and glibc matches them by unbounded backtracking. */
+static int
+has_backref(const char *re)
+{
+	for (const char *c = re; *c != '\0'; c++) {
+		if (*c != '\\')
+			continue;
+		if (c[1] >= '1' && c[1] <= '9')
+			return 1;
+		if (c[1] != '\0')
+			c++;
+	}
+	return 0;
+}
+
 static enum ag_code
 f_matches(struct loader *l, yaml_node_t *v)
 {
-	char *re = NULL, anchored[REGEX_MAX + 8], msg[160];
+	char *re = NULL, msg[160];
 	enum ag_code rc = set_op(l, v, AG_OP_MATCHES);
 	int e;
 
@@ -622,9 +638,13 @@ f_matches(struct loader *l, yaml_node_t *v)
 		free(re);
 		return fail_at(l, v, "matches: the regular expression is longer than %d characters", REGEX_MAX);
 	}
-	/* Anchored: the whole claim must match, never a substring of it. */
-	snprintf(anchored, sizeof(anchored), "^(%s)$", re);
-	e = regcomp(&l->rule->re, anchored, REG_EXTENDED | REG_NOSUB);
+	if (has_backref(re)) {
+		free(re);
+		return fail_at(l, v, "matches: back-references (\\1 to \\9) are not supported; write the alternatives out");
+	}
+	/* Compiled as written: the whole-claim anchor is checked on the match's span (ag_policy_eval), so the
+	 * author's groups keep their numbers. */
+	e = regcomp(&l->rule->re, re, REG_EXTENDED);
 	if (e != 0) {
 		regerror(e, &l->rule->re, msg, sizeof(msg));
 		rc = fail_at(l, v, "matches: bad regular expression \"%.80s\": %s", re, msg);
@@ -945,6 +965,22 @@ number_cmp(const json_t *a, const json_t *b)
 	return json_number_value(a) < json_number_value(b) ? -1 : json_number_value(a) > json_number_value(b);
 }
 
+/*
+ * A matches rule holds when the regex matches the whole claim: POSIX finds the
+ * leftmost-longest match, so a match spanning the claim exists exactly when
+ * the one found starts at 0 and ends at the end.  A NUL inside the claim
+ * would hide its tail from regexec: never a match.
+ */
+static int
+full_match(const regex_t *re, const json_t *actual)
+{
+	const char *s = json_string_value(actual);
+	size_t len = json_string_length(actual);
+	regmatch_t m[1];
+
+	return strlen(s) == len && regexec(re, s, 1, m, 0) == 0 && m[0].rm_so == 0 && (size_t)m[0].rm_eo == len;
+}
+
 /* Evaluates one rule; on failure writes why into why. */
 static int
 eval_rule(const struct ag_policy_rule *r, const json_t *actual, char *why, size_t size)
@@ -1001,9 +1037,12 @@ eval_rule(const struct ag_policy_rule *r, const json_t *actual, char *why, size_
 			mismatch = 1;
 			break;
 		}
-		/* A NUL inside the claim would hide its tail from regexec: never a match. */
-		ok = strlen(json_string_value(actual)) == json_string_length(actual) &&
-		    regexec(&r->re, json_string_value(actual), 0, NULL, 0) == 0;
+		if (json_string_length(actual) > AG_POLICY_MATCH_MAX) {
+			snprintf(why, size, "the claim is longer than %d characters, the most matches compares",
+			    AG_POLICY_MATCH_MAX);
+			return 0;
+		}
+		ok = full_match(&r->re, actual);
 		break;
 	default:
 		break;

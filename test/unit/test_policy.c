@@ -165,6 +165,67 @@ test_matches(void **state)
 	assert_false(holds("  - claim: /s\n    matches: \"azure|x\"\n"));
 	mismatch("  - claim: /n\n    matches: \"9.\"\n");
 	mismatch("  - claim: /t\n    matches: \"true\"\n");
+	/* Issue 17 finding 12: anchoring adds no group, so alternation and groups mean what the author wrote. */
+	assert_true(holds("  - claim: /s\n    matches: \"x|azure-compliant-cvm\"\n"));
+	assert_true(holds("  - claim: /s\n    matches: \"azure|azure-compliant-cvm\"\n"));
+	assert_true(holds("  - claim: /s\n    matches: \"(azure)-(compliant)-cvm\"\n"));
+	assert_false(holds("  - claim: /s\n    matches: \"zure-compliant-cvm\"\n"));
+	assert_false(holds("  - claim: /s\n    matches: \"azure-compliant-cv\"\n"));
+}
+
+/* Builds a one-rule policy over claim key (any length) and evaluates it against claims. */
+static int
+holds_on(const char *claims_text, const char *rule)
+{
+	size_t n = strlen(HEAD) + strlen(rule) + 1;
+	char *yaml = malloc(n);
+	struct ag_policy *p;
+	json_t *claims = NULL, *results = NULL;
+	struct ag_err err;
+	enum ag_code rc;
+
+	assert_non_null(yaml);
+	snprintf(yaml, n, "%s%s", HEAD, rule);
+	p = parse_ok(yaml);
+	ag_err_clear(&err);
+	assert_int_equal(ag_claims_parse((const uint8_t *)claims_text, strlen(claims_text), &claims, &err), AG_OK);
+	rc = ag_policy_evaluate(p, claims, &results, &err);
+	json_decref(results);
+	json_decref(claims);
+	ag_policy_free(p);
+	free(yaml);
+	return rc == AG_OK;
+}
+
+static void
+test_matches_bounds(void **state)
+{
+	char *claims = malloc(6000), *rule = malloc(6000);
+	char key[601];
+
+	(void)state;
+	assert_non_null(claims);
+	assert_non_null(rule);
+	/* Back-references are refused when the policy loads (unbounded backtracking in glibc). */
+	parse_fails(HEAD "  - claim: /s\n    matches: \"(a*)*\\\\1\"\n", "t.yaml:12:14:", "back-references");
+	parse_fails(HEAD "  - claim: /s\n    matches: \"(x)\\\\2\"\n", "t.yaml:12:14:", "back-references");
+	/* An escaped backslash before a digit is no back-reference. */
+	assert_true(holds_on("{\"s\": \"a\\\\1\"}", "  - claim: /s\n    matches: \"a\\\\\\\\1\"\n"));
+	/* A claim longer than the cap fails a matches rule, whatever the pattern. */
+	snprintf(claims, 6000, "{\"s\": \"%0*d\"}", 5000, 0);
+	assert_false(holds_on(claims, "  - claim: /s\n    matches: \"0*\"\n"));
+	snprintf(claims, 6000, "{\"s\": \"%0*d\"}", 4000, 0);
+	assert_true(holds_on(claims, "  - claim: /s\n    matches: \"0*\"\n"));
+	/* Issue 17 finding 13: a key longer than 511 bytes is found, never taken for missing. */
+	memset(key, 'k', 600);
+	key[600] = '\0';
+	snprintf(claims, 6000, "{\"%s\": 1}", key);
+	snprintf(rule, 6000, "  - claim: /%s\n    absent: true\n", key);
+	assert_false(holds_on(claims, rule));
+	snprintf(rule, 6000, "  - claim: /%s\n    equals: 1\n", key);
+	assert_true(holds_on(claims, rule));
+	free(claims);
+	free(rule);
 }
 
 static void
@@ -446,6 +507,7 @@ main(void)
 		cmocka_unit_test(test_one_of_none_of),
 		cmocka_unit_test(test_at_least_at_most),
 		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_matches_bounds),
 		cmocka_unit_test(test_exists_absent),
 		cmocka_unit_test(test_denial_names_first_failed_rule),
 		cmocka_unit_test(test_defaults_and_fields),
