@@ -55,9 +55,13 @@ is_temp_name(const char *name)
 	return name[0] == '.' && strstr(name, TMP_MARK) != NULL;
 }
 
-/* Removes every entry of the directory at fd (one level: evidence files are flat). */
+#define REMOVE_DEPTH_MAX 8
+
+static int remove_entry_at(int dirfd, const char *name, int depth);
+
+/* Removes every entry of the directory at fd, whatever their type. */
 static int
-empty_dir(int fd)
+empty_dir(int fd, int depth)
 {
 	DIR *d;
 	struct dirent *de;
@@ -71,27 +75,45 @@ empty_dir(int fd)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(fd, de->d_name, 0) != 0 && errno != ENOENT)
+		if (remove_entry_at(fd, de->d_name, depth + 1) != 0)
 			rc = -1;
 	}
 	closedir(d);
 	return rc;
 }
 
-/* Removes a directory entry that is a directory of flat files (evidence/ or a temporary of it). */
+/*
+ * Removes one directory entry of any type (file, symlink, fifo, socket, or a
+ * directory with what it holds), never following a symlink: a stale entry of
+ * an unexpected type must not wedge every later run.  0, or -1 with errno.
+ */
 static int
-remove_tree(int dirfd, const char *name)
+remove_entry_at(int dirfd, const char *name, int depth)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc;
+	int fd, rc;
 
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	if (depth > REMOVE_DEPTH_MAX) {
+		errno = ELOOP;
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	rc = empty_dir(fd);
+	rc = empty_dir(fd, depth);
 	close(fd);
 	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 		rc = -1;
 	return rc;
+}
+
+static int
+remove_tree(int dirfd, const char *name)
+{
+	return remove_entry_at(dirfd, name, 0);
 }
 
 static enum ag_code
@@ -102,7 +124,7 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	int dfd;
 
 	for (size_t i = 0; i < sizeof(stale_outputs) / sizeof(stale_outputs[0]); i++)
-		if (unlinkat(out->dirfd, stale_outputs[i], 0) != 0 && errno != ENOENT)
+		if (remove_tree(out->dirfd, stale_outputs[i]) != 0)
 			return io_err(err, out, "remove", stale_outputs[i]);
 	if (remove_tree(out->dirfd, EVIDENCE_DIR) != 0)
 		return io_err(err, out, "remove", EVIDENCE_DIR "/");
@@ -116,8 +138,7 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	while ((de = readdir(d)) != NULL) {
 		if (!is_temp_name(de->d_name))
 			continue;
-		if (unlinkat(out->dirfd, de->d_name, 0) != 0 &&
-		    !(errno == EISDIR && remove_tree(out->dirfd, de->d_name) == 0) && errno != ENOENT) {
+		if (remove_tree(out->dirfd, de->d_name) != 0) {
 			closedir(d);
 			return io_err(err, out, "remove", de->d_name);
 		}

@@ -85,6 +85,49 @@ test_open_removes_stale_outputs(void **state)
 	free(dir);
 }
 
+/* Issue 17 finding 14: stale entries of unexpected types are removed, symlinks never followed. */
+static void
+test_open_removes_stale_entries_of_any_type(void **state)
+{
+	char *dir = tu_mkdtemp(), *outside = tu_mkdtemp(), *ready = tu_path(dir, "ready"),
+	     *token = tu_path(dir, "token"), *sub = tu_path(dir, "token/deeper"), *ev = tu_path(dir, "evidence"),
+	     *claims = tu_path(dir, "claims.json");
+	struct ag_output *out = NULL;
+	struct ag_err err;
+
+	(void)state;
+	assert_int_equal(mkdir(ready, 0755), 0);
+	tu_write(ready, "inside", "x");
+	assert_int_equal(mkdir(token, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	tu_write(sub, "f", "x");
+	tu_write(dir, "evidence", "a file where a directory was");
+	tu_write(outside, "precious", "must survive");
+	assert_int_equal(symlink(outside, claims), 0);
+	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
+	assert_false(tu_exists(dir, "ready"));
+	assert_false(tu_exists(dir, "token"));
+	assert_false(tu_exists(dir, "evidence"));
+	assert_false(tu_exists(dir, "claims.json"));
+	assert_true(tu_exists(outside, "precious"));
+	ag_output_close(out);
+	/* And the evidence directory as a symlink to a directory elsewhere: the link goes, the target stays. */
+	assert_int_equal(symlink(outside, ev), 0);
+	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
+	assert_false(tu_exists(dir, "evidence"));
+	assert_true(tu_exists(outside, "precious"));
+	ag_output_close(out);
+	free(ready);
+	free(token);
+	free(sub);
+	free(ev);
+	free(claims);
+	tu_rmtree(dir);
+	tu_rmtree(outside);
+	free(dir);
+	free(outside);
+}
+
 /* The acceptance case: a failing pass over a directory holding token and ready. */
 static void
 test_failed_run_leaves_no_token_and_says_why(void **state)
@@ -485,6 +528,7 @@ main(void)
 		cmocka_unit_test(test_open_missing_dir),
 		cmocka_unit_test(test_open_not_a_directory),
 		cmocka_unit_test(test_open_removes_stale_outputs),
+		cmocka_unit_test(test_open_removes_stale_entries_of_any_type),
 		cmocka_unit_test(test_failed_run_leaves_no_token_and_says_why),
 		cmocka_unit_test(test_success_writes_all_with_modes),
 		cmocka_unit_test(test_write_order),
