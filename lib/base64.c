@@ -94,6 +94,14 @@ ag_b64url_encode(const uint8_t *in, size_t len)
 }
 
 int
+ag_b64url_decode_any_padding(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+	if (in_len % 4 == 0 && in_len >= 4 && in[in_len - 1] == '=')
+		in_len -= in[in_len - 2] == '=' ? 2 : 1;
+	return ag_b64url_decode(in, in_len, out, out_len);
+}
+
+int
 ag_b64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
 {
 	size_t std_len;

@@ -13,6 +13,9 @@
 /* Decodes canonical base64url without padding (RFC 7515 §2) into a new buffer (*out, freed by the caller, NUL-terminated); returns 0 or -1. */
 int ag_b64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 
+/* As ag_b64url_decode, but also takes the '=' padding Go's base64.URLEncoding writes (MAA and IMDS answers). */
+int ag_b64url_decode_any_padding(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
+
 /* Decodes canonical padded standard base64 (RFC 4648 §4, as in x5c) into a new buffer; returns 0 or -1. */
 int ag_b64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 

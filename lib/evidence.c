@@ -196,6 +196,12 @@ ag_evidence_read_bundle(const char *dir, struct ag_evidence *e, struct ag_err *e
 		return ag_err_set(err, AG_ECONFIG, "%s is not a JSON object: %s", path, je.text);
 	}
 	e->platform = ag_evidence_platform_name(json_string_value(json_object_get(m, "platform")));
+	/* Written by run for MAA: the quote has empty qualifying data, so it binds no nonce. */
+	{
+		const char *qq = json_string_value(json_object_get(m, "quoteQualifyingData"));
+
+		e->quote_unbound = qq != NULL && strcmp(qq, "empty") == 0;
+	}
 	nonce = json_string_value(json_object_get(m, "nonce"));
 	files = json_object_get(m, "files");
 	if (e->platform == NULL)

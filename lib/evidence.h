@@ -29,6 +29,7 @@ struct ag_evidence {
 	uint8_t nonce[AG_NONCE_MAX];
 	size_t nonce_len;
 	int64_t time_ms;                   /* wall clock at collection */
+	int quote_unbound;                 /* azure-cvm: the vTPM quote's qualifying data is empty, not the nonce */
 	struct ag_evidence_blob files[AG_EVIDENCE_MAX_FILES];
 	size_t n_files;
 	json_t *facts;                     /* extra manifest entries (owned object) */

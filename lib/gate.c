@@ -22,6 +22,7 @@
 #include "jwks_fetch.h"
 #include "log.h"
 #include "maa.h"
+#include "os_release.h"
 #include "output.h"
 #include "platform.h"
 #include "policy.h"
@@ -103,8 +104,13 @@ maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const stru
 	memset(&mo, 0, sizeof(mo));
 	mo.url = p->verifier_url;
 	mo.tcti = cfg->tcti;
-	mo.os_distro = "Linux";
 	mo.local = *lo;
+	/* AzureGuest reports the node's OS as Microsoft's clients do: NAME and VERSION_ID of its os-release. */
+	if (guest && (rc = ag_os_release_read(cfg->os_release != NULL ? cfg->os_release : AG_OS_RELEASE_DEFAULT,
+			  &mo.os, err)) != AG_OK) {
+		free(nonce_claim);
+		return rc;
+	}
 	t = ag_clock_mono_ms();
 	rc = guest ? ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err) :
 		     ag_maa_attest_vm(&mo, &res->evidence, nonce_claim, &res->token, err);
@@ -160,6 +166,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	co.sev_guest = cfg->sev_guest;
 	co.uvm_dir = cfg->uvm_dir;
 	co.vmpl = -1;
+	co.quote_unbound = strcmp(p->verifier_type, "maa") == 0;
 	t = ag_clock_mono_ms();
 	rc = ag_platform_collect(cfg->platform, &co, &res->evidence, err);
 	st->ms_evidence = ag_clock_mono_ms() - t;

@@ -24,6 +24,7 @@ struct ag_gate_config {
 	const char *insecure_test_ca;   /* tests only: CA of the test verifier */
 	const char *imds_url;
 	const char *eventlog;
+	const char *os_release;         /* the node's os-release (AzureGuest's OS fields); NULL: the default */
 	const char *tsm_root;
 	const char *sev_guest;
 	const char *uvm_dir;

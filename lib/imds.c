@@ -79,7 +79,8 @@ enum ag_code
 ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *tdreport, size_t len, uint8_t **quote,
     size_t *quote_len, struct ag_err *err)
 {
-	static const char *const headers[] = { "Metadata: true", "Content-Type: application/json", NULL };
+	/* As cvm-attestation-tools' get_td_quote: Content-Type only (IMDS's Metadata header is for /metadata). */
+	static const char *const headers[] = { "Content-Type: application/json", NULL };
 	struct ag_http_opts opts = *o;
 	struct ag_http_response resp;
 	char url[512], *report = ag_b64url_encode(tdreport, len), *body = NULL;
@@ -110,7 +111,7 @@ ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *
 	}
 	root = json_loadb((const char *)resp.body.data, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 	q = json_string_value(json_object_get(root, "quote"));
-	if (q == NULL || ag_b64url_decode(q, strlen(q), quote, quote_len) != 0 || *quote_len > AG_TDX_QUOTE_MAX)
+	if (q == NULL || ag_b64url_decode_any_padding(q, strlen(q), quote, quote_len) != 0 || *quote_len > AG_TDX_QUOTE_MAX)
 		rc = ag_err_set(err, AG_EINVALID, "IMDS TD quote answer is not {\"quote\": base64url}");
 out:
 	if (rc != AG_OK) {

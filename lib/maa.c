@@ -1,8 +1,9 @@
 /*
  * maa.c - AzureGuest request and response encoding with jansson, base64
- * and AES-GCM from OpenSSL.  Field names and encodings follow Azure's guest
- * attestation client: base64 for binary fields, base64url for the whole
- * AttestationInfo and for the SNP report inside the SevSnp proof.
+ * and AES-GCM from OpenSSL.  Field names and encodings follow Microsoft's
+ * C++ AttestationClient field by field (docs/protocols.md): base64 for
+ * binary fields and the VCEK chain, base64url for the whole AttestationInfo
+ * and for the SNP report inside the SevSnp proof.
  */
 #include "maa.h"
 
@@ -43,17 +44,20 @@ static json_t *
 isolation_json(const struct ag_maa_guest_request *r)
 {
 	json_t *proof_obj = NULL, *proof;
-	char *proof_text = NULL, *report_url = NULL;
+	char *proof_text = NULL, *report_url = NULL, *chain = NULL;
 
 	if (strcmp(r->isolation, "Tdx") == 0) {
 		proof = b64(&r->hw_report);
 	} else {
+		/* As Microsoft's C++ client: SnpReport base64url, VcekCertChain standard base64 of the PEM text. */
 		report_url = ag_b64url_encode(r->hw_report.data, r->hw_report.len);
-		proof_obj = json_pack("{s:s?, s:s?}", "SnpReport", report_url, "VcekCertChain", r->vcek_chain);
+		chain = r->vcek_chain != NULL ? ag_b64_encode((const uint8_t *)r->vcek_chain, strlen(r->vcek_chain)) : NULL;
+		proof_obj = json_pack("{s:s?, s:s?}", "SnpReport", report_url, "VcekCertChain", chain);
 		proof_text = proof_obj != NULL ? json_dumps(proof_obj, JSON_COMPACT) : NULL;
 		proof = proof_text != NULL ? b64_text(proof_text) : NULL;
 	}
 	free(report_url);
+	free(chain);
 	free(proof_text);
 	json_decref(proof_obj);
 	return json_pack("{s:s, s:{s:o*, s:o*}}", "Type", r->isolation, "Evidence", "Proof", proof, "RunTimeData",
@@ -156,7 +160,8 @@ ag_maa_guest_response_parse(const uint8_t *body, size_t len, struct ag_maa_guest
 		    root == NULL ? jerr.text : "");
 		goto out;
 	}
-	if (ag_b64url_decode(json_string_value(tok), json_string_length(tok), &raw, &raw_len) != 0) {
+	/* Microsoft's clients decode the envelope with or without '=' padding: so does this. */
+	if (ag_b64url_decode_any_padding(json_string_value(tok), json_string_length(tok), &raw, &raw_len) != 0) {
 		rc = ag_err_set(err, AG_EINVALID, "AzureGuest response token is not base64url");
 		goto out;
 	}
@@ -167,10 +172,11 @@ ag_maa_guest_response_parse(const uint8_t *body, size_t len, struct ag_maa_guest
 		rc = ag_err_set(err, AG_EINVALID, "AzureGuest response envelope is not the encrypted-token JSON");
 		goto out;
 	}
+	/* As Microsoft's C++ client (GetEncryptionParameters): all three named, AES in GCM mode. */
 	if (!str_is(params, "Cipher", "AES") || !str_is(params, "BlockMode", "ChainingModeGCM") ||
-	    (json_object_get(params, "BlockPadding") != NULL && !str_is(params, "BlockPadding", "PKCS7")) ||
-	    !json_is_integer(bits) || (json_integer_value(bits) != 128 && json_integer_value(bits) != 256)) {
-		rc = ag_err_set(err, AG_EINVALID, "AzureGuest response uses a cipher other than AES-128/256-GCM");
+	    !str_is(params, "BlockPadding", "PKCS7") || !json_is_integer(bits) ||
+	    (json_integer_value(bits) != 128 && json_integer_value(bits) != 192 && json_integer_value(bits) != 256)) {
+		rc = ag_err_set(err, AG_EINVALID, "AzureGuest response uses a cipher other than AES-128/192/256-GCM");
 		goto out;
 	}
 	out->key_bits = (unsigned)json_integer_value(bits);
@@ -182,9 +188,10 @@ ag_maa_guest_response_parse(const uint8_t *body, size_t len, struct ag_maa_guest
 		    "AzureGuest response lacks a well-formed EncryptedInnerKey, Iv, AuthenticationData or Jwt");
 		goto out;
 	}
-	if (out->iv_len != 12 || out->tag_len != 16)
-		rc = ag_err_set(err, AG_EINVALID, "AzureGuest response has a %zu-byte IV and %zu-byte tag (12 and 16 expected)",
-		    out->iv_len, out->tag_len);
+	if (out->iv_len < 12 || out->tag_len != 16)
+		rc = ag_err_set(err, AG_EINVALID,
+		    "AzureGuest response has a %zu-byte IV and %zu-byte tag (12 to 16 and 16 expected)", out->iv_len,
+		    out->tag_len);
 out:
 	if (rc != AG_OK)
 		ag_maa_guest_response_clear(out);
@@ -219,7 +226,8 @@ ag_maa_guest_decrypt_jwt(const struct ag_maa_guest_response *r, const uint8_t *k
 	plain = malloc(r->jwt_enc_len + 1);
 	ctx = EVP_CIPHER_CTX_new();
 	ok = plain != NULL && ctx != NULL &&
-	    EVP_DecryptInit_ex(ctx, key_len == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm(), NULL, NULL, NULL) == 1 &&
+	    EVP_DecryptInit_ex(ctx, key_len == 32 ? EVP_aes_256_gcm() : key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_128_gcm(),
+		NULL, NULL, NULL) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)r->iv_len, NULL) == 1 &&
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, r->iv) == 1 &&
 	    EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)(sizeof(aad) - 1)) == 1 &&

@@ -1,7 +1,8 @@
 /*
  * maa_vm.c - SevSnpVm/TdxVm JSON with jansson and base64url from
- * base64.h.  Binary fields are base64url without padding, as MAA's REST
- * API takes them.
+ * base64.h, shaped as Microsoft's own clients shape them: SevSnpVm as the
+ * confidential-sidecar-containers (padded base64url, Endorsements as a
+ * base64url string), TdxVm as cvm-attestation-tools (docs/protocols.md).
  */
 #include "maa_vm.h"
 
@@ -12,6 +13,7 @@
 #include "base64.h"
 #include "jwt.h"
 
+/* base64url without padding, as cvm-attestation-tools sends TdxVm fields. */
 static json_t *
 b64u(struct ag_maa_bytes b)
 {
@@ -22,50 +24,76 @@ b64u(struct ag_maa_bytes b)
 	return j;
 }
 
+/* base64url with '=' padding, as the sidecar's Go base64.URLEncoding writes SevSnpVm fields. */
 static json_t *
-runtime_data(struct ag_maa_bytes runtime)
+b64u_padded(struct ag_maa_bytes b)
 {
-	return json_pack("{s:o, s:s}", "data", b64u(runtime), "dataType", "JSON");
+	char *s = ag_b64_encode(b.data, b.len);
+	json_t *j;
+
+	if (s == NULL)
+		return NULL;
+	for (char *c = s; *c != '\0'; c++)
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *
+runtime_data(json_t *data)
+{
+	return json_pack("{s:o, s:s}", "data", data, "dataType", "JSON");
 }
 
 static enum ag_code
 dump(json_t *body, char **out, struct ag_err *err)
 {
-	*out = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	*out = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(body);
 	return *out != NULL ? AG_OK : ag_err_set(err, AG_EEVIDENCE, "cannot encode the MAA request");
 }
 
+static struct ag_maa_bytes
+text_bytes(const char *s)
+{
+	return (struct ag_maa_bytes){ (const uint8_t *)s, s != NULL ? strlen(s) : 0 };
+}
+
 enum ag_code
 ag_maa_snp_vm_request(struct ag_maa_bytes report, const char *vcek_chain, struct ag_maa_bytes uvm,
-    struct ag_maa_bytes runtime, const char *nonce, char **body, struct ag_err *err)
+    struct ag_maa_bytes runtime, uint64_t request_nonce, char **body, struct ag_err *err)
 {
-	struct ag_maa_bytes chain = { (const uint8_t *)vcek_chain, vcek_chain != NULL ? strlen(vcek_chain) : 0 };
-	json_t *endorse = json_object(), *inner;
-	char *inner_text = NULL;
-	enum ag_code rc;
+	json_t *inner;
+	char *inner_text = NULL, *endorse_text = NULL;
+	enum ag_code rc = AG_OK;
 
 	*body = NULL;
-	if (uvm.len > 0)
-		json_object_set_new(endorse, "Uvm", json_pack("[o]", b64u(uvm)));
-	inner = json_pack("{s:o, s:o, s:o}", "SnpReport", b64u(report), "VcekCertChain", b64u(chain), "Endorsements", endorse);
-	rc = dump(inner, &inner_text, err);
-	if (rc != AG_OK)
-		return rc;
-	rc = dump(json_pack("{s:o, s:o, s:s}", "report", b64u((struct ag_maa_bytes){ (const uint8_t *)inner_text, strlen(inner_text) }),
-		      "runtimeData", runtime_data(runtime), "nonce", nonce),
-	    body, err);
+	inner = json_pack("{s:o, s:o}", "SnpReport", b64u_padded(report), "VcekCertChain", b64u_padded(text_bytes(vcek_chain)));
+	if (inner != NULL && uvm.len > 0) {
+		rc = dump(json_pack("{s:[o]}", "Uvm", b64u_padded(uvm)), &endorse_text, err);
+		if (rc == AG_OK)
+			json_object_set_new(inner, "Endorsements", b64u_padded(text_bytes(endorse_text)));
+	}
+	if (rc == AG_OK)
+		rc = dump(inner, &inner_text, err);
+	else
+		json_decref(inner);
+	if (rc == AG_OK)
+		rc = dump(json_pack("{s:o, s:o, s:{s:s, s:s}, s:I}", "report", b64u_padded(text_bytes(inner_text)),
+			      "runtimeData", runtime_data(b64u_padded(runtime)), "initTimeData", "data", "", "dataType", "",
+			      "nonce", (json_int_t)(request_nonce & 0x7fffffffffffffffULL)),
+		    body, err);
+	free(endorse_text);
 	free(inner_text);
 	return rc;
 }
 
 enum ag_code
-ag_maa_tdx_vm_request(struct ag_maa_bytes quote, struct ag_maa_bytes runtime, const char *nonce, char **body,
-    struct ag_err *err)
+ag_maa_tdx_vm_request(struct ag_maa_bytes quote, struct ag_maa_bytes runtime, char **body, struct ag_err *err)
 {
 	*body = NULL;
-	return dump(json_pack("{s:o, s:o, s:s}", "quote", b64u(quote), "runtimeData", runtime_data(runtime), "nonce", nonce),
-	    body, err);
+	return dump(json_pack("{s:o, s:o}", "quote", b64u(quote), "runtimeData", runtime_data(b64u(runtime))), body, err);
 }
 
 enum ag_code

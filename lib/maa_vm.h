@@ -13,16 +13,24 @@
 #include "error.h"
 #include "maa.h"
 
+/* The SevSnpVm path as Microsoft's confidential-sidecar-containers posts it (docs/protocols.md). */
+#define AG_MAA_SNP_VM_PATH "/attest/SevSnpVM?api-version=2020-10-01"
+/* The TdxVm path as Microsoft's cvm-attestation-tools posts it. */
+#define AG_MAA_TDX_VM_PATH "/attest/TdxVm?api-version=2023-04-01-preview"
+
 /*
- * SevSnpVm body: {"report": base64url({"SnpReport", "VcekCertChain",
- * "Endorsements": {"Uvm": [COSE_Sign1]}}), "runtimeData": {"data",
- * "dataType": "JSON"}, "nonce"}; uvm may be empty.
+ * SevSnpVm body, shaped as the sidecar's: {"report": base64url({"SnpReport",
+ * "VcekCertChain", "Endorsements": base64url({"Uvm": [COSE_Sign1]})}),
+ * "runtimeData": {"data", "dataType": "JSON"}, "initTimeData": {"data": "",
+ * "dataType": ""}, "nonce": number}, base64url padded; Endorsements only when
+ * uvm is not empty.  request_nonce is informational (MAA echoes it); the
+ * runtime data is what binds the report.
  */
 enum ag_code ag_maa_snp_vm_request(struct ag_maa_bytes report, const char *vcek_chain, struct ag_maa_bytes uvm,
-    struct ag_maa_bytes runtime, const char *nonce, char **body, struct ag_err *err);
+    struct ag_maa_bytes runtime, uint64_t request_nonce, char **body, struct ag_err *err);
 
-/* TdxVm body: {"quote": base64url, "runtimeData": {"data", "dataType": "JSON"}, "nonce"}. */
-enum ag_code ag_maa_tdx_vm_request(struct ag_maa_bytes quote, struct ag_maa_bytes runtime, const char *nonce, char **body,
+/* TdxVm body, shaped as cvm-attestation-tools': {"quote": base64url, "runtimeData": {"data", "dataType": "JSON"}}. */
+enum ag_code ag_maa_tdx_vm_request(struct ag_maa_bytes quote, struct ag_maa_bytes runtime, char **body,
     struct ag_err *err);
 
 /* The JWT of a {"token": "..."} answer, NUL-terminated; AG_EINVALID for anything else. */

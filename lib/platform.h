@@ -32,6 +32,8 @@ struct ag_collect_opts {
 	const char *sev_guest;                   /* sev-guest device */
 	const char *uvm_dir;                     /* kata-cc UVM_SECURITY_CONTEXT_DIR, or NULL */
 	int vmpl;                                /* SNP privlevel to ask for; negative: the default */
+	int quote_unbound;                       /* azure-cvm: empty qualifying data in the quote, as Microsoft's
+						    AzureGuest clients send it (the nonce travels in ClientPayload) */
 };
 
 #define AG_UVM_REFERENCE_INFO "reference-info-base64"

@@ -89,6 +89,9 @@ quote_with_pcrs(struct ag_tpm *t, const struct ag_collect_opts *o, EVP_PKEY *ak,
 	size_t msg_len = 0, sig_len = 0;
 	struct ag_quote_info qi;
 	enum ag_code rc = AG_EEVIDENCE;
+	/* For MAA the qualifying data is empty, as Microsoft's clients send it; the local verifier needs the nonce. */
+	const uint8_t *qual = o->quote_unbound ? NULL : o->nonce;
+	size_t qual_len = o->quote_unbound ? 0 : o->nonce_len;
 
 	if (pcrs == NULL)
 		return ag_err_set(err, AG_EEVIDENCE, "out of memory");
@@ -98,11 +101,11 @@ quote_with_pcrs(struct ag_tpm *t, const struct ag_collect_opts *o, EVP_PKEY *ak,
 		msg = sig = NULL;
 		rc = ag_tpm_pcr_read(t, pcrs, err);
 		if (rc == AG_OK)
-			rc = ag_tpm_quote(t, AG_AZURE_AK_HANDLE, AG_AZURE_QUOTE_PCRS, o->nonce, o->nonce_len, &msg, &msg_len, &sig,
+			rc = ag_tpm_quote(t, AG_AZURE_AK_HANDLE, AG_AZURE_QUOTE_PCRS, qual, qual_len, &msg, &msg_len, &sig,
 			    &sig_len, err);
 		if (rc != AG_OK)
 			break;
-		rc = ag_quote_verify(msg, msg_len, sig, sig_len, ak, o->nonce, o->nonce_len, pcrs, AG_TPM_PCRS_LEN, &qi, err);
+		rc = ag_quote_verify(msg, msg_len, sig, sig_len, ak, qual, qual_len, pcrs, AG_TPM_PCRS_LEN, &qi, err);
 		if (rc == AG_OK || strstr(err->msg, "PCR digest") == NULL)
 			break;
 	}
@@ -161,6 +164,7 @@ ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidenc
 	e->time_ms = ag_clock_wall_ms();
 	memcpy(e->nonce, o->nonce, o->nonce_len);
 	e->nonce_len = o->nonce_len;
+	e->quote_unbound = o->quote_unbound;
 	rc = ag_tpm_open(o->tcti, &t, err);
 	if (rc != AG_OK)
 		return rc;
@@ -215,6 +219,7 @@ ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidenc
 		}
 		ag_evidence_fact(e, "akHandle", json_string("0x81000003"));
 		ag_evidence_fact(e, "quotedPcrs", json_pack("[i,i,i,i,i,i,i,i]", 0, 1, 2, 3, 4, 5, 6, 7));
+		ag_evidence_fact(e, "quoteQualifyingData", json_string(o->quote_unbound ? "empty" : "nonce"));
 	}
 	if (parsed)
 		ag_hcl_clear(&r);

@@ -333,7 +333,8 @@ ag_tpm_quote(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, const uint
 		return ag_err_set(err, AG_ECONFIG, "the nonce is %zu bytes; a quote takes at most %zu", nonce_len,
 		    sizeof(qual.buffer));
 	qual.size = (uint16_t)nonce_len;
-	memcpy(qual.buffer, nonce, nonce_len);
+	if (nonce_len > 0)
+		memcpy(qual.buffer, nonce, nonce_len);
 	pcr_selection(&sel, pcr_mask);
 	code = handle_tr(t, ak_handle, &ak, "the attestation key", err);
 	if (code != AG_OK)
@@ -447,7 +448,8 @@ ephemeral_primary(struct ag_tpm *t, uint32_t pcr_mask, ESYS_TR *key, TPM2B_PUBLI
 	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_NODA;
 	tmpl.publicArea.authPolicy = *policy;
 	tmpl.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
-	tmpl.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSAES;
+	/* Scheme NULL, as in Microsoft's AzureGuest clients: the decryption names RSAES itself. */
+	tmpl.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
 	tmpl.publicArea.parameters.rsaDetail.keyBits = 2048;
 	tmpl.publicArea.parameters.rsaDetail.exponent = 0;
 	Esys_Free(policy);

@@ -293,6 +293,10 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 	if (!quoted && o->nonce_required)
 		return ag_err_set(err, AG_ECONFIG,
 		    "the nonce is bound by the vTPM quote: checking it needs the quote (--quote-msg, --quote-sig, --pcrs)");
+	if (e->quote_unbound && (o->nonce_required || !o->quote_optional))
+		return ag_err_set(err, o->nonce_required ? AG_ECONFIG : AG_EINVALID,
+		    "this evidence's vTPM quote carries no nonce (it was collected for MAA, where the nonce travels in the "
+		    "client payload): the nonce cannot be checked here");
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
 	if (rc == AG_OK && r.report_type == AG_HCL_SNP) {
@@ -311,17 +315,17 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 	if (rc == AG_OK && quoted) {
 		rc = ag_hcl_runtime_key(&r, "HCLAkPub", &ak, err);
 		if (rc == AG_OK)
-			rc = ag_quote_verify(msg->data, msg->len, sig->data, sig->len, ak, e->nonce, e->nonce_len, pcrs->data,
-			    pcrs->len, &qi, err);
+			rc = ag_quote_verify(msg->data, msg->len, sig->data, sig->len, ak, e->quote_unbound ? NULL : e->nonce,
+			    e->quote_unbound ? 0 : e->nonce_len, pcrs->data, pcrs->len, &qi, err);
 	}
 	if (rc == AG_OK) {
 		json_object_set(tee, "x-ms-runtime", r.runtime_json);
 		*claims = json_pack("{s:s, s:O}", "x-ms-attestation-type", "azurevm", "x-ms-isolation-tee", tee);
-		if (*claims != NULL && quoted) {
+		if (*claims != NULL && quoted)
 			json_object_set_new(*claims, "x-ms-azurevm-attested-pcrs", pcr_list(qi.pcr_mask));
-			/* The nonce is text the gate made; it is bound by the quote. */
+		/* The nonce is text the gate made; it is bound by the quote. */
+		if (*claims != NULL && quoted && !e->quote_unbound)
 			json_object_set_new(*claims, "x-ms-runtime", json_pack("{s:s}", "nonce", nonce_text(e, nonce)));
-		}
 		if (*claims == NULL)
 			rc = ag_err_set(err, AG_EINVALID, "out of memory");
 	}

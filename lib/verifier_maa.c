@@ -121,9 +121,9 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		goto out;
 	memset(&req, 0, sizeof(req));
 	req.nonce = nonce;
-	req.os_distro = o->os_distro != NULL ? o->os_distro : "Linux";
-	req.os_major = o->os_major;
-	req.os_minor = o->os_minor;
+	req.os_distro = o->os.name;
+	req.os_major = o->os.major;
+	req.os_minor = o->os.minor;
 	req.tcg_log = blob(e, "eventlog.bin");
 	req.ak_cert = blob(e, "ak-cert.der");
 	req.ak_pub = blob(e, "ak-pub.tpm");
@@ -202,6 +202,16 @@ snp_chain_pem(const struct ag_maa_opts *o, const struct ag_evidence *e, char **p
 	return rc;
 }
 
+/* The request's numeric nonce (the sidecar sends a random uint64): the first 16 hex digits of this run's nonce. */
+static uint64_t
+request_nonce(const char *hex)
+{
+	char head[17];
+
+	snprintf(head, sizeof(head), "%s", hex);
+	return strtoull(head, NULL, 16);
+}
+
 enum ag_code
 ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt, struct ag_err *err)
 {
@@ -226,9 +236,9 @@ ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const
 		if (rc == AG_EINVALID)
 			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
 		if (rc == AG_OK)
-			rc = ag_maa_tdx_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, runtime, nonce, &body, err);
+			rc = ag_maa_tdx_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, runtime, &body, err);
 		if (rc == AG_OK)
-			rc = post_json(o, "/attest/TdxVm?api-version=2023-04-01-preview", body, &http, err);
+			rc = post_json(o, AG_MAA_TDX_VM_PATH, body, &http, err);
 	} else {
 		rc = snp_chain_pem(o, e, &pem, err);
 		if (rc == AG_OK) {
@@ -244,9 +254,10 @@ ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const
 			cose = (struct ag_maa_bytes){ cose_buf, cose_len };
 		}
 		if (rc == AG_OK)
-			rc = ag_maa_snp_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, pem, cose, runtime, nonce, &body, err);
+			rc = ag_maa_snp_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, pem, cose, runtime,
+			    request_nonce(nonce), &body, err);
 		if (rc == AG_OK)
-			rc = post_json(o, "/attest/SevSnpVm?api-version=2022-08-01", body, &http, err);
+			rc = post_json(o, AG_MAA_SNP_VM_PATH, body, &http, err);
 	}
 	if (rc == AG_OK)
 		rc = ag_maa_vm_response_parse(http.body.data, http.body.len, jwt, err);

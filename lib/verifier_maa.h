@@ -10,13 +10,13 @@
 #include "error.h"
 #include "evidence.h"
 #include "http.h"
+#include "os_release.h"
 #include "verifier_local.h"
 
 struct ag_maa_opts {
 	const char *url;                 /* pinned instance, no trailing '/' */
 	const char *tcti;                /* azure-cvm: the vTPM that decrypts the response */
-	const char *os_distro;
-	unsigned os_major, os_minor;
+	struct ag_os_release os;          /* AzureGuest: the node's NAME and VERSION_ID */
 	struct ag_local_opts local;      /* IMDS, roots and HTTP: the report is checked locally before it is sent */
 };
 

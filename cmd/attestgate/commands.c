@@ -33,6 +33,8 @@ static const struct cli_flag run_flags[] = {
 	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (THIM certificates)", 0, 0 },
 	{ "eventlog", CLI_STRING, "FILE", "/sys/kernel/security/tpm0/binary_bios_measurements", NULL,
 	    "TCG event log sent with the evidence (absent is recorded)", 0, 0 },
+	{ "os-release", CLI_STRING, "FILE", "/etc/os-release", NULL,
+	    "the node's os-release (mount it read-only): AzureGuest sends its NAME and VERSION_ID", 0, 0 },
 	{ "tsm-root", CLI_STRING, "DIR", "/sys/kernel/config/tsm/report", NULL,
 	    "configfs-tsm report directory (SEV-SNP and TDX guests)", 0, 0 },
 	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 0 },

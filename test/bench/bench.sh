@@ -42,10 +42,11 @@ row() {
 		"$(cut -d' ' -f2 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" "$(cut -d' ' -f3 "$W/m.$2" | median)"
 }
 
+printf 'NAME="Ubuntu"\nVERSION_ID="22.04"\n' >"$W/os-release"
 # The full gate: evidence, THIM, ephemeral key, AzureGuest, decrypt in the vTPM, token, policy, outputs.
 measure run "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
 	--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
-	--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots"
+	--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release"
 # Evidence only, attestgate and stock tools doing the same reads and quote.
 measure evidence "$BIN" evidence --platform azure-cvm --tcti "$TCTI" --nonce 00112233445566778899aabbccddeeff --out "$W/ev" \
 	--eventlog "$W/run/eventlog.bin"

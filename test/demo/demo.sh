@@ -45,11 +45,13 @@ sed "s|url: https://sharedeus2.eus2.attest.azure.net|url: $URL|" "$REPO/deploy/p
 SUM=$(sha256sum "$W/policies/azure-cvm.yaml" | cut -d' ' -f1)
 echo "policy sha256 (what the pod spec pins): $SUM"
 
+# The node's os-release, as the manifests mount it read-only (AzureGuest reports NAME and VERSION_ID).
+printf 'NAME="Ubuntu"\nVERSION_ID="22.04"\n' >"$W/os-release"
 run() {
 	"$BIN" run --policy-dir "$W/policies" --policy-name "$1" --policy-sha256 "$2" --output-dir "$W/out" \
 		--termination-log "$W/termination-log" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
 		--imds-url "http://127.0.0.1:$(cat "$W/svc/thim-port")" --eventlog "$W/run/eventlog.bin" \
-		--insecure-test-roots "$W/tpl/test-roots" --log-format text
+		--insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release" --log-format text
 }
 say "attestgate run (what the initContainer does)"
 run azure-cvm "$SUM"

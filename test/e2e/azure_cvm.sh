@@ -13,6 +13,9 @@ rig_ready "azure-cvm end to end" || { t_done; exit $?; }
 "$RIG" provision "$W/tpl" >/dev/null 2>"$W/prov.err" || { t_not_ok "the rig provisions" "$(cat "$W/prov.err")"; t_done; exit 1; }
 svc_pki "$W/pki"
 ROOTS=$W/tpl/test-roots
+# The node's os-release as the manifests mount it (AzureGuest sends NAME and VERSION_ID).
+printf 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\n' >"$W/os-release"
+OS_RELEASE=$W/os-release
 
 # setup NAME [MODE [EXTRA_RULE_YAML]] [-- SERVICE ARGS...]: swtpm, service and pinned policy for one case.
 setup() {
@@ -34,7 +37,8 @@ gate() {
 	local s; s=$(date +%s%N)
 	t_exit "$WANT" "$DESC" "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" \
 		--output-dir "$D/out" --termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
-		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" ${ROOTS:+--insecure-test-roots "$ROOTS"} "$@"
+		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" ${ROOTS:+--insecure-test-roots "$ROOTS"} \
+		${OS_RELEASE:+--os-release "$OS_RELEASE"} "$@"
 	MS=$((($(date +%s%N) - s) / 1000000))
 }
 posts() { local n; n=$(grep -c "POST /attest/AzureGuest" "$D/svc/requests.log" 2>/dev/null); echo "${n:-0}"; }
@@ -43,9 +47,9 @@ no_token() {
 	t_check "$1: no ready" test ! -e "$D/out/ready"
 }
 
-# 1. The whole path.
-setup ok
-WANT=0 DESC="attested through AzureGuest: exit 0" gate --keep-evidence
+# 1. The whole path, against the stand-in checking every field as Microsoft's clients encode it.
+setup ok -- --strict-conformance
+WANT=0 DESC="attested through AzureGuest (strict conformance): exit 0" gate --keep-evidence
 for f in token claims.json jwks.json status.json ready evidence/hcl-report.bin; do t_check "ok: $f is written" test -e "$D/out/$f"; done
 t_jq "ok: status.json says Verified" '.status == "True" and .reason == "Verified" and .platform == "azure-cvm" and .verifier == "maa"' "$D/out/status.json"
 t_jq "ok: status.json has the rules and the timings" '(.rules | length == 5) and all(.rules[]; .ok) and .timingsMs.total > 0 and .timingsMs.verifier > 0 and .token.jti != null' "$D/out/status.json"
@@ -60,6 +64,40 @@ t_exit 0 "ok: the token re-verifies with jwks.json against the pinned issuer" \
 	"$BIN" verify-token --token "$D/out/token" --jwks "$D/out/jwks.json" --url "$MAA_URL"
 t_check "ok: the token is readable by owner and group only" test "$(stat -c %a "$D/out/token")" = 440
 t_check "ok: the service checked THIM, attestation and keys" bash -c "grep -q 'GET THIM' '$D/svc/requests.log' && grep -q 'GET /certs 200' '$D/svc/requests.log'"
+# The request on the wire (issue 14): fields as Microsoft's C++ client encodes them.
+"$PY" - "$D/svc/last-AzureGuest.json" "$D/req" <<'PYEOF'
+import base64, json, sys
+info = json.loads(base64.urlsafe_b64decode(json.load(open(sys.argv[1]))["AttestationInfo"] + "=="))
+proof = json.loads(base64.b64decode(info["IsolationInfo"]["Evidence"]["Proof"], validate=True))
+open(sys.argv[2] + "-chain.pem", "wb").write(base64.b64decode(proof["VcekCertChain"], validate=True))
+q = base64.b64decode(info["TpmInfo"]["PcrQuote"])
+extra_len = int.from_bytes(q[6 + 2 + int.from_bytes(q[6:8], "big"):][:2], "big")
+json.dump({"distro": base64.b64decode(info["OSDistro"]).decode(), "major": info["OSVersionMajor"],
+           "minor": info["OSVersionMinor"], "quoteExtraData": extra_len,
+           "encKeyScheme": base64.b64decode(info["TpmInfo"]["EncKeyPub"])[2 + 2 + 2 + 4 + 2 + 32 + 2:][:2].hex()},
+          open(sys.argv[2] + ".json", "w"))
+PYEOF
+t_check "ok: VcekCertChain is base64 of the PEM chain (not raw PEM)" cmp "$D/req-chain.pem" "$W/tpl/vcek-chain.pem"
+t_jq "ok: OSDistro and the versions come from the given os-release" '.distro == "Ubuntu" and .major == 22 and .minor == 4' "$D/req.json"
+t_jq "ok: the quote's qualifying data is empty, as Microsoft's clients send it" '.quoteExtraData == 0' "$D/req.json"
+t_jq "ok: the ephemeral key's scheme is NULL (0x0010)" '.encKeyScheme == "0010"' "$D/req.json"
+t_jq "ok: the token's OS claims are the node's" '.["x-ms-azurevm-osdistro"] == "Ubuntu" and .["x-ms-azurevm-osversion-major"] == 22' "$D/out/claims.json"
+t_jq "ok: evidence.json says the quote binds no nonce" '.quoteQualifyingData == "empty"' "$D/out/evidence/evidence.json"
+t_exit 0 "ok: the kept evidence verifies offline" "$BIN" verify-evidence --in "$D/out/evidence" --insecure-test-roots "$ROOTS" \
+	--certs "$W/tpl/vcek-chain.pem"
+t_exit 2 "ok: but its nonce cannot be checked offline (exit 2, not skipped)" "$BIN" verify-evidence --in "$D/out/evidence" \
+	--insecure-test-roots "$ROOTS" --certs "$W/tpl/vcek-chain.pem" --nonce "$(jq -r .nonce "$D/out/evidence/evidence.json")"
+t_grep "ok: the message says why" 'quote carries no nonce' "$T_ERR"
+
+# The node's os-release is required for AzureGuest, and checked as Microsoft's client checks it.
+setup noos
+OS_RELEASE=$W/missing-os-release WANT=2 DESC="no os-release where it should be mounted: exit 2" gate
+t_grep "noos: the message says what to mount" "mount the node's /etc/os-release" "$D/term"
+t_check "noos: nothing was sent" test "$(posts)" = 0
+printf 'NAME="Weird"\nVERSION_ID="0.9"\n' >"$W/os-release-0"
+setup os0
+OS_RELEASE=$W/os-release-0 WANT=3 DESC="os-release with major version 0 (Microsoft's client refuses it): exit 3" gate
+t_grep "os0: the message names the version" 'major version 0' "$D/term"
 
 # 2. Policy denial and audit.
 setup deny enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn

@@ -39,12 +39,14 @@ run_case() { # NAME POLICY WANT DESC
 	D=$W/$1; mkdir -p "$D/out"
 	TCTI=$("$RIG" start "$W/tpl" "$D/run") || return 1
 	RIG_RUNS="$RIG_RUNS $D/run"
-	svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --tee "$W/tee" --keys "$W/keys" || return 1
+	svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --tee "$W/tee" --keys "$W/keys" --strict-conformance || return 1
 	sed -i "s|url: MAA|url: $MAA_URL|" "$W/$2.yaml"
 	t_exit "$3" "$4" "$BIN" run --policy "$W/$2.yaml" --policy-sha256 "$(sha256sum "$W/$2.yaml" | cut -d' ' -f1)" \
 		--output-dir "$D/out" --termination-log "$D/term" --tcti "$TCTI" --platform azure-cvm --insecure-test-ca "$W/pki/ca.pem" \
-		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" --insecure-test-roots "$TR" --keep-evidence
+		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" --insecure-test-roots "$TR" --keep-evidence \
+		--os-release "$W/os-release"
 }
+printf 'NAME="Ubuntu"\nVERSION_ID="24.04"\n' >"$W/os-release"
 
 policy tdx-maa "    type: maa
     url: MAA"
@@ -55,6 +57,7 @@ t_grep "maa: IMDS was asked for the quote" 'POST IMDS /acc/tdquote 200' "$D/svc/
 t_jq "maa: TDX claims under x-ms-isolation-tee, compliant, with the runtime data" \
 	'.["x-ms-isolation-tee"]["x-ms-compliance-status"] == "azure-compliant-cvm" and (.["x-ms-isolation-tee"]["x-ms-runtime"].keys | length) > 0 and .["x-ms-attestation-type"] == "azurevm"' "$D/out/claims.json"
 t_jq "maa: the evidence says tdx" '.reportType == "tdx"' "$D/out/evidence/evidence.json"
+t_jq "maa: the OS claims come from the given os-release" '.["x-ms-azurevm-osdistro"] == "Ubuntu" and .["x-ms-azurevm-osversion-major"] == 24 and .["x-ms-azurevm-osversion-minor"] == 4' "$D/out/claims.json"
 
 policy tdx-local "    type: local"
 run_case local tdx-local 0 "TDX CVM with the local verifier: exit 0"
@@ -69,7 +72,8 @@ svc_maa "$D/svc" "$W/pki" --rig "$W/tpl" --tee "$W/tee" --keys "$W/keys"
 sed -i "s|url: MAA|url: $MAA_URL|" "$W/tdx-untrusted.yaml"
 t_exit 6 "a TD quote under a root that is not pinned is not sent: exit 6" "$BIN" run --policy "$W/tdx-untrusted.yaml" \
 	--policy-sha256 "$(sha256sum "$W/tdx-untrusted.yaml" | cut -d' ' -f1)" --output-dir "$D/out" --termination-log "$D/term" \
-	--tcti "$TCTI" --platform azure-cvm --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin"
+	--tcti "$TCTI" --platform azure-cvm --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" \
+	--os-release "$W/os-release"
 t_grep "untrusted: the reason names the Intel root" 'not sent.*Intel SGX Root CA|Intel SGX Root CA.*not sent' "$D/term"
 n=$(grep -c "POST /attest/AzureGuest" "$D/svc/requests.log" 2>/dev/null); t_check "untrusted: nothing was sent to MAA" test "${n:-0}" = 0
 t_done

@@ -38,10 +38,10 @@ gate() {
 		--termination-log "$D/term" --tcti device:"$W/no-tpm" --sev-guest "$W/no-sev-guest" --insecure-test-ca "$W/pki/ca.pem" \
 		--imds-url "$THIM_URL" "$@"
 }
-posts() { local n; n=$(grep -c "POST /attest/$1" "$D/svc/requests.log" 2>/dev/null); echo "${n:-0}"; }
+posts() { local n; n=$(grep -ci "POST /attest/$1" "$D/svc/requests.log" 2>/dev/null); echo "${n:-0}"; }
 
-# 1. kata-cc through SevSnpVm.
-setup kata "$REPO/deploy/policies/azure-kata-cc.yaml"
+# 1. kata-cc through SevSnpVm, against the stand-in checking every field as Microsoft's sidecar encodes it.
+setup kata "$REPO/deploy/policies/azure-kata-cc.yaml" --strict-conformance
 WANT=0 DESC="kata-cc attested through SevSnpVm with the built-in policy: exit 0" gate --platform azure-kata-cc \
 	--tsm-root "$W/tsm-snp" --uvm-security-context-dir "$W/uvm" --insecure-test-roots "$TR" --keep-evidence
 for f in token claims.json jwks.json status.json ready evidence/snp-report.bin evidence/runtime-data.json evidence/uvm-reference-info.b64; do
@@ -53,6 +53,15 @@ t_jq "kata: the token carries the UVM verdict and the agent policy digest" \
 t_check "kata: x-ms-runtime holds the gate's nonce (hex of the one bound into the evidence)" \
 	test "$(jq -r '.["x-ms-runtime"].nonce' "$D/out/claims.json")" = "$(jq -r .nonce "$D/out/evidence/evidence.json")"
 t_check "kata: one SevSnpVm request" test "$(posts SevSnpVm)" = 1
+t_grep "kata: posted where the confidential sidecar posts" 'POST /attest/SevSnpVM\?api-version=2020-10-01 200' "$D/svc/requests.log"
+t_jq "kata: the sidecar's body shape (padded base64url, initTimeData, numeric nonce)" \
+	'(.report | test("^[A-Za-z0-9_-]+=*$")) and (.report | length % 4 == 0) and .runtimeData.dataType == "JSON" and .initTimeData == {"data": "", "dataType": ""} and (.nonce | type == "number")' \
+	"$D/svc/last-SevSnpVm.json"
+t_check "kata: Endorsements is a base64url string of {\"Uvm\": [...]}" "$PY" -c "
+import base64, json, sys
+r = json.loads(base64.urlsafe_b64decode(json.load(open('$D/svc/last-SevSnpVm.json'))['report']))
+e = json.loads(base64.urlsafe_b64decode(r['Endorsements']))
+sys.exit(0 if isinstance(r['Endorsements'], str) and len(e['Uvm']) == 1 else 1)"
 t_check "kata: the configfs-tsm entry was removed" test -z "$(ls -A "$W/tsm-snp")"
 t_exit 0 "kata: the token re-verifies with jwks.json against the pinned issuer" \
 	"$BIN" verify-token --token "$D/out/token" --jwks "$D/out/jwks.json" --url "$MAA_URL"
@@ -61,7 +70,7 @@ WANT=0 DESC="kata-cc found by --platform auto (UVM security context, no vTPM): e
 	--tsm-root "$W/tsm-snp" --uvm-security-context-dir "$W/uvm" --insecure-test-roots "$TR"
 t_jq "auto: the platform is azure-kata-cc" '.platform == "azure-kata-cc"' "$D/out/status.json"
 
-setup kata-nouvm "$REPO/deploy/policies/azure-kata-cc.yaml"
+setup kata-nouvm "$REPO/deploy/policies/azure-kata-cc.yaml" --strict-conformance
 WANT=5 DESC="kata-cc without the UVM endorsement: the built-in policy denies (exit 5)" gate --platform azure-kata-cc \
 	--tsm-root "$W/tsm-snp" --uvm-security-context-dir "$W/uvm-unsigned" --insecure-test-roots "$TR"
 t_jq "kata-nouvm: the failed rule is the compliance status" '.reason == "PolicyDenied" and ([.rules[] | select(.ok | not) | .claim] == ["/x-ms-compliance-status"])' "$D/out/status.json"
@@ -155,11 +164,13 @@ spec:
     - claim: /tdx_td_attributes_debug
       equals: false
 EOF2
-setup tdx "$W/tdx.yaml"
+setup tdx "$W/tdx.yaml" --strict-conformance
 WANT=0 DESC="tdx attested through TdxVm: exit 0" gate --platform tdx --tsm-root "$W/tsm-tdx" --insecure-test-roots "$TR"
 t_jq "tdx: Verified through maa" '.reason == "Verified" and .platform == "tdx" and .verifier == "maa"' "$D/out/status.json"
 t_jq "tdx: the token has TDX claims and the nonce in x-ms-runtime" '.["x-ms-attestation-type"] == "tdxvm" and (.["x-ms-runtime"].nonce | length) == 128' "$D/out/claims.json"
 t_check "tdx: one TdxVm request" test "$(posts TdxVm)" = 1
+t_jq "tdx: cvm-attestation-tools' body shape (quote and runtimeData, base64url without padding)" \
+	'(keys == ["quote", "runtimeData"]) and (.quote | test("^[A-Za-z0-9_-]+$")) and .runtimeData.dataType == "JSON"' "$D/svc/last-TdxVm.json"
 sed -e 's/type: maa/type: local/' -e '/url: /d' -e '/freshness:/,/maxTokenAge/d' -e 's/name: tdx/name: tdx-local/' "$W/tdx.yaml" >"$W/tdx-local.yaml"
 setup tdx-local "$W/tdx-local.yaml"
 WANT=0 DESC="tdx with the local verifier: exit 0" gate --platform tdx --tsm-root "$W/tsm-tdx" --insecure-test-roots "$TR"

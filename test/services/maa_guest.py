@@ -1,10 +1,13 @@
 """maa_guest.py - the AzureGuest protocol as Microsoft Azure Attestation
 runs it, for the test service.  Test code only.
 
-verify(request_json, trust) checks everything the request proves (AK
-certificate chain, quote signature, nonce, PCR digest, the ephemeral key's
-certification, the SNP report's signature and chain, the HCL runtime-data
-binding, the AK binding) and returns the claims MAA issues for what it saw;
+verify(request_json, trust, strict) decodes the request in every shape
+Microsoft's own clients send (maa_wire.py, docs/protocols.md), checks
+everything it proves (AK certificate chain, quote signature, PCR digest, the
+ephemeral key's certification, the SNP report's signature and chain, the HCL
+runtime-data binding, the AK binding) and returns the claims MAA issues for
+what it saw, with the ClientPayload echoed as sent.  Like MAA it does not
+look at the quote's qualifying data: Microsoft's clients leave it empty.
 encrypt(jwt, enc_key_pub) builds the encrypted response.
 """
 import base64
@@ -20,9 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-
-class Rejected(Exception):
-    """Evidence that does not verify: MAA answers 400 with the reason."""
+import maa_wire
+from maa_wire import Rejected  # noqa: F401 (the services' one error type)
 
 
 def load_pem_chain(data):
@@ -70,10 +72,18 @@ class Reader:
         return self.take(self.u16())
 
 
-def parse_public(b):
-    """TPM2B_PUBLIC of an RSA key -> (public area bytes, attributes, RSA public key)."""
+def parse_public(b, names_allowed=False):
+    """TPM2B_PUBLIC of an RSA key -> (public area bytes, attributes, RSA public key).
+
+    With names_allowed, the key's TPM2B name and qualified name may follow, as
+    Microsoft's Python client appends them to AikPub (ReadPublicResponse); the
+    name must then be this key's."""
     r = Reader(b)
     area = r.take(r.u16())
+    if r.o != len(b) and names_allowed:
+        name, qualified = r.tpm2b(), r.tpm2b()
+        if name != b"\x00\x0b" + hashlib.sha256(area).digest() or len(qualified) != 34:
+            raise Rejected("the name after TPM2B_PUBLIC is not this key's")
     if r.o != len(b):
         raise Rejected("trailing bytes after TPM2B_PUBLIC")
     a = Reader(area)
@@ -169,12 +179,11 @@ def snp_claims(report):
     }
 
 
-def verify_snp(evidence, trust):
-    proof = json.loads(b64d(evidence["Proof"]))
-    report = b64ud(proof["SnpReport"])
+def verify_snp(report, chain_pem, runtime, trust):
+    """Checks an SNP report, its VCEK chain (PEM) and its binding of the runtime data; returns (report, runtime JSON)."""
     if len(report) != 0x4A0:
         raise Rejected("SNP report is %d bytes" % len(report))
-    certs = load_pem_chain(proof["VcekCertChain"].encode())
+    certs = load_pem_chain(chain_pem)
     if len(certs) != 3:
         raise Rejected("VcekCertChain must hold VCEK, ASK and ARK")
     vcek, ask, ark = certs
@@ -189,7 +198,6 @@ def verify_snp(evidence, trust):
         vcek.public_key().verify(encode_dss_signature(r, s), report[:0x2A0], ec.ECDSA(hashes.SHA384()))
     except InvalidSignature:
         raise Rejected("SNP report signature does not verify with the VCEK")
-    runtime = b64d(evidence["RunTimeData"])
     if report[0x50:0x70] != hashlib.sha256(runtime).digest() or any(report[0x70:0x90]):
         raise Rejected("SNP report_data does not bind the runtime data")
     return report, json.loads(runtime)
@@ -243,65 +251,60 @@ def jwk_of(key):
             "kty": "RSA"}
 
 
-def verify(body, trust):
+def verify(body, trust, strict=False):
     """Returns (claims, enc_key) for a valid AzureGuest request; raises Rejected otherwise."""
+    info = maa_wire.guest_info(body, strict)
+    tpm = info["TpmInfo"]
+    tb = maa_wire.guest_tpm_bytes(tpm)
     try:
-        info = json.loads(b64ud(json.loads(body)["AttestationInfo"]))
-        tpm = info["TpmInfo"]
-    except (ValueError, KeyError, TypeError):
-        raise Rejected("request is not an AzureGuest AttestationInfo")
-    ak_cert = x509.load_der_x509_certificate(b64d(tpm["AikCert"]))
+        ak_cert = x509.load_der_x509_certificate(tb["AikCert"])
+    except ValueError:
+        raise Rejected("AikCert is not a DER certificate")
     verify_cert(ak_cert, trust["vtpm_ca"])
-    _, ak_attrs, ak = parse_public(b64d(tpm["AikPub"]))
+    _, ak_attrs, ak = parse_public(tb["AikPub"], names_allowed=True)
     if ak_cert.public_key().public_numbers() != ak.public_numbers():
         raise Rejected("AikCert does not certify AikPub")
     if not (ak_attrs & 0x10000 and ak_attrs & 0x40000 and ak_attrs & 0x2):
         raise Rejected("the AK is not a restricted signing key fixed to the TPM")
-    quote = b64d(tpm["PcrQuote"])
-    rsassa_verify(ak, b64d(tpm["PcrSignature"]), quote, "PCR quote")
+    quote = tb["PcrQuote"]
+    rsassa_verify(ak, tb["PcrSignature"], quote, "PCR quote")
     q = parse_attest(quote)
-    payload = {k: b64d(v).decode() for k, v in info.get("ClientPayload", {}).items()}
     if q["type"] != 0x8018:
         raise Rejected("PcrQuote is not a quote")
-    if payload.get("nonce") is None or q["extra"] != payload["nonce"].encode():
-        raise Rejected("the quote does not carry the client payload nonce")
-    pcrs = {p["Index"]: b64d(p["Digest"]) for p in tpm["PCRs"]}
+    pcr_set, pcrs = maa_wire.guest_pcrs(tpm, strict)
     if len(q["pcr_select"]) != 1 or q["pcr_select"][0][0] != 0x000B:
         raise Rejected("quote is not over the SHA-256 bank")
     sel = q["pcr_select"][0][1]
     quoted = [i for i in range(8 * len(sel)) if sel[i // 8] >> (i % 8) & 1]
-    if sorted(quoted) != sorted(tpm["PcrSet"]) or any(i not in pcrs for i in quoted):
+    if sorted(quoted) != sorted(pcr_set) or any(i not in pcrs for i in quoted):
         raise Rejected("PcrSet and PCRs do not match the quote's selection")
     if hashlib.sha256(b"".join(pcrs[i] for i in quoted)).digest() != q["pcr_digest"]:
         raise Rejected("PCR values do not match the quote's PCR digest")
-    enc_area, enc_attrs, enc_key = parse_public(b64d(tpm["EncKeyPub"]))
-    certify = b64d(tpm["EncKeyCertifyInfo"])
-    rsassa_verify(ak, b64d(tpm["EncKeyCertifyInfoSignature"]), certify, "EncKeyCertifyInfo")
+    enc_area, enc_attrs, enc_key = parse_public(tb["EncKeyPub"])
+    certify = tb["EncKeyCertifyInfo"]
+    rsassa_verify(ak, tb["EncKeyCertifyInfoSignature"], certify, "EncKeyCertifyInfo")
     c = parse_attest(certify)
     if c["type"] != 0x8017 or c["name"] != b"\x00\x0b" + hashlib.sha256(enc_area).digest():
         raise Rejected("EncKeyCertifyInfo does not certify EncKeyPub")
     if not (enc_attrs & 0x20000 and enc_attrs & 0x2):
         raise Rejected("EncKeyPub is not a TPM-bound decryption key")
-    iso = info.get("IsolationInfo", {})
-    if iso.get("Type") == "Tdx":
+    typ, hw, runtime_raw, chain = maa_wire.guest_isolation(info, strict)
+    if typ == "Tdx":
         import maa_vm
         if trust.get("intel_root") is None:
             raise Rejected("the test service has no Intel root (start it with --tee)")
-        body = maa_vm.verify_td_quote(b64d(iso["Evidence"]["Proof"]), trust)
-        runtime_raw = b64d(iso["Evidence"]["RunTimeData"])
+        body = maa_vm.verify_td_quote(hw, trust)
         if body[520:552] != hashlib.sha256(runtime_raw).digest() or any(body[552:584]):
             raise Rejected("TD quote report_data does not bind the runtime data")
         runtime = json.loads(runtime_raw)
         report = None
-    elif iso.get("Type") == "SevSnp":
-        report, runtime = verify_snp(iso["Evidence"], trust)
     else:
-        raise Rejected("isolation type %r is not implemented by the test service" % iso.get("Type"))
+        report, runtime = verify_snp(hw, chain, runtime_raw, trust)
     hcl_ak = [k for k in runtime.get("keys", []) if k.get("kid") == "HCLAkPub"]
     if not hcl_ak or (b64ud(hcl_ak[0]["n"]), b64ud(hcl_ak[0]["e"])) != (
             ak.public_numbers().n.to_bytes(256, "big"), ak.public_numbers().e.to_bytes(3, "big")):
         raise Rejected("HCLAkPub in the runtime data is not the AK")
-    log = b64d(info["TcgLogs"]) if info.get("TcgLogs") else b""
+    log = maa_wire.decode(info["TcgLogs"], "TcgLogs", (maa_wire.STD,)) if info.get("TcgLogs") else b""
     boot = replay_tcg_log(log, {i: pcrs[i] for i in quoted}) if log else None
     if report is not None:
         snp = snp_claims(report)
@@ -321,13 +324,14 @@ def verify(body, trust):
         "x-ms-azurevm-attestation-protocol-ver": info.get("AttestationProtocolVersion"),
         "x-ms-azurevm-attested-pcrs": sorted(quoted),
         "x-ms-azurevm-is-windows": False,
-        "x-ms-azurevm-ostype": b64d(info["OSType"]).decode(),
-        "x-ms-azurevm-osdistro": b64d(info["OSDistro"]).decode(),
-        "x-ms-azurevm-osversion-major": info["OSVersionMajor"],
-        "x-ms-azurevm-osversion-minor": info["OSVersionMinor"],
+        "x-ms-azurevm-ostype": maa_wire.decode(info.get("OSType"), "OSType", (maa_wire.STD,)).decode(),
+        "x-ms-azurevm-osdistro": maa_wire.decode(info.get("OSDistro"), "OSDistro", (maa_wire.STD,)).decode(),
+        "x-ms-azurevm-osversion-major": maa_wire.os_version(info, "OSVersionMajor", strict),
+        "x-ms-azurevm-osversion-minor": maa_wire.os_version(info, "OSVersionMinor", strict),
         "x-ms-azurevm-vmid": vmconf.get("vmUniqueId"),
         "x-ms-isolation-tee": tee,
-        "x-ms-runtime": {"client-payload": info.get("ClientPayload", {}),
+        # MAA echoes the client payload as sent (the C++ client's values are base64 text).
+        "x-ms-runtime": {"client-payload": info.get("ClientPayload") or {},
                          "keys": [dict(jwk_of(enc_key), kid="TpmEphemeralEncryptionKey", key_ops=["encrypt"])]},
         "x-ms-policy-hash": b64u(hashlib.sha256(b"attestgate test service default policy").digest()),
         "x-ms-ver": "1.0",

@@ -9,9 +9,14 @@ maa_guest.py), POST /attest/SevSnpVm and /attest/TdxVm (see maa_vm.py; with
 --tee, the test/emul PKI whose roots are the only trusted ones), and on a second, plain-HTTP port the IMDS THIM endpoint
 (GET /metadata/THIM/amd/certification) with the test VCEK chain.
 
+Requests are decoded in every shape Microsoft's own clients send
+(maa_wire.py; docs/protocols.md).  --strict-conformance also requires the
+table's field set, types and encodings; each POST body is kept as
+STATE/last-<AzureGuest|SevSnpVm|TdxVm>.json for tests that look at the wire.
+
 Usage:
   maa_service.py --pki DIR --state DIR [--rig DIR] [--tee DIR] [--jwks FILE]
-                 [--script SPEC] [--delay-ms N]
+                 [--script SPEC] [--delay-ms N] [--strict-conformance]
 
 --rig names the provisioned rig template (test/rig): its vtpm-ca.pem is the
 AK certificate root, its vcek-chain.pem the THIM answer and its ARK the
@@ -49,6 +54,7 @@ from cryptography.x509.oid import NameOID
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import maa_guest  # noqa: E402
 import maa_vm  # noqa: E402
+import maa_wire  # noqa: E402
 
 
 def b64u(b):
@@ -176,22 +182,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.fault(step):
             return
         vm = None
-        if self.path == "/attest/SevSnpVm?api-version=2022-08-01":
-            vm = maa_vm.verify_snp_vm
-        elif self.path == "/attest/TdxVm?api-version=2023-04-01-preview":
-            vm = maa_vm.verify_tdx_vm
-        elif not self.path.startswith("/attest/AzureGuest?api-version=2020-10-01"):
+        strict = st.args.strict_conformance
+        kind = "AzureGuest"
+        if self.path in maa_wire.SNP_VM_PATHS:
+            vm, kind = maa_vm.verify_snp_vm, "SevSnpVm"
+        elif self.path in maa_wire.TDX_VM_PATHS:
+            vm, kind = maa_vm.verify_tdx_vm, "TdxVm"
+        elif self.path != "/attest/AzureGuest?api-version=2020-10-01":
             self.reply(404, b'{"error":{"code":"NotFound","message":"unknown endpoint"}}')
             return
         if (st.trust if vm is None else st.tee) is None:
             self.reply(500, b'{"error":{"code":"NoTrust","message":"service started without --rig/--tee"}}')
             return
+        # The last request of each kind, for the tests that look at the wire.
+        with open(os.path.join(st.args.state, "last-%s.json" % kind), "wb") as f:
+            f.write(body)
         try:
+            if strict:
+                maa_wire.check_content_type(self.headers)
             if vm is None:
                 trust = dict(st.trust, intel_root=st.tee["intel_root"] if st.tee else None)
-                claims, enc_key = maa_guest.verify(body, trust)
+                claims, enc_key = maa_guest.verify(body, trust, strict)
             else:
-                claims, enc_key = vm(body, st.tee), None
+                claims, enc_key = vm(body, st.tee, strict), None
         except (maa_guest.Rejected, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
             msg = json.dumps({"error": {"code": "InvalidParameter", "message": str(e)}}).encode()
             self.reply(400, msg)
@@ -277,14 +290,16 @@ class ThimHandler(http.server.BaseHTTPRequestHandler):
         code, answer = 404, b'{"error":"not found"}'
         if self.path == "/acc/tdquote" and st.tee is not None:
             try:
-                report = maa_vm.b64ud(json.loads(body)["report"])
+                if st.args.strict_conformance:
+                    maa_wire.check_content_type(self.headers)
+                report = maa_wire.decode(json.loads(body)["report"], "report", (maa_wire.URL,))
                 if len(report) != 1024:
                     raise ValueError("a TDREPORT is 1024 bytes")
                 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emul"))
                 import tee_emul
                 quote = tee_emul.td_quote(st.args.tee, report[0x80:0xC0])
                 code, answer = 200, json.dumps({"quote": maa_guest.b64u(quote)}).encode()
-            except (ValueError, KeyError, TypeError) as e:
+            except (ValueError, KeyError, TypeError, maa_wire.Rejected) as e:
                 code, answer = 400, json.dumps({"error": str(e)}).encode()
         self.send_response(code)
         self.send_header("Content-Length", str(len(answer)))
@@ -325,6 +340,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script", default="")
     ap.add_argument("--delay-ms", type=int, default=3000)
+    ap.add_argument("--strict-conformance", action="store_true",
+                    help="also require every field in the encodings and shapes of docs/protocols.md")
     args = ap.parse_args()
     os.makedirs(args.state, exist_ok=True)
     srv = Server(("127.0.0.1", args.port), Handler)

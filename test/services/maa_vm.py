@@ -1,8 +1,10 @@
 """maa_vm.py - what the test MAA service does with SevSnpVm and TdxVm
-requests: decode them the way MAA's REST API defines them, verify the
-hardware report against the test chains, the runtime-data binding and the
-UVM endorsement (COSE_Sign1), and return the claims MAA would issue.  Test
-code only."""
+requests: decode them in every shape Microsoft's clients send (maa_wire.py:
+the confidential-sidecar's padded base64url with Endorsements as a string,
+cvm-attestation-tools' unpadded base64url), verify the hardware report
+against the test chains, the runtime-data binding and the UVM endorsement
+(COSE_Sign1), and return the claims MAA would issue, echoing the request's
+nonce.  Test code only."""
 import base64
 import hashlib
 import json
@@ -15,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 import maa_guest
-from maa_guest import Rejected
+import maa_wire
+from maa_wire import Rejected
 
 UVM_FEED = "ContainerPlat-AMD-UVM"
 INTEL_QE_VENDOR = bytes.fromhex("939a7233f79c4ca9940a0db3957f0607")
@@ -26,10 +29,7 @@ def b64ud(s):
 
 
 def runtime_of(req, bound):
-    rd = req["runtimeData"]
-    if rd.get("dataType") != "JSON":
-        raise Rejected("runtimeData.dataType must be JSON")
-    runtime = b64ud(rd["data"])
+    runtime = maa_wire.vm_runtime(req)
     if bound[:32] != hashlib.sha256(runtime).digest() or any(bound[32:64]):
         raise Rejected("report data does not bind the runtime data")
     return json.loads(runtime)
@@ -62,22 +62,25 @@ def verify_uvm(cose, report, trust):
         return False
 
 
-def verify_snp_vm(body, trust):
-    req = json.loads(body)
-    inner = json.loads(b64ud(req["report"]))
-    evidence = {"Proof": base64.b64encode(json.dumps({
-        "SnpReport": inner["SnpReport"], "VcekCertChain": b64ud(inner["VcekCertChain"]).decode()}).encode()).decode(),
-        "RunTimeData": base64.b64encode(b64ud(req["runtimeData"]["data"])).decode()}
-    report, _ = maa_guest.verify_snp(evidence, trust)
+def echo_nonce(req, claims):
+    """MAA emits the request's nonce in the token (a number from the sidecar, a string per the docs)."""
+    if "nonce" in req:
+        claims["nonce"] = req["nonce"]
+
+
+def verify_snp_vm(body, trust, strict=False):
+    req = maa_wire.vm_request(body, strict, "report")
+    report, chain, uvm = maa_wire.snp_vm_report(req, strict)
+    report, _ = maa_guest.verify_snp(report, chain, maa_wire.vm_runtime(req), trust)
     claims = maa_guest.snp_claims(report)
     claims["x-ms-runtime"] = runtime_of(req, report[0x50:0x90])
     claims["x-ms-attestation-type"] = "sevsnpvm"
     claims["x-ms-ver"] = "1.0"
     claims["x-ms-policy-hash"] = base64.urlsafe_b64encode(hashlib.sha256(b"default").digest()).rstrip(b"=").decode()
-    uvm = json.loads(b64ud(inner["Endorsements"])) if isinstance(inner.get("Endorsements"), str) else inner.get("Endorsements", {})
-    for cose in uvm.get("Uvm", []):
-        if verify_uvm(b64ud(cose), report, trust):
+    for cose in uvm:
+        if verify_uvm(cose, report, trust):
             claims["x-ms-compliance-status"] = "azure-signed-katacc-uvm"
+    echo_nonce(req, claims)
     return claims
 
 
@@ -133,10 +136,11 @@ def tdx_claims(b):
     return claims
 
 
-def verify_tdx_vm(body, trust):
-    req = json.loads(body)
-    b = verify_td_quote(b64ud(req["quote"]), trust)
+def verify_tdx_vm(body, trust, strict=False):
+    req = maa_wire.vm_request(body, strict, "quote")
+    b = verify_td_quote(maa_wire.decode(req["quote"], "quote", maa_wire.VM_B64), trust)
     claims = tdx_claims(b)
     claims["x-ms-ver"] = "1.0"
     claims["x-ms-runtime"] = runtime_of(req, b[520:584])
+    echo_nonce(req, claims)
     return claims
