@@ -378,6 +378,10 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 		if (strcmp(tpm, "devicePlugin") == 0)
 			json_object_set_new(limits, c->o->device_plugin_resource, json_string("1"));
 	}
+	/* CVM nodes: AzureGuest reports the node's OS (NAME, VERSION_ID), so the gate reads the node's os-release. */
+	if (strcmp(tpm, "none") != 0)
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-os-release", "mountPath",
+						    "/etc/os-release", "readOnly", 1));
 	return json_pack("{s:s, s:s, s:[s, s, s, s, s, s], s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image",
 	    c->o->image, "args", "run", "--policy-dir=/etc/attestgate/policies", a_name, a_sum, "--output-dir=/run/attestgate",
 	    a_platform, "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec, "volumeMounts", mounts,
@@ -453,6 +457,9 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		if (strcmp(tpm, "privileged") == 0)
 			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
 							 "/dev/tpmrm0", "type", "CharDevice"));
+		if (strcmp(tpm, "none") != 0)
+			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath",
+							 "path", "/etc/os-release", "type", "File"));
 		rc = add_to_list(c, spec, "volumes", vols);
 	}
 	containers = get(c, spec, "containers");

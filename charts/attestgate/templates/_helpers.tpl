@@ -85,6 +85,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     - name: attestgate-tpmrm0
       mountPath: /dev/tpmrm0
     {{- end }}
+    {{- if ne $g.tpm.access "none" }}
+    # AzureGuest reports the node's OS: its NAME and VERSION_ID.
+    - name: attestgate-os-release
+      mountPath: /etc/os-release
+      readOnly: true
+    {{- end }}
   resources:
     {{- $res := deepCopy $g.resources }}
     {{- if eq $g.tpm.access "devicePlugin" }}
@@ -108,6 +114,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   hostPath:
     path: /dev/tpmrm0
     type: CharDevice
+{{- end }}
+{{- if ne $c.Values.gate.tpm.access "none" }}
+- name: attestgate-os-release
+  hostPath:
+    path: /etc/os-release
+    type: File
 {{- end }}
 {{- end -}}
 
