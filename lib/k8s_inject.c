@@ -111,6 +111,71 @@ scalar_text(const yaml_node_t *n, char *out, size_t len)
 	out[k] = '\0';
 }
 
+/* --- what YAML decoders disagree on ----------------------------------- */
+
+/* Orders scalar key node ids by value, then by position (qsort_r, the document as context). */
+static int
+key_cmp(const void *a, const void *b, void *doc)
+{
+	const yaml_node_t *x = yaml_document_get_node(doc, *(const int *)a), *y = yaml_document_get_node(doc, *(const int *)b);
+
+	if (x->data.scalar.length != y->data.scalar.length)
+		return x->data.scalar.length < y->data.scalar.length ? -1 : 1;
+	if (memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length) != 0)
+		return memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length);
+	return x->start_mark.index < y->start_mark.index ? -1 : 1;
+}
+
+/*
+ * Refuses what makes this tool and Kubernetes' decoders see different
+ * manifests: a key twice in one mapping (this tool would read and edit the
+ * first, sigs.k8s.io/yaml and PyYAML keep the last) and merge keys ("<<",
+ * whose keys libyaml does not resolve).  Checked over the whole document.
+ */
+static enum ag_code
+check_keys(struct ctx *c)
+{
+	enum ag_code rc = AG_OK;
+
+	for (yaml_node_t *m = c->doc->nodes.start; rc == AG_OK && m < c->doc->nodes.top; m++) {
+		size_t n = 0, pairs;
+		int *keys;
+
+		if (m->type != YAML_MAPPING_NODE)
+			continue;
+		pairs = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+		keys = calloc(pairs + 1, sizeof(*keys));
+		if (keys == NULL)
+			return ag_err_set(c->err, AG_ECONFIG, "out of memory");
+		for (yaml_node_pair_t *p = m->data.mapping.pairs.start; rc == AG_OK && p < m->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(c, p->key);
+
+			if (k == NULL || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (scalar_is(k, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+				rc = ag_err_set(c->err, AG_ECONFIG,
+				    "line %zu:%zu: a merge key (<<): Kubernetes' decoders merge it, this tool cannot see what it "
+				    "adds; write the keys out", k->start_mark.line + 1, k->start_mark.column + 1);
+			keys[n++] = p->key;
+		}
+		if (rc == AG_OK)
+			qsort_r(keys, n, sizeof(*keys), key_cmp, c->doc);
+		for (size_t i = 1; rc == AG_OK && i < n; i++) {
+			yaml_node_t *a = node(c, keys[i - 1]), *b = node(c, keys[i]);
+
+			if (a->data.scalar.length == b->data.scalar.length &&
+			    memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0)
+				rc = ag_err_set(c->err, AG_ECONFIG,
+				    "line %zu:%zu: duplicate key \"%.*s\" (first at line %zu:%zu): YAML decoders disagree on "
+				    "which one counts (Kubernetes keeps the last); remove one", b->start_mark.line + 1,
+				    b->start_mark.column + 1, (int)(a->data.scalar.length < 64 ? a->data.scalar.length : 64),
+				    (const char *)a->data.scalar.value, a->start_mark.line + 1, a->start_mark.column + 1);
+		}
+		free(keys);
+	}
+	return rc;
+}
+
 /* --- rendering ------------------------------------------------------- */
 
 static int
@@ -410,6 +475,51 @@ has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
 	return 0;
 }
 
+/* True when the sequence of scalars seq holds exactly the scalar want. */
+static int
+has_scalar(const struct ctx *c, const yaml_node_t *seq, const char *want)
+{
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++)
+		if (scalar_is(node(c, *i), want))
+			return 1;
+	return 0;
+}
+
+/*
+ * A template that looks injected (the status annotation, an init container
+ * or volume named attestgate) is injected only when the gate is the first
+ * init container, runs the configured image and pins this pod's policy by
+ * name and digest; anything else is an error, never a silent skip.
+ */
+static enum ag_code
+check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char *digest)
+{
+	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *args;
+	char want_name[300], want_sum[128], why[160] = "";
+
+	if (inits != NULL && inits->type == YAML_SEQUENCE_NODE && inits->data.sequence.items.top > inits->data.sequence.items.start)
+		first = node(c, *inits->data.sequence.items.start);
+	args = get(c, first, "args");
+	snprintf(want_name, sizeof(want_name), "--policy-name=%s", policy);
+	snprintf(want_sum, sizeof(want_sum), "--policy-sha256=%s", digest);
+	if (first == NULL || !scalar_is(get(c, first, "name"), "attestgate"))
+		snprintf(why, sizeof(why), "the first init container is not the gate");
+	else if (!scalar_is(get(c, first, "image"), c->o->image))
+		snprintf(why, sizeof(why), "the gate runs another image than %.100s", c->o->image);
+	else if (!has_scalar(c, args, want_name))
+		snprintf(why, sizeof(why), "the gate's --policy-name is not %.100s", policy);
+	else if (!has_scalar(c, args, want_sum))
+		snprintf(why, sizeof(why), "the gate pins another digest than the policy's (%.16s...)", digest);
+	if (why[0] != '\0')
+		return ag_err_set(c->err, AG_ECONFIG,
+		    "line %zu: the pod looks injected (attestgate.io/status or an attestgate container or volume) but %s: "
+		    "remove the gate and inject again", spec->start_mark.line + 1, why);
+	c->res->already++;
+	return AG_OK;
+}
+
 /* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
 static enum ag_code
 inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
@@ -428,12 +538,6 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		c->res->skipped++;
 		return AG_OK;
 	}
-	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate")) {
-		c->res->already++;
-		return AG_OK;
-	}
-	if (has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
-		return fail(c, spec, "the pod already has a volume named attestgate or attestgate-policies");
 	annotation(c, tmeta, wmeta, "attestgate.io/policy", policy, sizeof(policy));
 	if (policy[0] == '\0' && c->o->default_policy != NULL)
 		snprintf(policy, sizeof(policy), "%s", c->o->default_policy);
@@ -443,6 +547,9 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (digest == NULL)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",
 		    tmpl->start_mark.line + 1, policy);
+	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
+	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
+		return check_injected(c, spec, policy, digest);
 	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
 	if (strncmp(runtime, "kata", 4) == 0) {
 		/* A kata-cc pod: the report comes from its utility VM, never a host TPM. */
@@ -486,29 +593,75 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	return rc;
 }
 
-/* Finds the pod template of one document by its kind. */
-static enum ag_code
-inject_document(struct ctx *c)
-{
-	yaml_node_t *root = yaml_document_get_root_node(c->doc), *spec, *tmpl = NULL;
-	char kind[64];
+static enum ag_code inject_object(struct ctx *c, yaml_node_t *obj, int depth);
 
-	if (root == NULL || root->type != YAML_MAPPING_NODE)
+/* kind: List (what kubectl get -o yaml prints): every item. */
+static enum ag_code
+inject_list(struct ctx *c, yaml_node_t *list, int depth)
+{
+	yaml_node_t *items = get(c, list, "items");
+	enum ag_code rc = AG_OK;
+
+	if (items == NULL)
 		return AG_OK;
-	scalar_text(get(c, root, "kind"), kind, sizeof(kind));
-	spec = get(c, root, "spec");
+	if (items->type != YAML_SEQUENCE_NODE)
+		return fail(c, list, "a List whose items are not a list");
+	for (yaml_node_item_t *i = items->data.sequence.items.start; rc == AG_OK && i < items->data.sequence.items.top; i++)
+		rc = inject_object(c, node(c, *i), depth + 1);
+	return rc;
+}
+
+/* Finds the pod template of one object by its kind (every kind that has one). */
+static enum ag_code
+inject_object(struct ctx *c, yaml_node_t *obj, int depth)
+{
+	static const char *const spec_template[] = { "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
+		"ReplicationController", NULL };
+	yaml_node_t *spec, *tmpl = NULL, *meta;
+	char kind[64], want[16];
+	int known = 0;
+
+	if (obj == NULL || obj->type != YAML_MAPPING_NODE)
+		return AG_OK;
+	if (depth > 4)
+		return fail(c, obj, "Lists nested too deep");
+	scalar_text(get(c, obj, "kind"), kind, sizeof(kind));
+	if (strcmp(kind, "List") == 0 || (strlen(kind) > 4 && strcmp(kind + strlen(kind) - 4, "List") == 0))
+		return inject_list(c, obj, depth);
+	spec = get(c, obj, "spec");
+	meta = get(c, obj, "metadata");
+	for (size_t i = 0; spec_template[i] != NULL; i++)
+		known |= strcmp(kind, spec_template[i]) == 0;
 	if (strcmp(kind, "Pod") == 0)
-		tmpl = root;
-	else if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "StatefulSet") == 0 || strcmp(kind, "DaemonSet") == 0 ||
-		 strcmp(kind, "ReplicaSet") == 0 || strcmp(kind, "Job") == 0)
+		tmpl = obj;
+	else if (known)
 		tmpl = get(c, spec, "template");
 	else if (strcmp(kind, "CronJob") == 0)
 		tmpl = get(c, get(c, get(c, spec, "jobTemplate"), "spec"), "template");
-	else
+	else if (strcmp(kind, "PodTemplate") == 0)
+		tmpl = get(c, obj, "template");
+	known |= strcmp(kind, "Pod") == 0 || strcmp(kind, "CronJob") == 0 || strcmp(kind, "PodTemplate") == 0;
+	if (!known) {
+		/* An object asking for the gate that this tool cannot give it one is an error, not a silent skip. */
+		scalar_text(get(c, get(c, meta, "annotations"), "attestgate.io/inject"), want, sizeof(want));
+		if (strcmp(want, "true") == 0)
+			return ag_err_set(c->err, AG_ECONFIG, "line %zu: a %s is annotated attestgate.io/inject but has no pod "
+			    "template this tool knows; annotate the workload that creates its pods", obj->start_mark.line + 1,
+			    kind[0] != '\0' ? kind : "object without a kind");
 		return AG_OK;
+	}
 	if (tmpl == NULL || tmpl->type != YAML_MAPPING_NODE)
-		return fail(c, root, "a workload without a pod template");
-	return inject_template(c, tmpl, get(c, root, "metadata"));
+		return fail(c, obj, "a workload without a pod template");
+	return inject_template(c, tmpl, meta);
+}
+
+/* One document: its keys checked, then its object (or List). */
+static enum ag_code
+inject_document(struct ctx *c)
+{
+	enum ag_code rc = check_keys(c);
+
+	return rc == AG_OK ? inject_object(c, yaml_document_get_root_node(c->doc), 0) : rc;
 }
 
 static int

@@ -59,5 +59,51 @@ t_exit 2 "input that is not YAML: exit 2 with the line" inj -f "$W/bad.yaml" --a
 t_grep "the message has the line" 'line [0-9]+: not YAML' "$T_ERR"
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    attestgate.io/inject: "true"\nspec:\n  containers:\n  - name: c\n    image: busybox\n  volumes:\n  - name: attestgate\n    emptyDir: {}\n' >"$W/clash.yaml"
 t_exit 2 "a pod that already has a volume named attestgate: exit 2" inj -f "$W/clash.yaml" --policy azure-cvm
-t_grep "the message names the clash" 'already has a volume named attestgate' "$T_ERR"
+t_grep "the message names the clash" 'looks injected .* but the first init container is not the gate' "$T_ERR"
+
+# Issue 17 finding 1: a duplicate key on the way is an error naming line:column, never a silent choice.
+POD='apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    attestgate.io/inject: "true"\n'
+dup() { # NAME DESC YAML (printf format)
+	printf "$3" >"$W/dup-$1.yaml"
+	t_exit 2 "duplicate $2: exit 2" inj -f "$W/dup-$1.yaml" --policy azure-cvm
+	t_grep "duplicate $2: the message names line:column and the key" "line [0-9]+:[0-9]+: duplicate key \"$2\"" "$T_ERR"
+}
+dup init initContainers "${POD}spec:\n  initContainers: []\n  containers:\n  - name: c\n    image: busybox\n  initContainers:\n  - name: evil\n    image: evil\n"
+dup spec spec "${POD}spec:\n  containers:\n  - name: c\n    image: busybox\nspec:\n  containers:\n  - name: c\n    image: evil\n"
+dup kind kind "${POD}kind: ConfigMap\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
+dup policy attestgate.io/policy "${POD}    attestgate.io/policy: azure-cvm\n    attestgate.io/policy: azure-kata-cc\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
+dup quoted template 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      annotations: {attestgate.io/inject: "true"}\n    spec: {containers: [{name: c, image: busybox}]}\n  "template":\n    spec: {containers: [{name: c, image: evil}]}\n'
+printf "${POD}x: &a {containers: [{name: c, image: busybox}]}\nspec:\n  <<: *a\n" >"$W/merge.yaml"
+t_exit 2 "a merge key: exit 2" inj -f "$W/merge.yaml" --policy azure-cvm
+t_grep "a merge key: the message says to write the keys out" 'line [0-9]+:[0-9]+: a merge key' "$T_ERR"
+
+# Issue 17 finding 2: "already injected" is checked, not trusted by name.
+inj -f "$D/deployment.in.yaml" --policy azure-cvm >"$W/good.yaml" 2>/dev/null
+fake() { # NAME DESC SED WHY
+	sed "$3" "$W/good.yaml" >"$W/fake-$1.yaml"
+	t_exit 2 "$2: exit 2" inj -f "$W/fake-$1.yaml" --policy azure-cvm
+	t_grep "$2: the message says why" "$4" "$T_ERR"
+}
+fake image "a gate container running another image" 's|image: "ghcr.io/attestgate/attestgate:[^"]*"|image: evil/attestgate:1|' 'another image'
+fake digest "a gate pinning another policy digest" 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' 'another digest'
+fake name "a gate for another policy" 's|--policy-name=azure-cvm|--policy-name=other|' 'policy-name is not azure-cvm'
+printf "${POD}    attestgate.io/status: injected\nspec:\n  containers:\n  - name: c\n    image: busybox\n" >"$W/status-only.yaml"
+t_exit 2 "only the status annotation, no gate: exit 2" inj -f "$W/status-only.yaml" --policy azure-cvm
+t_grep "status only: the first init container is not the gate" 'first init container is not the gate' "$T_ERR"
+printf "${POD}spec:\n  initContainers:\n  - name: other\n    image: busybox\n  - name: attestgate\n    image: ghcr.io/attestgate/attestgate:x\n  containers:\n  - name: c\n    image: busybox\n" >"$W/second.yaml"
+t_exit 2 "a container named attestgate that is not first: exit 2" inj -f "$W/second.yaml" --policy azure-cvm
+
+# Issue 17 finding 3: every kind with a pod template, List items, and no silent skip of an annotated object.
+printf 'apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: rc\nspec:\n  template:\n    metadata:\n      annotations:\n        attestgate.io/inject: "true"\n    spec:\n      containers:\n      - name: c\n        image: busybox\n' >"$W/rc.yaml"
+t_exit 0 "a ReplicationController is injected" inj -f "$W/rc.yaml" --policy azure-cvm
+t_grep "ReplicationController: one template injected" '"injected":1' "$T_ERR"
+printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n  spec:\n    containers:\n    - name: c\n      image: busybox\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n  spec:\n    template:\n      spec:\n        containers:\n        - name: c\n          image: busybox\n' >"$W/list.yaml"
+t_exit 0 "kind: List with --all: every item is injected" inj -f "$W/list.yaml" --all --policy azure-cvm
+t_grep "List: both items injected" '"injected":2' "$T_ERR"
+cp "$T_OUT" "$W/list.out.yaml"
+t_exit 0 "List: injecting again changes nothing" inj -f "$W/list.out.yaml" --all --policy azure-cvm
+t_check "List: byte for byte" cmp -s "$T_OUT" "$W/list.out.yaml"
+printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  annotations:\n    attestgate.io/inject: "true"\nspec: {}\n' >"$W/widget.yaml"
+t_exit 2 "an annotated object without a pod template: exit 2" inj -f "$W/widget.yaml" --policy azure-cvm
+t_grep "the message names the kind" 'a Widget is annotated attestgate.io/inject but has no pod template' "$T_ERR"
 t_done
