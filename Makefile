@@ -4,7 +4,8 @@
 #   make           build/attestgate (dynamic, from the Debian libraries)
 #   make test      every suite: unit (plain and ASan+UBSan), integration, e2e, fuzz smoke
 #   make demo      the quick-start demo
-#   make fuzz      build the libFuzzer targets;  make fuzz-smoke runs each for a few seconds
+#   make fuzz      build the libFuzzer targets;  make fuzz-smoke runs each for a few seconds,
+#                  make fuzz-long for ten minutes each (not part of make test)
 #   make static    fully static binary (issue #9);  make bench  benchmarks (issue #8)
 
 CC      ?= cc
@@ -41,7 +42,7 @@ DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libja
     python3-kubernetes python3-yaml golang-go golang-github-masterminds-sprig-dev \
     golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev
 
-.PHONY: all deps test unit-bins san-unit-bins fuzz fuzz-smoke demo static image bench clean
+.PHONY: all deps test unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image bench clean
 .DEFAULT_GOAL := all
 
 all: $(B)/attestgate
@@ -73,6 +74,10 @@ fuzz:
 
 fuzz-smoke: fuzz
 	@test/fuzz/smoke.sh build/fuzz $${FUZZ_SECONDS:-4}
+
+# Every target for FUZZ_LONG_SECONDS (600), FUZZ_JOBS at a time; report in build/fuzz-long/report.txt.  Not in make test.
+fuzz-long: fuzz
+	@test/fuzz/long.sh build/fuzz $${FUZZ_LONG_SECONDS:-600} $${FUZZ_JOBS:-2}
 
 # The emulated /dev/sev-guest (LD_PRELOAD), test code only; never sanitized, never linked into attestgate.
 build/emul/sev_guest_shim.so: test/emul/sev_guest_shim.c

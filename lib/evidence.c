@@ -149,25 +149,73 @@ ag_evidence_platform_name(const char *name)
 	return NULL;
 }
 
-static enum ag_code
-read_listed(const char *dir, json_t *f, struct ag_evidence *e, struct ag_err *err)
+/* A listed file entry: a plain name (no path, not evidence.json), its size and SHA-256 (hex). */
+static int
+listed_entry_ok(const json_t *f)
 {
 	const char *name = json_string_value(json_object_get(f, "name")), *sum = json_string_value(json_object_get(f, "sha256"));
-	json_t *size = json_object_get(f, "size");
+
+	return name != NULL && sum != NULL && json_is_integer(json_object_get(f, "size")) && name[0] != '.' &&
+	    name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, "evidence.json") != 0 &&
+	    strlen(name) < sizeof(((struct ag_evidence_blob *)0)->name) && ag_is_sha256_hex(sum);
+}
+
+enum ag_code
+ag_evidence_manifest_parse(const uint8_t *text, size_t len, struct ag_evidence *e, json_t **files, struct ag_err *err)
+{
+	json_error_t je;
+	json_t *m, *f;
+	const char *nonce, *qq;
+	size_t i;
+	enum ag_code rc = AG_OK;
+
+	*files = NULL;
+	if (len > BUNDLE_FILE_MAX)
+		return ag_err_set(err, AG_ECONFIG, "evidence.json is larger than %d bytes", BUNDLE_FILE_MAX);
+	m = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
+	if (m == NULL || !json_is_object(m)) {
+		json_decref(m);
+		return ag_err_set(err, AG_ECONFIG, "evidence.json is not a JSON object: %s", je.text);
+	}
+	e->platform = ag_evidence_platform_name(json_string_value(json_object_get(m, "platform")));
+	/* Written by run for MAA: the quote has empty qualifying data, so it binds no nonce. */
+	qq = json_string_value(json_object_get(m, "quoteQualifyingData"));
+	e->quote_unbound = qq != NULL && strcmp(qq, "empty") == 0;
+	nonce = json_string_value(json_object_get(m, "nonce"));
+	if (e->platform == NULL)
+		rc = ag_err_set(err, AG_ECONFIG, "evidence.json names no known platform");
+	else if (nonce == NULL || ag_hex_decode_var(nonce, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
+		rc = ag_err_set(err, AG_ECONFIG, "evidence.json has no valid nonce (hex, at most %d bytes)", AG_NONCE_MAX);
+	else if (!json_is_array(json_object_get(m, "files")) || json_array_size(json_object_get(m, "files")) > AG_EVIDENCE_MAX_FILES)
+		rc = ag_err_set(err, AG_ECONFIG, "evidence.json has no list of at most %d files", AG_EVIDENCE_MAX_FILES);
+	json_array_foreach(rc == AG_OK ? json_object_get(m, "files") : NULL, i, f)
+		if (!listed_entry_ok(f)) {
+			rc = ag_err_set(err, AG_ECONFIG, "evidence.json lists a file without a valid name, size and sha256");
+			break;
+		}
+	if (rc == AG_OK)
+		*files = json_incref(json_object_get(m, "files"));
+	json_decref(m);
+	return rc;
+}
+
+/* Reads one listed file of dir, which must have the listed size and SHA-256. */
+static enum ag_code
+read_listed(const char *dir, const json_t *f, struct ag_evidence *e, struct ag_err *err)
+{
+	const char *name = json_string_value(json_object_get(f, "name"));
 	char path[4096], got[AG_SHA256_HEX_LEN + 1];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	enum ag_code rc;
 
-	if (name == NULL || sum == NULL || !json_is_integer(size) || name[0] == '.' || name[0] == '\0' ||
-	    strchr(name, '/') != NULL || strcmp(name, "evidence.json") == 0)
-		return ag_err_set(err, AG_ECONFIG, "%s/evidence.json lists a file without a valid name, size and sha256", dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = ag_file_read(path, BUNDLE_FILE_MAX, AG_ECONFIG, &data, &len, err);
 	if (rc != AG_OK)
 		return rc;
 	ag_sha256_hex(data, len, got);
-	if ((json_int_t)len != json_integer_value(size) || strcmp(got, sum) != 0) {
+	if ((json_int_t)len != json_integer_value(json_object_get(f, "size")) ||
+	    strcmp(got, json_string_value(json_object_get(f, "sha256"))) != 0) {
 		free(data);
 		return ag_err_set(err, AG_ECONFIG, "%s does not match evidence.json (size or SHA-256 differs): the bundle was altered", path);
 	}
@@ -180,41 +228,22 @@ ag_evidence_read_bundle(const char *dir, struct ag_evidence *e, struct ag_err *e
 	char path[4096];
 	uint8_t *text = NULL;
 	size_t len = 0, i;
-	json_error_t je;
-	json_t *m = NULL, *files, *f;
-	const char *nonce;
+	json_t *files = NULL, *f;
 	enum ag_code rc;
 
 	snprintf(path, sizeof(path), "%s/evidence.json", dir);
 	rc = ag_file_read(path, BUNDLE_FILE_MAX, AG_ECONFIG, &text, &len, err);
 	if (rc != AG_OK)
 		return rc;
-	m = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
+	rc = ag_evidence_manifest_parse(text, len, e, &files, err);
 	free(text);
-	if (m == NULL || !json_is_object(m)) {
-		json_decref(m);
-		return ag_err_set(err, AG_ECONFIG, "%s is not a JSON object: %s", path, je.text);
-	}
-	e->platform = ag_evidence_platform_name(json_string_value(json_object_get(m, "platform")));
-	/* Written by run for MAA: the quote has empty qualifying data, so it binds no nonce. */
-	{
-		const char *qq = json_string_value(json_object_get(m, "quoteQualifyingData"));
-
-		e->quote_unbound = qq != NULL && strcmp(qq, "empty") == 0;
-	}
-	nonce = json_string_value(json_object_get(m, "nonce"));
-	files = json_object_get(m, "files");
-	if (e->platform == NULL)
-		rc = ag_err_set(err, AG_ECONFIG, "%s names no known platform", path);
-	else if (nonce == NULL || ag_hex_decode_var(nonce, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
-		rc = ag_err_set(err, AG_ECONFIG, "%s has no valid nonce (hex, at most %d bytes)", path, AG_NONCE_MAX);
-	else if (!json_is_array(files) || json_array_size(files) > AG_EVIDENCE_MAX_FILES)
-		rc = ag_err_set(err, AG_ECONFIG, "%s has no list of at most %d files", path, AG_EVIDENCE_MAX_FILES);
+	if (rc != AG_OK)
+		ag_err_prefix(err, "%s", dir);
 	json_array_foreach(files, i, f) {
 		if (rc != AG_OK)
 			break;
 		rc = read_listed(dir, f, e, err);
 	}
-	json_decref(m);
+	json_decref(files);
 	return rc;
 }

@@ -56,6 +56,10 @@ struct ag_evidence_file *ag_evidence_files(const struct ag_evidence *e, char **m
 /* Writes the bundle into dir (created if missing): every file, then evidence.json, each atomically. */
 enum ag_code ag_evidence_write_bundle(const struct ag_evidence *e, const char *dir, struct ag_err *err);
 
+/* Parses evidence.json text (no I/O): platform, nonce, quote binding into e; *files the checked file list (new reference). */
+enum ag_code ag_evidence_manifest_parse(const uint8_t *text, size_t len, struct ag_evidence *e, json_t **files,
+    struct ag_err *err);
+
 /*
  * Reads a bundle written by ag_evidence_write_bundle: evidence.json, then
  * every file it lists, each checked against its size and SHA-256.  e must

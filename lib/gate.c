@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "crl.h"
 #include "digest.h"
 #include "evidence.h"
 #include "imds.h"
@@ -187,6 +188,13 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
 	lo.http.deadline_ms = deadline;
 	lo.http.cancel = cfg->cancel;
+	/* Collateral and CRLs apply wherever a report is checked here: the local verifier, and before MAA. */
+	lo.tdx_tcb_info = cfg->tdx_tcb_info;
+	lo.tdx_tcb_chain = cfg->tdx_tcb_chain;
+	lo.tdx_qe_identity = cfg->tdx_qe_identity;
+	lo.tdx_qe_identity_chain = cfg->tdx_qe_identity_chain;
+	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &lo.crls, err)) != AG_OK)
+		return rc;
 	if (strcmp(p->verifier_type, "local") == 0) {
 		t = ag_clock_mono_ms();
 		rc = ag_local_verify(&lo, &res->evidence, &res->claims, err);
@@ -195,6 +203,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	} else {
 		rc = maa_step(cfg, p, &lo, nonce, st, res, err);
 	}
+	sk_X509_CRL_pop_free(lo.crls, X509_CRL_free);
 	if (rc != AG_OK)
 		return rc;
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);

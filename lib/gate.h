@@ -32,6 +32,9 @@ struct ag_gate_config {
 	const char *kds_url;
 	const char *cert_cache;
 	const char *insecure_test_roots; /* tests only: test AMD roots */
+	const char *tdx_tcb_info, *tdx_tcb_chain;          /* Intel collateral for the local checks of TD quotes */
+	const char *tdx_qe_identity, *tdx_qe_identity_chain;
+	const char *crls;                /* CRL files, '\n'-separated, or NULL */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */
 	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */

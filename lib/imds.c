@@ -27,7 +27,10 @@ ag_thim_parse(const uint8_t *buf, size_t len, uint64_t reported_tcb, char **pem,
 	char want[17];
 
 	*pem = NULL;
-	if (vcek == NULL || chain == NULL || tcbm == NULL) {
+	/* As Microsoft's C++ client (ImdsOperations::GetVCekCert): both certificate fields non-empty. */
+	if (vcek == NULL || chain == NULL || tcbm == NULL || vcek[0] == '\0' || chain[0] == '\0' ||
+	    strlen(vcek) != json_string_length(json_object_get(root, "vcekCert")) ||
+	    strlen(chain) != json_string_length(json_object_get(root, "certificateChain"))) {
 		rc = ag_err_set(err, AG_EINVALID, "THIM certification lacks vcekCert, certificateChain or tcbm");
 		goto out;
 	}

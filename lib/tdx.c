@@ -13,6 +13,7 @@
 #include "certs.h"
 #include "digest.h"
 #include "pkey.h"
+#include "tdx_qe.h"
 
 #define HEADER_LEN 48
 #define BODY10_LEN 584
@@ -239,6 +240,10 @@ ag_tdx_verify(const struct ag_tdx_quote *q, STACK_OF(X509) *extra, STACK_OF(X509
 		rc = ag_err_set(err, AG_EINVALID, "the QE report signature does not verify with the PCK certificate");
 		goto out;
 	}
+	/* The PCK signs any enclave's report: it must be Intel's TD quoting enclave's. */
+	rc = ag_tdx_qe_check_builtin(q->qe_report, err);
+	if (rc != AG_OK)
+		goto out;
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, q->attestation_key, 64) != 1 ||
 	    EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) != 1 || EVP_DigestFinal_ex(md, digest, NULL) != 1 ||
 	    !ag_ct_equal(digest, q->qe_report + QE_REPORT_DATA_OFF, AG_SHA256_LEN) ||

@@ -1,9 +1,8 @@
 /*
- * tdx_tcb.c - TCB info checking: jansson for the JSON, the exact bytes of
- * the "tcbInfo" value (what Intel signs) located by a brace scan that
- * skips JSON strings, OpenSSL for the ECDSA P-256 signature and for the
- * SGX extension of the PCK certificate (OID 1.2.840.113741.1.13.1: a
- * SEQUENCE of {OID, value} pairs, read with d2i_ASN1_SEQUENCE_ANY).
+ * tdx_tcb.c - TCB info checking: the signed collateral opened by
+ * intel_collateral.c, OpenSSL for the SGX extension of the PCK certificate
+ * (OID 1.2.840.113741.1.13.1: a SEQUENCE of {OID, value} pairs, read with
+ * d2i_ASN1_SEQUENCE_ANY), and the TCB level matching.
  */
 #include "tdx_tcb.h"
 
@@ -13,9 +12,8 @@
 #include <string.h>
 
 #include "certs.h"
-#include "clock.h"
 #include "digest.h"
-#include "pkey.h"
+#include "intel_collateral.h"
 
 #define SGX_EXT_OID "1.2.840.113741.1.13.1"
 
@@ -106,69 +104,6 @@ pck_tcb(X509 *pck, struct pck_tcb *out, struct ag_err *err)
 	return AG_OK;
 }
 
-/* The end of the JSON string that starts at p (at its opening quote): just past the closing quote, or NULL. */
-static const char *
-string_end(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\') {
-			if (++p >= end)
-				return NULL;
-		} else if (*p == '"') {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
-/* The exact bytes of the object value of "key" at the top level of the JSON object text; NULL when not found. */
-static const char *
-raw_member(const char *text, size_t len, const char *key, size_t *out_len)
-{
-	const char *p = text, *end = text + len, *s;
-	size_t klen = strlen(key);
-	int depth = 0;
-
-	while (p < end) {
-		if (*p == '"') {
-			s = p;
-			if ((p = string_end(p, end)) == NULL)
-				return NULL;
-			if (depth == 1 && (size_t)(p - s) == klen + 2 && memcmp(s + 1, key, klen) == 0) {
-				const char *v = p;
-				int d = 0;
-
-				while (v < end && (*v == ' ' || *v == ':' || *v == '\n' || *v == '\r' || *v == '\t'))
-					v++;
-				if (v >= end || *v != '{')
-					return NULL;
-				for (const char *q = v; q < end;) {
-					if (*q == '"') {
-						if ((q = string_end(q, end)) == NULL)
-							return NULL;
-						continue;
-					}
-					if (*q == '{')
-						d++;
-					else if (*q == '}' && --d == 0) {
-						*out_len = (size_t)(q + 1 - v);
-						return v;
-					}
-					q++;
-				}
-				return NULL;
-			}
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			depth--;
-		p++;
-	}
-	return NULL;
-}
-
 static int
 svn_at_least(const json_t *components, const uint8_t *have)
 {
@@ -185,67 +120,24 @@ svn_at_least(const json_t *components, const uint8_t *have)
 	return 1;
 }
 
-static enum ag_code
-check_signature(const char *signed_text, size_t signed_len, const char *sig_hex, X509 *signer, struct ag_err *err)
-{
-	uint8_t sig[64], *der = NULL;
-	size_t der_len = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
-
-	if (sig_hex == NULL || strlen(sig_hex) != 128 || ag_hex_decode(sig_hex, sig, sizeof(sig)) != 0) {
-		EVP_MD_CTX_free(md);
-		return ag_err_set(err, AG_EINVALID, "TCB info signature is not 64 bytes of hex");
-	}
-	der = ag_ecdsa_der(sig, sig + 32, 32, 0, &der_len);
-	ok = der != NULL && md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(signer)) == 1 &&
-	    EVP_DigestVerify(md, der, der_len, (const uint8_t *)signed_text, signed_len) == 1;
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-	ERR_clear_error();
-	return ok ? AG_OK : ag_err_set(err, AG_EINVALID, "the TCB info signature does not verify with the TCB Signing certificate");
-}
-
 enum ag_code
 ag_tdx_tcb_check(const struct ag_tdx_quote *q, const uint8_t *tcb_info, size_t len, STACK_OF(X509) *signing_chain,
     STACK_OF(X509) *test_roots, time_t at, json_t *claims, struct ag_err *err)
 {
 	STACK_OF(X509) *pck = sk_X509_new_null();
-	json_t *root = NULL, *info, *level;
-	const char *signed_text, *status = NULL, *date = NULL, *fmspc;
-	size_t signed_len = 0, i;
+	json_t *root = NULL, *info = NULL, *level;
+	const char *status = NULL, *date = NULL, *fmspc;
+	size_t i;
 	struct pck_tcb t;
 	uint8_t want_fmspc[6];
-	time_t issued, next;
-	X509 *signer = NULL;
 	char hex[13];
-	enum ag_code rc = AG_OK;
+	enum ag_code rc;
 
-	if (len > AG_TDX_TCB_INFO_MAX || pck == NULL) {
-		sk_X509_free(pck);
-		return ag_err_set(err, AG_EINVALID, "TCB info larger than %d bytes", AG_TDX_TCB_INFO_MAX);
-	}
-	/* The JSON first (so that malformed collateral is named as such), then who signed it. */
-	signed_text = raw_member((const char *)tcb_info, len, "tcbInfo", &signed_len);
-	root = json_loadb((const char *)tcb_info, len, JSON_REJECT_DUPLICATES, NULL);
-	if (signed_text == NULL || !json_is_object(root))
-		rc = ag_err_set(err, AG_EINVALID, "TCB info is not {\"tcbInfo\": {...}, \"signature\": ...}");
-	if (rc == AG_OK)
-		rc = ag_intel_verify_chain(signing_chain, test_roots, at, "TCB Signing chain", &signer, err);
-	if (rc == AG_OK)
-		rc = check_signature(signed_text, signed_len, json_string_value(json_object_get(root, "signature")), signer, err);
-	info = json_object_get(root, "tcbInfo");
-	if (rc == AG_OK && (!json_is_string(json_object_get(info, "id")) ||
-			       strcmp(json_string_value(json_object_get(info, "id")), "TDX") != 0))
-		rc = ag_err_set(err, AG_EINVALID, "the TCB info is not for TDX (id is not \"TDX\")");
-	if (rc == AG_OK && (!json_is_string(json_object_get(info, "issueDate")) || !json_is_string(json_object_get(info, "nextUpdate")) ||
-			       ag_time_parse_rfc3339(json_string_value(json_object_get(info, "issueDate")), &issued) != 0 ||
-			       ag_time_parse_rfc3339(json_string_value(json_object_get(info, "nextUpdate")), &next) != 0))
-		rc = ag_err_set(err, AG_EINVALID, "the TCB info has no valid issueDate/nextUpdate");
-	if (rc == AG_OK && (at < issued || at > next))
-		rc = ag_err_set(err, AG_EINVALID, "the TCB info is not valid at the verification time (nextUpdate %s): fetch fresh "
-						  "collateral or pin the time with --at",
-		    json_string_value(json_object_get(info, "nextUpdate")));
+	if (pck == NULL)
+		return ag_err_set(err, AG_EINVALID, "out of memory");
+	rc = ag_intel_collateral_open(tcb_info, len, "tcbInfo", "TDX", signing_chain, test_roots, at, &root, &info, err);
+	if (rc != AG_OK)
+		ag_err_prefix(err, "TCB info");
 	if (rc == AG_OK)
 		rc = ag_certs_load(q->pck_chain, q->pck_chain_len, pck, err);
 	if (rc == AG_OK)

@@ -15,9 +15,10 @@
 #include <time.h>
 
 #include "error.h"
+#include "intel_collateral.h"
 #include "tdx.h"
 
-#define AG_TDX_TCB_INFO_MAX (256 * 1024)
+#define AG_TDX_TCB_INFO_MAX AG_INTEL_COLLATERAL_MAX
 
 /*
  * Checks quote q (already verified) against the TCB info body tcb_info

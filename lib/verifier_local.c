@@ -13,6 +13,8 @@
 
 #include "amd_certs.h"
 #include "amd_kds.h"
+#include "certs.h"
+#include "crl.h"
 #include "log.h"
 #include "bytes.h"
 #include "digest.h"
@@ -20,6 +22,7 @@
 #include "snp.h"
 #include "fileio.h"
 #include "tdx.h"
+#include "tdx_qe.h"
 #include "tdx_tcb.h"
 #include "tpm_attest.h"
 
@@ -83,6 +86,24 @@ ag_local_vcek_chain(const struct ag_local_opts *o, const struct ag_snp_report *s
 }
 
 /*
+ * The revocation check of a verified chain (--crl): pool is every
+ * certificate the verification could use, plus the test roots.
+ */
+static enum ag_code
+check_crls(const struct ag_local_opts *o, STACK_OF(X509) *pool, int (*links)(X509 *), struct ag_err *err)
+{
+	STACK_OF(X509) *all = X509_chain_up_ref(pool);
+	enum ag_code rc = all != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
+
+	if (rc == AG_OK && o->insecure_test_roots != NULL)
+		rc = ag_certs_load_dir(o->insecure_test_roots, all, err);
+	if (rc == AG_OK)
+		rc = ag_crl_check(all, links, o->crls, verification_time(o), err);
+	sk_X509_pop_free(all, X509_free);
+	return rc;
+}
+
+/*
  * Verifies snp with certs (consumed) and, when they hold no VCEK or fetch is
  * set, the chain from the cache, THIM or KDS; a fetched chain that verifies
  * is cached.  *chain (may be NULL) gets that chain as PEM.
@@ -105,6 +126,10 @@ verify_snp_report(const struct ag_local_opts *o, const struct ag_snp_report *snp
 	if (rc == AG_OK)
 		rc = ag_snp_verify_dirs(snp, certs, o->roots, o->roots_required, o->insecure_test_roots, verification_time(o),
 		    claims, err);
+	if (rc == AG_OK && o->crls != NULL && (rc = check_crls(o, certs, ag_crl_amd_links, err)) != AG_OK) {
+		json_decref(*claims);
+		*claims = NULL;
+	}
 	if (rc == AG_OK && fetched && o->cert_cache != NULL && ag_amd_cache_store(o->cert_cache, snp, pem, &ignored) != AG_OK)
 		ag_log(AG_LOG_WARN, "cannot write the certificate cache", "error", json_string(ignored.msg), NULL);
 	sk_X509_pop_free(certs, X509_free);
@@ -164,29 +189,53 @@ ag_local_check_snp(const struct ag_local_opts *o, const uint8_t *report, size_t 
 	return rc;
 }
 
-/* The TD quote's TCB against the TCB info collateral named in the options. */
+/* Reads Intel collateral (body_path) and its issuer chain (chain_path, PEM) named on the command line. */
 static enum ag_code
-check_tdx_tcb(const struct ag_local_opts *o, const struct ag_tdx_quote *q, STACK_OF(X509) *test, json_t *claims,
+read_collateral(const char *what, const char *body_path, const char *chain_path, uint8_t **body, size_t *body_len,
+    STACK_OF(X509) *chain, struct ag_err *err)
+{
+	uint8_t *pem = NULL;
+	size_t pem_len = 0;
+	enum ag_code rc = AG_OK;
+
+	if (chain_path == NULL)
+		return ag_err_set(err, AG_ECONFIG, "the %s needs its issuer chain (the TCB Signing certificate)", what);
+	rc = ag_file_read(body_path, AG_INTEL_COLLATERAL_MAX, AG_ECONFIG, body, body_len, err);
+	if (rc == AG_OK)
+		rc = ag_file_read(chain_path, AG_INTEL_COLLATERAL_MAX, AG_ECONFIG, &pem, &pem_len, err);
+	if (rc == AG_OK && (rc = ag_certs_load(pem, pem_len, chain, err)) != AG_OK)
+		ag_err_prefix(err, "%s", chain_path);
+	free(pem);
+	return rc;
+}
+
+/* The TD quote's TCB and quoting enclave against the collateral named in the options. */
+static enum ag_code
+check_tdx_collateral(const struct ag_local_opts *o, const struct ag_tdx_quote *q, STACK_OF(X509) *test, json_t *claims,
     struct ag_err *err)
 {
 	STACK_OF(X509) *chain = sk_X509_new_null();
-	uint8_t *info = NULL, *pem = NULL;
-	size_t info_len = 0, pem_len = 0;
+	uint8_t *body = NULL;
+	size_t len = 0;
 	enum ag_code rc = chain != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
 
-	if (rc == AG_OK && o->tdx_tcb_chain == NULL)
-		rc = ag_err_set(err, AG_ECONFIG, "the TCB info needs its issuer chain (the TCB Signing certificate)");
-	if (rc == AG_OK)
-		rc = ag_file_read(o->tdx_tcb_info, AG_TDX_TCB_INFO_MAX, AG_ECONFIG, &info, &info_len, err);
-	if (rc == AG_OK)
-		rc = ag_file_read(o->tdx_tcb_chain, AG_TDX_TCB_INFO_MAX, AG_ECONFIG, &pem, &pem_len, err);
-	if (rc == AG_OK && (rc = ag_certs_load(pem, pem_len, chain, err)) != AG_OK)
-		ag_err_prefix(err, "%s", o->tdx_tcb_chain);
-	if (rc == AG_OK)
-		rc = ag_tdx_tcb_check(q, info, info_len, chain, test, verification_time(o), claims, err);
+	if (rc == AG_OK && o->tdx_tcb_info != NULL) {
+		rc = read_collateral("TCB info", o->tdx_tcb_info, o->tdx_tcb_chain, &body, &len, chain, err);
+		if (rc == AG_OK)
+			rc = ag_tdx_tcb_check(q, body, len, chain, test, verification_time(o), claims, err);
+		free(body);
+		body = NULL;
+		sk_X509_pop_free(chain, X509_free);
+		chain = sk_X509_new_null();
+	}
+	if (rc == AG_OK && o->tdx_qe_identity != NULL) {
+		rc = read_collateral("QE identity", o->tdx_qe_identity,
+		    o->tdx_qe_identity_chain != NULL ? o->tdx_qe_identity_chain : o->tdx_tcb_chain, &body, &len, chain, err);
+		if (rc == AG_OK)
+			rc = ag_tdx_qe_identity_check(q, body, len, chain, test, verification_time(o), claims, err);
+		free(body);
+	}
 	sk_X509_pop_free(chain, X509_free);
-	free(info);
-	free(pem);
 	return rc;
 }
 
@@ -202,8 +251,11 @@ ag_local_check_tdx(const struct ag_local_opts *o, const uint8_t *quote, size_t l
 		rc = ag_certs_load_trust(o->roots, o->roots_required, o->insecure_test_roots, certs, &test, err);
 	if (rc == AG_OK)
 		rc = ag_tdx_verify(&q, certs, test, verification_time(o), &c, err);
-	if (rc == AG_OK && o->tdx_tcb_info != NULL)
-		rc = check_tdx_tcb(o, &q, test, c, err);
+	/* The PCK chain as the quote carries it, with the extra certificates, against the CRLs. */
+	if (rc == AG_OK && o->crls != NULL && (rc = ag_certs_load(q.pck_chain, q.pck_chain_len, certs, err)) == AG_OK)
+		rc = check_crls(o, certs, ag_crl_every_link, err);
+	if (rc == AG_OK && (o->tdx_tcb_info != NULL || o->tdx_qe_identity != NULL))
+		rc = check_tdx_collateral(o, &q, test, c, err);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(test, X509_free);
 	if (rc == AG_OK && claims != NULL)

@@ -28,7 +28,10 @@ struct ag_local_opts {
 	STACK_OF(X509) *certs;           /* more certificates (verify-evidence --certs), or NULL */
 	time_t at;                       /* verification time; 0: now */
 	const char *tdx_tcb_info;        /* Intel TCB info collateral for TD quotes, or NULL */
+	const char *tdx_qe_identity;     /* Intel QE identity collateral for TD quotes, or NULL */
+	const char *tdx_qe_identity_chain; /* its issuer chain (PEM); NULL: the TCB info's */
 	const char *tdx_tcb_chain;       /* its issuer chain (TCB Signing certificate first) */
+	STACK_OF(X509_CRL) *crls;        /* revocation lists to check the chains against (--crl), or NULL */
 	int quote_optional;              /* azure-cvm: verify without a vTPM quote (verify-evidence only) */
 	int nonce_required;              /* the caller asked for the nonce check: evidence that cannot bind it is an error */
 	struct ag_http_opts http;

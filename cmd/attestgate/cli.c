@@ -68,6 +68,11 @@ validate(const struct cli_cmd *cmd, const struct cli_flag *f, const char *val, c
 	switch (f->type) {
 	case CLI_STRING:
 		return 0;
+	case CLI_LIST:
+		if (strchr(val, '\n') == NULL)
+			return 0;
+		fprintf(stderr, "attestgate %s: %s: a value may not contain a newline\n", cmd->name, from);
+		return -1;
 	case CLI_BOOL:
 		if (bool_value(val) >= 0)
 			return 0;
@@ -156,6 +161,22 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 			fprintf(stderr, "attestgate %s: unknown flag %s%.*s\n", cmd->name,
 			    shortopt != 0 ? "-" : "--", (int)len, name);
 			return usage_error(cmd);
+		}
+		if (v->vals[k] != NULL && v->flags[k]->type == CLI_LIST) {
+			char *joined = NULL;
+
+			if (val == NULL && i + 1 < argc)
+				val = argv[++i];
+			if (val == NULL || validate(cmd, v->flags[k], val, "--list") != 0 ||
+			    asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
+				fprintf(stderr, "attestgate %s: flag --%s needs a value (%s)\n", cmd->name, v->flags[k]->name,
+				    v->flags[k]->metavar);
+				return usage_error(cmd);
+			}
+			free(v->owned[k]);
+			v->owned[k] = joined;
+			v->vals[k] = joined;
+			continue;
 		}
 		if (v->vals[k] != NULL) {
 			fprintf(stderr, "attestgate %s: flag --%s given more than once\n", cmd->name,
@@ -267,6 +288,8 @@ print_flags(const struct cli_flag *f, FILE *out)
 		fprintf(out, "  %-30s %s", left, f->help);
 		if (f->type == CLI_CHOICE)
 			fprintf(out, " (%s)", f->choices);
+		if (f->type == CLI_LIST)
+			fprintf(out, " (repeatable)");
 		if (f->def != NULL)
 			fprintf(out, " [default: %s]", f->def);
 		if (f->flag_only)

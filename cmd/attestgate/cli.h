@@ -15,6 +15,7 @@ enum cli_type {
 	CLI_BOOL,      /* "--x", "--x=true|false" */
 	CLI_DURATION,  /* "90s", "2m" */
 	CLI_CHOICE,    /* one of the '|'-separated words in choices */
+	CLI_LIST,      /* repeatable: the values joined with '\n' */
 };
 
 struct cli_flag {

@@ -56,6 +56,11 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 		sigaction(SIGINT, &sa, NULL);
 	}
 	cfg.roots = cli_get(v, "roots");
+	cfg.tdx_tcb_info = cli_get(v, "tdx-tcb-info");
+	cfg.tdx_tcb_chain = cli_get(v, "tdx-tcb-info-chain");
+	cfg.tdx_qe_identity = cli_get(v, "tdx-qe-identity");
+	cfg.tdx_qe_identity_chain = cli_get(v, "tdx-qe-identity-chain");
+	cfg.crls = cli_get(v, "crl");
 	cfg.kds_url = cli_get(v, "amd-kds-url");
 	cfg.cert_cache = cli_get(v, "cert-cache");
 	cfg.tsm_root = cli_get(v, "tsm-root");

@@ -12,6 +12,7 @@
 
 #include "amd_certs.h"
 #include "clock.h"
+#include "crl.h"
 #include "commands.h"
 #include "digest.h"
 #include "evidence.h"
@@ -104,6 +105,8 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	lo.cert_cache = cli_get(v, "cert-cache");
 	lo.tdx_tcb_info = cli_get(v, "tdx-tcb-info");
 	lo.tdx_tcb_chain = cli_get(v, "tdx-tcb-info-chain");
+	lo.tdx_qe_identity = cli_get(v, "tdx-qe-identity");
+	lo.tdx_qe_identity_chain = cli_get(v, "tdx-qe-identity-chain");
 	lo.http.ca_file = cli_get(v, "ca-file");
 	lo.http.deadline_ms = ag_clock_mono_ms() + 30000;
 	lo.certs = sk_X509_new_null();
@@ -114,7 +117,11 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 		ag_evidence_clear(&e);
 		return AG_ECONFIG;
 	}
-	if (at_s != NULL && ag_time_parse_rfc3339(at_s, &lo.at) != 0)
+	if (cli_get(v, "crl") != NULL)
+		rc = ag_crl_load(cli_get(v, "crl"), &lo.crls, &err);
+	if (rc != AG_OK)
+		;
+	else if (at_s != NULL && ag_time_parse_rfc3339(at_s, &lo.at) != 0)
 		rc = ag_err_set(&err, AG_ECONFIG, "--at: \"%.64s\" is not an RFC 3339 time", at_s);
 	else if (lo.certs == NULL)
 		rc = ag_err_set(&err, AG_ECONFIG, "out of memory");
@@ -153,6 +160,7 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	}
 	json_decref(claims);
 	sk_X509_pop_free(lo.certs, X509_free);
+	sk_X509_CRL_pop_free(lo.crls, X509_CRL_free);
 	ag_evidence_clear(&e);
 	return (int)rc;
 }

@@ -171,6 +171,13 @@ t_jq "tdx: the token has TDX claims and the nonce in x-ms-runtime" '.["x-ms-atte
 t_check "tdx: one TdxVm request" test "$(posts TdxVm)" = 1
 t_jq "tdx: cvm-attestation-tools' body shape (quote and runtimeData, base64url without padding)" \
 	'(keys == ["quote", "runtimeData"]) and (.quote | test("^[A-Za-z0-9_-]+$")) and .runtimeData.dataType == "JSON"' "$D/svc/last-TdxVm.json"
+# Issue 17 finding 5: run applies the CRLs before anything is sent.
+"$PY" "$EMUL_PY" crl "$W/tee" intel-pck revoke >"$W/pck-revoked.crl"; "$PY" "$EMUL_PY" crl "$W/tee" intel-root >"$W/root.crl"
+setup tdx-revoked "$W/tdx.yaml"
+WANT=6 DESC="tdx whose PCK certificate is revoked (--crl): exit 6" gate --platform tdx --tsm-root "$W/tsm-tdx" --insecure-test-roots "$TR" \
+	--crl "$W/pck-revoked.crl" --crl "$W/root.crl"
+t_check "tdx-revoked: nothing was sent to MAA" test "$(posts TdxVm)" = 0
+t_grep "tdx-revoked: the termination message names the revocation" 'is revoked' "$D/term"
 sed -e 's/type: maa/type: local/' -e '/url: /d' -e '/freshness:/,/maxTokenAge/d' -e 's/name: tdx/name: tdx-local/' "$W/tdx.yaml" >"$W/tdx-local.yaml"
 setup tdx-local "$W/tdx-local.yaml"
 WANT=0 DESC="tdx with the local verifier: exit 0" gate --platform tdx --tsm-root "$W/tsm-tdx" --insecure-test-roots "$TR"

@@ -6,7 +6,9 @@ Intel, so attestgate accepts what this makes only with --insecure-test-roots.
   tee_emul.py pki DIR                    test AMD chain (VCEK/ASK/ARK) and Intel chain
                                          (PCK/platform CA/root + attestation key) in DIR
   tee_emul.py snp-report DIR HEX [VMPL]  SNP report (v3, Milan) for REPORT_DATA HEX, to stdout
-  tee_emul.py td-quote DIR HEX [VER]     TD quote (v4, or 5) for REPORT_DATA HEX, to stdout
+  tee_emul.py crl DIR intel-pck|intel-root|amd-ark [revoke]  a DER CRL of the test chains, to stdout
+  tee_emul.py td-quote DIR HEX [VER [QE_FAULT]]  TD quote (v4, or 5) for REPORT_DATA HEX, to stdout;
+                                        QE_FAULT debug|signer|prodid|oldsvn breaks the QE report
   tee_emul.py certtable DIR              GHCB cert table (VCEK, ASK, ARK), to stdout
   tee_emul.py uvm-reference DIR [MEAS]   base64 COSE_Sign1 UVM endorsement for launch measurement MEAS
                                          (default: the emulated reports'), signed under DIR/uvm-root.pem
@@ -73,6 +75,7 @@ def pki(d):
     ask = mae.cert("TEST-ASK-NOT-AMD", ask_key.public_key(), "TEST-ARK-NOT-AMD", ark_key, True, hashes.SHA384())
     vcek = mae.cert("TEST-VCEK-NOT-AMD", vcek_key.public_key(), "TEST-ASK-NOT-AMD", ask_key, False, hashes.SHA384(), True)
     save_key(os.path.join(d, "vcek.key"), vcek_key)
+    save_key(os.path.join(d, "ark.key"), ark_key)
     for n, c in (("vcek", vcek), ("ask", ask), ("ark", ark)):
         with open(os.path.join(d, n + ".der"), "wb") as f:
             f.write(c.public_bytes(serialization.Encoding.DER))
@@ -95,6 +98,10 @@ def pki(d):
     pck = mae.cert("TEST Intel SGX PCK Certificate (NOT INTEL)", pck_key.public_key(),
                    "TEST Intel SGX PCK Platform CA (NOT INTEL)", pca_key, False, hashes.SHA256())
     save_key(os.path.join(d, "pck.key"), pck_key)
+    save_key(os.path.join(d, "pck-ca.key"), pca_key)
+    save_key(os.path.join(d, "intel-root.key"), root_key)
+    for n, c in (("pck", pck), ("pck-ca", pca), ("intel-root", root)):
+        save_cert(os.path.join(d, n + ".pem"), c)
     save_key(os.path.join(d, "attestation.key"), ec.generate_private_key(ec.SECP256R1()))
     with open(os.path.join(d, "pck-chain.pem"), "wb") as f:
         for c in (pck, pca, root):
@@ -132,7 +139,27 @@ def p256_sign(key, data):
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
-def td_quote(d, report_data, version=4):
+INTEL_TD_QE_MRSIGNER = bytes.fromhex("dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5")
+
+
+def qe_report_body(fault=None):
+    """An SGX REPORT_BODY as Intel's TD QE writes it (MRSIGNER, ISVPRODID 2, ISVSVN 4, no DEBUG); fault breaks one field."""
+    qe = bytearray(384)
+    qe[48:64] = bytes.fromhex("1500000000000000e700000000000000")          # ATTRIBUTES: INIT|MODE64|PROVISIONKEY
+    qe[128:160] = INTEL_TD_QE_MRSIGNER
+    struct.pack_into("<HH", qe, 256, 2, 4)                                  # ISVPRODID 2 (TD QE), ISVSVN 4
+    if fault == "debug":
+        qe[48] |= 0x02
+    elif fault == "signer":
+        qe[128:160] = hashlib.sha256(b"not Intel").digest()
+    elif fault == "prodid":
+        struct.pack_into("<H", qe, 256, 1)
+    elif fault == "oldsvn":
+        struct.pack_into("<H", qe, 258, 1)
+    return qe
+
+
+def td_quote(d, report_data, version=4, qe_fault=None):
     header = struct.pack("<HHIHH", version, 2, 0x81, 0, 0) + INTEL_QE_VENDOR + bytes(20)
     body = bytearray(584)
     body[0:16] = bytes([3, 0, 5]) + bytes(13)                          # TEE_TCB_SVN
@@ -148,7 +175,7 @@ def td_quote(d, report_data, version=4):
     nums = ak.public_key().public_numbers()
     ak_raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
     auth = bytes(range(32))
-    qe = bytearray(384)
+    qe = qe_report_body(qe_fault)
     qe[320:352] = hashlib.sha256(ak_raw + auth).digest()
     qe_sig = p256_sign(load_key(os.path.join(d, "pck.key")), bytes(qe))
     pem = read(os.path.join(d, "pck-chain.pem")) + b"\0"
@@ -156,6 +183,28 @@ def td_quote(d, report_data, version=4):
     qe_cert = bytes(qe) + qe_sig + struct.pack("<H", len(auth)) + auth + inner
     sig_data = p256_sign(ak, signed) + ak_raw + struct.pack("<HI", 6, len(qe_cert)) + qe_cert
     return signed + struct.pack("<I", len(sig_data)) + sig_data
+
+
+def crl(d, which, revoke=False):
+    """A DER CRL of the test chains: intel-pck (by the PCK CA), intel-root (by the root), amd-ark (by the ARK);
+    with revoke, it lists the PCK certificate, the PCK CA or the ASK."""
+    issuer_cert, issuer_key, victim = {
+        "intel-pck": ("pck-ca.pem", "pck-ca.key", "pck.pem"),
+        "intel-root": ("intel-root.pem", "intel-root.key", "pck-ca.pem"),
+        "amd-ark": ("test-roots/test-ark.pem", "ark.key", "ask.der"),
+    }[which]
+    issuer = x509.load_pem_x509_certificate(read(os.path.join(d, issuer_cert)))
+    raw = read(os.path.join(d, victim))
+    victim_cert = x509.load_der_x509_certificate(raw) if victim.endswith(".der") else x509.load_pem_x509_certificate(raw)
+    now = datetime.datetime(2020, 1, 1)
+    b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(now)
+         .next_update(datetime.datetime(2049, 12, 31)))
+    if revoke:
+        b = b.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(victim_cert.serial_number)
+                                      .revocation_date(now).build())
+    key = load_key(os.path.join(d, issuer_key))
+    algo = hashes.SHA384() if which == "amd-ark" else hashes.SHA256()
+    return b.sign(key, algo).public_bytes(serialization.Encoding.DER)
 
 
 def uvm_reference(d, measurement):
@@ -327,10 +376,13 @@ def main():
                                            int(sys.argv[4]) if len(sys.argv) > 4 else 0))
     elif cmd == "td-quote":
         sys.stdout.buffer.write(td_quote(d, bytes.fromhex(sys.argv[3]).ljust(64, b"\0"),
-                                         int(sys.argv[4]) if len(sys.argv) > 4 else 4))
+                                         int(sys.argv[4]) if len(sys.argv) > 4 else 4,
+                                         sys.argv[5] if len(sys.argv) > 5 else None))
     elif cmd == "uvm-reference":
         sys.stdout.buffer.write(uvm_reference(d, sys.argv[3] if len(sys.argv) > 3 else
                                               hashlib.sha384(b"attestgate test launch measurement").hexdigest()))
+    elif cmd == "crl":
+        sys.stdout.buffer.write(crl(d, sys.argv[3], len(sys.argv) > 4 and sys.argv[4] == "revoke"))
     elif cmd == "certtable":
         sys.stdout.buffer.write(cert_table(d))
     elif cmd == "tsmfs":

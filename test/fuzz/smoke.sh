@@ -8,6 +8,7 @@ out=$1 secs=$2
 n=0 failed=0
 if [ -f "$out/SKIPPED" ]; then echo "ok 1 - fuzz smoke # SKIP $(cat "$out/SKIPPED")"; echo "1..1"; exit 0; fi
 shared=${AG_SHARED:-../shared}
+. "$(dirname "$0")/corpus.sh"
 for src in test/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c) bin="$out/$(basename "$src" .c)"
 	n=$((n + 1))
@@ -15,18 +16,9 @@ for src in test/fuzz/fuzz_*.c; do
 		failed=$((failed + 1)); echo "not ok $n - $name was not built (make fuzz)"; continue
 	fi
 	work=$(mktemp -d)
-	mkdir -p "$work/corpus"
-	[ -d "test/fuzz/corpus/$name" ] && cp test/fuzz/corpus/"$name"/* "$work/corpus/" 2>/dev/null
-	grep -E "^$name[[:space:]]" test/fuzz/seeds.txt 2>/dev/null | while read -r _ pattern; do
-		case $pattern in
-		repo:*) glob=${pattern#repo:} ;;
-		*) [ -d "$shared/vectors" ] || continue; glob=$shared/vectors/$pattern ;;
-		esac
-		# shellcheck disable=SC2086
-		for f in $glob; do [ -f "$f" ] && cp "$f" "$work/corpus/$(echo "$f" | tr / _)"; done
-	done
+	fuzz_seed_corpus "$name" "$work/corpus"
 	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=0 "$work/corpus" >"$work/log" 2>&1; then
+		-artifact_prefix="$work/" -print_final_stats=0 "$work/corpus" >"$work/log" 2>&1; then
 		echo "ok $n - $name ran ${secs}s on $(ls "$work/corpus" | wc -l) inputs"
 	else
 		failed=$((failed + 1))

@@ -69,10 +69,30 @@ EOF2
 	t_grep "the reason names the signing chain" 'TCB Signing chain.*expired' "$T_ERR"
 	sed 's/"tcbStatus":"OutOfDate"/"tcbStatus":"UpToDate"/' "$C/tcbinfo-50806f000000.json" >"$W/forged-tcb.json"
 	t_exit 6 "collateral: an edited TCB info is refused: exit 6" tcb "$Q" "$W/forged-tcb.json" --at 2023-07-01T00:00:00Z
-	t_grep "the reason is the signature" 'TCB info signature does not verify' "$T_ERR"
+	t_grep "the reason is the signature" 'TCB info: signature does not verify' "$T_ERR"
 	t_exit 6 "collateral signed under a chain that is not Intel's: exit 6" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json" \
 		--tdx-tcb-info-chain "$C/pckcrl-issuer-chain.pem" --at 2023-07-01T00:00:00Z
 	t_exit 2 "collateral without its issuer chain: exit 2" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json"
+
+	# Issue 17 finding 4: the quoting enclave's identity, with Intel's QE identity collateral.
+	qe() { ve --td-quote "$1" --tdx-qe-identity "$2" --tdx-tcb-info-chain "$C/tcb-info-issuer-chain.pem" "${@:3}"; }
+	t_exit 0 "QE identity: the real QE report matches Intel's TD_QE identity" qe "$Q" "$C/qe-identity.json" --at 2023-06-20T00:00:00Z
+	t_jq "QE identity: its TCB status is a claim" '.["x-attestgate-tdx-qe-tcb-status"] == "UpToDate"' "$T_OUT"
+	sed 's/"isvprodid":2/"isvprodid":3/' "$C/qe-identity.json" >"$W/forged-qe.json"
+	t_exit 6 "QE identity: an edited identity is refused" qe "$Q" "$W/forged-qe.json" --at 2023-06-20T00:00:00Z
+	t_grep "QE identity: the reason is the signature" 'QE identity: signature does not verify' "$T_ERR"
+	t_exit 6 "QE identity: past its nextUpdate: exit 6" qe "$Q" "$C/qe-identity.json" --at 2023-08-01T00:00:00Z
+	t_exit 2 "QE identity without an issuer chain: exit 2" ve --td-quote "$Q" --tdx-qe-identity "$C/qe-identity.json"
+	# Issue 17 finding 5: CRLs.
+	t_exit 0 "CRLs: the PCK and Root CA CRLs list nothing of this chain" ve --td-quote "$Q" --crl "$C/pckcrl-platform.der" \
+		--crl "$C/rootcrl.der" --at 2023-06-20T00:00:00Z
+	t_exit 2 "CRLs: only the Root CA CRL leaves the PCK unchecked: exit 2, naming what to pass" ve --td-quote "$Q" \
+		--crl "$C/rootcrl.der" --at 2023-06-20T00:00:00Z
+	t_grep "CRLs: the message names the missing CRL" 'no CRL of Intel SGX PCK Platform CA was given' "$T_ERR"
+	t_exit 6 "CRLs: a CRL past its nextUpdate is not used: exit 6" ve --td-quote "$Q" --crl "$C/pckcrl-platform.der" \
+		--crl "$C/rootcrl.der" --at 2023-07-20T00:00:00Z
+	t_grep "CRLs: the message says it is stale" 'not valid at the verification time' "$T_ERR"
+	t_exit 2 "CRLs: a file that is not a CRL: exit 2" ve --td-quote "$Q" --crl "$C/qe-identity.json" --at 2023-06-20T00:00:00Z
 
 	T=$V/azure-cvm/tdx-trustee
 	az() { "$BIN" verify-evidence --platform azure-cvm --hcl-report "$T/hcl-report.bin" "$@"; }
@@ -94,6 +114,21 @@ for v in 4 5; do
 	t_exit 0 "emulated quote v$v verifies with --insecure-test-roots" ve --td-quote "$W/q$v.bin" --insecure-test-roots "$W/pki/test-roots" --nonce 00112233
 	t_jq "emulated quote v$v: its version is reported" ".[\"x-attestgate-tdx-quote-version\"] == $v and .tdx_td_attributes_septve_disable == true" "$T_OUT"
 done
+# Issue 17 finding 4: a QE report from any enclave but Intel's TD QE is refused, even when the PCK signed it.
+for fault in debug signer prodid; do
+	"$PY" "$EMUL_PY" td-quote "$W/pki" 00112233 4 "$fault" >"$W/qe-$fault.bin"
+	t_exit 6 "a QE report with fault '$fault' (signed by the PCK): exit 6" ve --td-quote "$W/qe-$fault.bin" --insecure-test-roots "$W/pki/test-roots"
+	t_grep "QE fault '$fault': the reason names the quoting enclave" 'QE report is not from|quoting enclave runs in DEBUG' "$T_ERR"
+done
+# Issue 17 finding 5: a revoked PCK certificate or PCK CA.
+"$PY" "$EMUL_PY" crl "$W/pki" intel-pck >"$W/pck.crl"; "$PY" "$EMUL_PY" crl "$W/pki" intel-pck revoke >"$W/pck-revoked.crl"
+"$PY" "$EMUL_PY" crl "$W/pki" intel-root >"$W/root.crl"; "$PY" "$EMUL_PY" crl "$W/pki" intel-root revoke >"$W/root-revoked.crl"
+cr() { ve --td-quote "$W/q4.bin" --insecure-test-roots "$W/pki/test-roots" "$@"; }
+t_exit 0 "CRLs that revoke nothing: exit 0" cr --crl "$W/pck.crl" --crl "$W/root.crl"
+t_exit 6 "a revoked PCK certificate: exit 6" cr --crl "$W/pck-revoked.crl" --crl "$W/root.crl"
+t_grep "the reason names the revoked certificate" 'TEST Intel SGX PCK Certificate \(NOT INTEL\) is revoked' "$T_ERR"
+t_exit 6 "a revoked PCK CA: exit 6" cr --crl "$W/pck.crl" --crl "$W/root-revoked.crl"
+t_grep "the reason names the revoked CA" 'PCK Platform CA \(NOT INTEL\) is revoked' "$T_ERR"
 # Finding 6 (issue 17): insecure switches and trust anchors are command-line only.
 t_exit 6 "ATTESTGATE_INSECURE_TEST_ROOTS in the environment trusts nothing" env ATTESTGATE_INSECURE_TEST_ROOTS="$W/pki/test-roots" \
 	"$BIN" verify-evidence --platform tdx --td-quote "$W/q5.bin"

@@ -79,6 +79,11 @@ t_exit 0 "bundle with the right --nonce verifies" "$BIN" verify-evidence --in "$
 t_exit 6 "bundle with another --nonce: exit 6" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --nonce 0badc0de00112234
 t_grep "bundle with another --nonce: the reason is the binding" 'does not carry this request.s nonce' "$T_ERR"
 t_exit 2 "bundle with a --nonce that is not hex: exit 2" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --nonce zz
+# Issue 17 finding 5: AMD's CRL (signed by the ARK) for the ASK.
+"$PY" "$EMUL_PY" crl "$W/pki" amd-ark >"$W/ark.crl"; "$PY" "$EMUL_PY" crl "$W/pki" amd-ark revoke >"$W/ark-revoked.crl"
+t_exit 0 "AMD CRL that revokes nothing: exit 0" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --crl "$W/ark.crl"
+t_exit 6 "AMD CRL revoking the ASK: exit 6" "$BIN" verify-evidence --in "$W/b-tsm" --insecure-test-roots "$TR" --crl "$W/ark-revoked.crl"
+t_grep "the reason names the ASK" 'TEST-ASK-NOT-AMD is revoked by the CRL of TEST-ARK-NOT-AMD' "$T_ERR"
 t_exit 0 "auto finds configfs-tsm when there is no vTPM" evm --platform auto --nonce $NONCE --out "$W/b-auto"
 t_jq "auto: the platform is sev-snp" '.platform == "sev-snp"' "$W/b-auto/evidence.json"
 cp -r "$W/b-tsm" "$W/b-altered"; chmod u+w "$W/b-altered/snp-report.bin"; printf '\1' | dd of="$W/b-altered/snp-report.bin" bs=1 seek=100 conv=notrunc 2>/dev/null

@@ -121,6 +121,10 @@ def verify_td_quote(q, trust):
     for c, issuer in zip(chain, chain[1:] + chain[-1:]):
         maa_guest.verify_cert(c, issuer)
     p256_verify(chain[0].public_key(), qe_sig, qe, "QE report signature")
+    # MAA checks the QE against Intel's QE identity: Intel's MRSIGNER, the TD QE, no DEBUG.
+    if qe[128:160] != bytes.fromhex("dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5") or \
+            struct.unpack_from("<H", qe, 256)[0] != 2 or qe[48] & 2:
+        raise Rejected("the QE report is not from Intel's TD quoting enclave")
     if qe[320:352] != hashlib.sha256(ak + auth).digest():
         raise Rejected("QE report does not bind the attestation key")
     p256_verify(ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\4" + ak), sig, signed, "TD quote signature")
