@@ -11,6 +11,18 @@
 
 #include "log.h"
 
+/* Intel collateral and CRLs, for run and verify-evidence alike: command-line only (they decide what is trusted). */
+#define COLLATERAL_FLAGS \
+	{ "tdx-tcb-info", CLI_STRING, "FILE", NULL, NULL, \
+	    "Intel TCB info for TD quotes (PCS /tdx/certification/v4/tcb): its status becomes attester_tcb_status", 0, 1 }, \
+	{ "tdx-tcb-info-chain", CLI_STRING, "FILE", NULL, NULL, "its issuer chain, PEM (TCB-Info-Issuer-Chain)", 0, 1 }, \
+	{ "tdx-qe-identity", CLI_STRING, "FILE", NULL, NULL, \
+	    "Intel QE identity for TD quotes (PCS /tdx/certification/v4/qe/identity)", 0, 1 }, \
+	{ "tdx-qe-identity-chain", CLI_STRING, "FILE", NULL, NULL, \
+	    "its issuer chain, PEM (SGX-Enclave-Identity-Issuer-Chain; default: --tdx-tcb-info-chain)", 0, 1 }, \
+	{ "crl", CLI_LIST, "FILE", NULL, NULL, \
+	    "a CRL (DER or PEM) the chains are checked against: Intel PCK and Root CA CRLs, AMD KDS's", 0, 1 },
+
 static const struct cli_flag run_flags[] = {
 	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,
 	    "directory of installed policies (the chart's ConfigMap)", 0, 0 },
@@ -42,15 +54,7 @@ static const struct cli_flag run_flags[] = {
 	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 0 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
 	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0, 1 },
-	{ "tdx-tcb-info", CLI_STRING, "FILE", NULL, NULL,
-	    "Intel TCB info for TD quotes (PCS /tdx/certification/v4/tcb): its status becomes attester_tcb_status", 0, 1 },
-	{ "tdx-tcb-info-chain", CLI_STRING, "FILE", NULL, NULL, "its issuer chain, PEM (TCB-Info-Issuer-Chain)", 0, 1 },
-	{ "tdx-qe-identity", CLI_STRING, "FILE", NULL, NULL,
-	    "Intel QE identity for TD quotes (PCS /tdx/certification/v4/qe/identity)", 0, 1 },
-	{ "tdx-qe-identity-chain", CLI_STRING, "FILE", NULL, NULL,
-	    "its issuer chain, PEM (default: --tdx-tcb-info-chain)", 0, 1 },
-	{ "crl", CLI_LIST, "FILE", NULL, NULL,
-	    "a CRL (DER or PEM) the chains are checked against: Intel PCK and Root CA CRLs, AMD KDS's", 0, 1 },
+	COLLATERAL_FLAGS
 	{ "amd-kds-url", CLI_STRING, "URL", NULL, NULL,
 	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 0 },
 	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 0 },
@@ -88,14 +92,7 @@ static const struct cli_flag verify_evidence_flags[] = {
 	{ "snp-report", CLI_STRING, "FILE", NULL, NULL, "SEV-SNP attestation report", 0, 0 },
 	{ "td-quote", CLI_STRING, "FILE", NULL, NULL, "TDX quote (v4 or v5)", 0, 0 },
 	{ "runtime-data", CLI_STRING, "FILE", NULL, NULL, "the runtime data JSON the report binds (kata-cc, and bundles)", 0, 0 },
-	{ "tdx-tcb-info", CLI_STRING, "FILE", NULL, NULL, "Intel TCB info for TD quotes (PCS /tdx/certification/v4/tcb)", 0, 1 },
-	{ "tdx-tcb-info-chain", CLI_STRING, "FILE", NULL, NULL, "its issuer chain, PEM (TCB-Info-Issuer-Chain)", 0, 1 },
-	{ "tdx-qe-identity", CLI_STRING, "FILE", NULL, NULL,
-	    "Intel QE identity for TD quotes (PCS /tdx/certification/v4/qe/identity)", 0, 1 },
-	{ "tdx-qe-identity-chain", CLI_STRING, "FILE", NULL, NULL,
-	    "its issuer chain, PEM (SGX-Enclave-Identity-Issuer-Chain; default: --tdx-tcb-info-chain)", 0, 1 },
-	{ "crl", CLI_LIST, "FILE", NULL, NULL,
-	    "a CRL (DER or PEM) the chains are checked against: Intel PCK and Root CA CRLs, AMD KDS's", 0, 1 },
+	COLLATERAL_FLAGS
 	{ "hcl-report", CLI_STRING, "FILE", NULL, NULL, "Azure HCL report", 0, 0 },
 	{ "quote-msg", CLI_STRING, "FILE", NULL, NULL, "TPMS_ATTEST of the vTPM quote", 0, 0 },
 	{ "quote-sig", CLI_STRING, "FILE", NULL, NULL, "TPMT_SIGNATURE or raw RSA signature", 0, 0 },
