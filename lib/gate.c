@@ -141,6 +141,27 @@ out:
 	return rc;
 }
 
+/* One log line per failed rule: error when it blocks the pod, warn under mode: audit. */
+static void
+log_failed_rules(const struct ag_policy *p, const json_t *rules)
+{
+	size_t i;
+	const json_t *r;
+
+	json_array_foreach(rules, i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			continue;
+		ag_log(p->mode == AG_MODE_AUDIT ? AG_LOG_WARN : AG_LOG_ERROR, "policy rule failed", "policy",
+		    json_string(p->name), "claim", json_incref(json_object_get(r, "claim")), "op",
+		    json_incref(json_object_get(r, "op")), "expected", json_incref(json_object_get(r, "expected")),
+		    json_object_get(r, "actual") != NULL ? "actual" : "missing",
+		    json_object_get(r, "actual") != NULL ? json_incref(json_object_get(r, "actual")) : json_true(),
+		    "reason", json_string(json_string_value(json_object_get(r, "reason")) != NULL ?
+					   json_string_value(json_object_get(r, "reason")) : "the rule does not hold"),
+		    NULL);
+	}
+}
+
 /* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
 static enum ag_code
 attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
@@ -207,10 +228,12 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	if (rc != AG_OK)
 		return rc;
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
-	step_log("policy", rc, 0, err);
+	log_failed_rules(p, res->rules);
 	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)
 		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
 		    NULL);
+	else
+		step_log("policy", rc, 0, err);
 	return rc;
 }
 
@@ -299,8 +322,15 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		}
 	}
 	ag_output_close(out);
-	if (!ag_status_passes(&st))
+	if (!ag_status_passes(&st) && st.reason == AG_EPOLICY && res.rules != NULL && policy != NULL) {
+		/* The termination message has room for every failed rule (kubectl describe shows up to 4 KiB). */
+		char denial[AG_TERMINATION_MESSAGE_MAX];
+
+		ag_policy_denial_text(policy->name, res.rules, denial, sizeof(denial));
+		write_termination(cfg, denial);
+	} else if (!ag_status_passes(&st)) {
 		write_termination(cfg, st.message);
+	}
 	ag_log(ag_status_passes(&st) ? AG_LOG_INFO : AG_LOG_ERROR, "attestgate run finished", "reason",
 	    json_string(ag_code_reason(st.reason)), "message", json_string(st.message), "exitCode",
 	    json_integer(ag_status_exit_code(&st)), "durationMs", json_integer(st.ms_total), NULL);

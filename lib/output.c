@@ -18,7 +18,7 @@
 
 #define TMP_MARK ".tmp."
 #define EVIDENCE_DIR "evidence"
-#define TERMINATION_MAX 4096
+#define TERMINATION_MAX (AG_TERMINATION_MESSAGE_MAX + 1)   /* the text and its newline */
 
 struct ag_output {
 	int dirfd;

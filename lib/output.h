@@ -55,6 +55,9 @@ enum ag_code ag_output_publish(struct ag_output *out, const struct ag_publish *p
 /* Closes the directory handle; NULL is allowed. */
 void ag_output_close(struct ag_output *out);
 
+/* The kubelet keeps at most 4096 bytes of a termination message: the text, newline excluded. */
+#define AG_TERMINATION_MESSAGE_MAX 4095
+
 /*
  * Writes msg as one line (at most 4096 bytes, Kubernetes' limit) to the
  * termination-message file.  With create == 0 a missing file is not an error

@@ -199,8 +199,17 @@ scalar_json(struct loader *l, yaml_node_t *n, const char *what, json_t **out)
 	} else if (all_digits(s + (s[0] == '-' || s[0] == '+'))) {
 		const char *d = s + (s[0] == '-' || s[0] == '+');
 
-		if (d[0] == '0' && d[1] != '\0')
-			return fail_at(l, n, "%s \"%s\" has leading zeros: quote it if it is a string (a digest)", what, s);
+		if (d[0] == '0' && d[1] != '\0') {
+			const char *z = d;
+
+			while (z[0] == '0' && z[1] != '\0')
+				z++;
+			/* atLeast/atMost take numbers only: quoting would make it a string they refuse. */
+			if (strcmp(what, "atLeast") == 0 || strcmp(what, "atMost") == 0)
+				return fail_at(l, n, "%s \"%s\" has leading zeros: write %s%s", what, s, s[0] == '-' ? "-" : "", z);
+			return fail_at(l, n, "%s \"%s\" has leading zeros: write %s%s for the number, or \"%s\" in quotes for a string "
+					     "(a digest)", what, s, s[0] == '-' ? "-" : "", z, s);
+		}
 		if (strlen(d) > 18)
 			return fail_at(l, n, "%s \"%s\" is too large for a number: quote it if it is a string", what, s);
 		*out = json_integer(strtoll(s, NULL, 10));
@@ -1061,9 +1070,7 @@ compact(const json_t *v)
 enum ag_code
 ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **results, struct ag_err *err)
 {
-	const struct ag_policy_rule *first = NULL;
-	char why[160], first_why[160] = "";
-	json_t *first_actual = NULL;
+	char why[160];
 	size_t failed = 0;
 
 	*results = json_array();
@@ -1073,28 +1080,75 @@ ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **res
 		const struct ag_policy_rule *r = &p->rules[i];
 		json_t *actual = ag_claims_lookup(claims, r->claim);
 		int ok = eval_rule(r, actual, why, sizeof(why));
+		/* A missing claim is reported as missing: null is a claim value of its own. */
+		json_t *res = json_pack("{s:s, s:s, s:O, s:b}", "claim", r->claim, "op", op_names[r->op], "expected",
+		    r->expected, "ok", ok);
 
-		json_array_append_new(*results,
-		    json_pack("{s:s, s:s, s:O, s:O, s:b}", "claim", r->claim, "op", op_names[r->op],
-			"expected", r->expected, "actual", actual != NULL ? actual : json_null(), "ok", ok));
-		if (!ok && failed++ == 0) {
-			first = r;
-			first_actual = actual;
-			snprintf(first_why, sizeof(first_why), "%s", why);
-		}
+		if (res != NULL && actual != NULL)
+			json_object_set(res, "actual", actual);
+		else if (res != NULL)
+			json_object_set_new(res, "missing", json_true());
+		if (res != NULL && !ok && why[0] != '\0')
+			json_object_set_new(res, "reason", json_string(why));
+		json_array_append_new(*results, res);
+		failed += !ok;
 	}
 	if (failed == 0)
 		return ag_err_set(err, AG_OK, "policy \"%s\": all %zu rules hold", p->name, p->n_rules);
-	{
-		char *exp = compact(first->expected), *act = first_actual != NULL ? compact(first_actual) : NULL;
-
-		ag_err_set(err, AG_EPOLICY, "policy \"%s\" denied: %zu of %zu rules failed; first: %s %s %s, actual %s%s%s",
-		    p->name, failed, p->n_rules, first->claim, op_names[first->op], exp != NULL ? exp : "?",
-		    act != NULL ? act : "missing", first_why[0] != '\0' ? " (" : "", first_why[0] != '\0' ? first_why : "");
-		if (first_why[0] != '\0')
-			snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), ")");
-		free(exp);
-		free(act);
-	}
+	ag_policy_denial_text(p->name, *results, err->msg, sizeof(err->msg));
+	err->code = AG_EPOLICY;
 	return AG_EPOLICY;
+}
+
+/* "CLAIM OP EXPECTED, actual ACTUAL (REASON)" of one failed rule result. */
+static void
+rule_text(const json_t *r, char *buf, size_t size)
+{
+	char *exp = compact(json_object_get(r, "expected")), *act = json_object_get(r, "actual") != NULL ?
+	    compact(json_object_get(r, "actual")) : NULL;
+	const char *why = json_string_value(json_object_get(r, "reason"));
+
+	snprintf(buf, size, "%s %s %s, actual %s%s%s%s", json_string_value(json_object_get(r, "claim")),
+	    json_string_value(json_object_get(r, "op")), exp != NULL ? exp : "?", act != NULL ? act : "missing",
+	    why != NULL && act != NULL ? " (" : "", why != NULL && act != NULL ? why : "", why != NULL && act != NULL ? ")" : "");
+	free(exp);
+	free(act);
+}
+
+size_t
+ag_policy_denial_text(const char *policy, const json_t *results, char *buf, size_t size)
+{
+	size_t failed = 0, shown = 0, i, n;
+	const json_t *r;
+	char one[512], more[64];
+
+	json_array_foreach(results, i, r)
+		failed += !json_is_true(json_object_get(r, "ok"));
+	n = (size_t)snprintf(buf, size, "policy \"%s\" denied: %zu of %zu rules failed: ", policy, failed,
+	    json_array_size(results));
+	if (n >= size)
+		return size - 1;
+	json_array_foreach(results, i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			continue;
+		rule_text(r, one, sizeof(one));
+		/* Whole rules only: keep room to say how many did not fit. */
+		snprintf(more, sizeof(more), "; and %zu more (status.json lists them)", failed - shown);
+		if (n + strlen(one) + 2 + (shown + 1 < failed ? strlen(more) : 0) >= size) {
+			if (shown == 0) {
+				snprintf(buf + n, size - n, "%s", one);   /* the first one, cut if it must be */
+				n = strlen(buf);
+				shown++;
+				snprintf(more, sizeof(more), "; and %zu more (status.json lists them)", failed - shown);
+			}
+			if (shown < failed && n + strlen(more) < size) {
+				memcpy(buf + n, more, strlen(more) + 1);
+				n += strlen(more);
+			}
+			return n;
+		}
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", shown > 0 ? "; " : "", one);
+		shown++;
+	}
+	return n;
 }

@@ -80,10 +80,14 @@ int ag_policy_allows_platform(const struct ag_policy *p, const char *platform);
 
 /*
  * Evaluates every rule against claims.  *results gets a new array of
- * {claim, op, expected, actual, ok}.  Returns AG_OK when all hold, else
- * AG_EPOLICY with a message naming the first failed rule.
+ * {claim, op, expected, actual (or missing: true), ok, reason when it
+ * failed}.  Returns AG_OK when all hold, else AG_EPOLICY with a message
+ * listing the failed rules (ag_policy_denial_text).
  */
 enum ag_code ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **results,
     struct ag_err *err);
+
+/* Writes "policy NAME denied: K of N rules failed: each failed rule; ..." of results into buf, whole rules only; returns its length. */
+size_t ag_policy_denial_text(const char *policy, const json_t *results, char *buf, size_t size);
 
 #endif

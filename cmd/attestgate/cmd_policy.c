@@ -33,7 +33,7 @@ cell(const json_t *v, char *buf, size_t size)
 }
 
 static void
-print_table(const struct ag_policy *p, const json_t *results, int allowed, const char *msg)
+print_table(const struct ag_policy *p, const json_t *results, int allowed, int satisfied, const char *msg)
 {
 	int wc = (int)strlen("CLAIM"), wo = (int)strlen("OP"), we = (int)strlen("EXPECTED");
 	size_t i;
@@ -57,7 +57,7 @@ print_table(const struct ag_policy *p, const json_t *results, int allowed, const
 		const json_t *act = json_object_get(r, "actual");
 
 		cell(json_object_get(r, "expected"), e, sizeof(e));
-		if (json_is_null(act))
+		if (act == NULL)
 			snprintf(a, sizeof(a), "(missing)");
 		else
 			cell(act, a, sizeof(a));
@@ -65,7 +65,8 @@ print_table(const struct ag_policy *p, const json_t *results, int allowed, const
 		    json_string_value(json_object_get(r, "claim")), wo,
 		    json_string_value(json_object_get(r, "op")), we, e, a);
 	}
-	printf("\n%s: %s\n", allowed ? "ALLOWED" : "DENIED", msg);
+	/* Under mode: audit a denial lets the pod start; say what would have happened. */
+	printf("\n%s: %s\n", !allowed ? "DENIED" : satisfied ? "ALLOWED" : "AUDIT: would deny", msg);
 }
 
 int
@@ -115,7 +116,7 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 		free(s);
 		json_decref(o);
 	} else {
-		print_table(p, results, allowed, err.msg);
+		print_table(p, results, allowed, rc == AG_OK, err.msg);
 	}
 	json_decref(results);
 	json_decref(claims);

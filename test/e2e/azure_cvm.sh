@@ -106,12 +106,21 @@ WANT=5 DESC="a policy that denies: exit 5" gate
 no_token deny
 t_jq "deny: status.json names the failed rule" '.reason == "PolicyDenied" and ([.rules[] | select(.ok | not) | .claim] == ["/x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn"])' "$D/out/status.json"
 t_grep "deny: the termination message says which rule" 'microcode-svn atLeast 250' "$D/term"
+t_grep "deny: one error line per failed rule (issue 18: 1)" '"level":"error","msg":"policy rule failed","policy":"azure-cvm","claim":"/x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn","op":"atLeast","expected":250,"actual":' "$T_ERR"
+setup deny2 enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
+      atLeast: 250
+    - claim: /x-ms-azurevm-not-a-claim
+      exists: true"
+WANT=5 DESC="two failing rules: exit 5" gate
+t_grep "deny2: the termination message lists every failed rule" '2 of 7 rules failed: .*microcode-svn atLeast 250, actual [0-9]+; /x-ms-azurevm-not-a-claim exists true, actual missing$' "$D/term"
 setup audit audit "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
       atLeast: 250"
 WANT=0 DESC="the same policy in audit mode lets the pod start: exit 0" gate
 t_jq "audit: status False, reason PolicyDenied" '.status == "False" and .reason == "PolicyDenied"' "$D/out/status.json"
 t_check "audit: the token and ready are written" test -e "$D/out/token" -a -e "$D/out/ready"
 t_grep "audit: a warning is logged" '"level":"warn","msg":"policy denied, but it is in audit mode' "$T_ERR"
+t_check "audit: nothing is logged at error (issue 18: 3)" bash -c "! grep -q '\"level\":\"error\"' '$T_ERR'"
+t_grep "audit: the failed rule at warn" '"level":"warn","msg":"policy rule failed"' "$T_ERR"
 
 # 3. The verifier misbehaving.
 setup down -- --script down

@@ -246,9 +246,11 @@ test_exists_absent(void **state)
 	/* A missing claim fails every other operator and the reason says so. */
 	ag_err_clear(&err);
 	assert_false(eval_one("  - claim: /o/nope\n    equals: x\n", &r, &err));
-	assert_non_null(strstr(err.msg, "the claim is missing"));
-	assert_non_null(strstr(err.msg, "/o/nope"));
-	assert_true(json_is_null(json_object_get(r, "actual")));
+	assert_non_null(strstr(err.msg, "/o/nope equals \"x\", actual missing"));
+	/* Missing is reported as missing: null is a claim value (issue 18: 4). */
+	assert_null(json_object_get(r, "actual"));
+	assert_true(json_is_true(json_object_get(r, "missing")));
+	assert_string_equal(json_string_value(json_object_get(r, "reason")), "the claim is missing");
 	assert_string_equal(json_string_value(json_object_get(r, "op")), "equals");
 	assert_string_equal(json_string_value(json_object_get(r, "claim")), "/o/nope");
 	assert_string_equal(json_string_value(json_object_get(r, "expected")), "x");
@@ -270,7 +272,17 @@ test_denial_names_first_failed_rule(void **state)
 	ag_err_clear(&err);
 	assert_int_equal(ag_claims_parse((const uint8_t *)claims_json, strlen(claims_json), &claims, &err), AG_OK);
 	assert_int_equal(ag_policy_evaluate(p, claims, &results, &err), AG_EPOLICY);
-	assert_non_null(strstr(err.msg, "policy \"t\" denied: 2 of 3 rules failed; first: /n atLeast 100, actual 93"));
+	/* Every failed rule, not only the first (issue 18: 1). */
+	assert_string_equal(err.msg, "policy \"t\" denied: 2 of 3 rules failed: /n atLeast 100, actual 93; /b equals true, actual false");
+	{
+		/* Cut cleanly: whole rules only, and how many more did not fit. */
+		char small[80], tiny[40];
+
+		ag_policy_denial_text("t", results, small, sizeof(small));
+		assert_string_equal(small, "policy \"t\" denied: 2 of 3 rules failed: /n atLeast 100, actual 93");
+		ag_policy_denial_text("t", results, tiny, sizeof(tiny));
+		assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+	}
 	assert_true(json_is_true(json_object_get(json_array_get(results, 0), "ok")));
 	assert_true(json_is_false(json_object_get(json_array_get(results, 1), "ok")));
 	assert_true(json_is_false(json_object_get(json_array_get(results, 2), "ok")));
@@ -346,6 +358,11 @@ test_schema_errors_name_lines(void **state)
 	    "t.yaml:8:16:", NULL);
 	/* bad regex */
 	parse_fails(HEAD "  - claim: /s\n    matches: \"(unclosed\"\n", "t.yaml:12:14:", "regular expression");
+	/* leading zeros: the message says what to write, and for atLeast that is the number, never quotes (issue 18: 5) */
+	parse_fails(HEAD "  - claim: /n\n    atLeast: 0093\n", "t.yaml:12:14:", "has leading zeros: write 93");
+	parse_fails(HEAD "  - claim: /n\n    equals: 0093\n", "t.yaml:12:13:", "write 93 for the number, or \"0093\" in quotes");
+	parse_fails(HEAD "  - claim: /n\n    atLeast: \"93\"\n", "t.yaml:12:14:", NULL);
+	assert_true(holds("  - claim: /n\n    atLeast: 93\n"));
 	/* empty rule list, and a missing one */
 	parse_fails(HEAD "    []\n", "t.yaml:11:5:", "at least one rule");
 	parse_fails("apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n"
