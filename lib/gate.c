@@ -29,6 +29,7 @@
 #include "policy.h"
 #include "status.h"
 #include "token.h"
+#include "tpm.h"
 #include "verifier_local.h"
 #include "verifier_maa.h"
 
@@ -46,6 +47,9 @@ check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct
 		    "--policy-sha256 is required: the pod spec must pin the policy's digest");
 	if (cfg->timeout_ms <= 0)
 		return ag_err_set(err, AG_ECONFIG, "--timeout must be positive");
+	/* A malformed --tcti is a usage error, never "no vTPM here" for auto detection to step over. */
+	if (cfg->tcti != NULL && (rc = ag_tpm_tcti_check(cfg->tcti, err)) != AG_OK)
+		return rc;
 	if (cfg->policy_file != NULL)
 		rc = ag_policy_load_file(cfg->policy_file, cfg->policy_sha256, policy, err);
 	else

@@ -53,6 +53,17 @@ tpm_fail(struct ag_err *err, TSS2_RC rc, const char *fmt, const char *arg)
 	return ag_err_set(err, AG_EEVIDENCE, "%s: %s", what, Tss2_RC_Decode(rc));
 }
 
+enum ag_code
+ag_tpm_tcti_check(const char *spec, struct ag_err *err)
+{
+	if (spec == NULL || (strncmp(spec, "device:/", 8) != 0 && strncmp(spec, "swtpm:path=/", 12) != 0 &&
+				strncmp(spec, "swtpm:host=", 11) != 0))
+		return ag_err_set(err, AG_ECONFIG,
+		    "--tcti \"%.64s\": use device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P (absolute paths)",
+		    spec != NULL ? spec : "");
+	return AG_OK;
+}
+
 static enum ag_code
 tcti_init(const char *spec, struct ag_tpm *t, struct ag_err *err)
 {
@@ -60,10 +71,10 @@ tcti_init(const char *spec, struct ag_tpm *t, struct ag_err *err)
 	TSS2_RC rc;
 	int device = strncmp(spec, "device:", 7) == 0;
 	const char *conf = strchr(spec, ':') != NULL ? strchr(spec, ':') + 1 : "";
+	enum ag_code code = ag_tpm_tcti_check(spec, err);
 
-	if (!device && strncmp(spec, "swtpm:", 6) != 0)
-		return ag_err_set(err, AG_ECONFIG, "--tcti \"%.64s\": use device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P",
-		    spec);
+	if (code != AG_OK)
+		return code;
 	if (device) {
 		snprintf(t->where, sizeof(t->where), "TPM device %s", conf);
 		if (access(conf, F_OK) != 0)

@@ -23,6 +23,9 @@ struct ag_tpm;
 /* Opens the TPM named by spec: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P. AG_EEVIDENCE (with what to do) when absent or not allowed. */
 enum ag_code ag_tpm_open(const char *spec, struct ag_tpm **out, struct ag_err *err);
 
+/* AG_OK when spec has one of the accepted forms (device:/PATH, swtpm:path=/SOCK, swtpm:host=H,port=P); AG_ECONFIG naming them. */
+enum ag_code ag_tpm_tcti_check(const char *spec, struct ag_err *err);
+
 /* Closes the TPM; NULL is allowed. */
 void ag_tpm_close(struct ag_tpm *t);
 

@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "log.h"
 #include "platform.h"
+#include "tpm.h"
 
 int
 cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
@@ -53,7 +54,9 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.vmpl = -1;
 	ag_evidence_init(&e);
 	ag_err_clear(&err);
-	rc = ag_platform_collect(cli_get(v, "platform"), &o, &e, &err);
+	rc = ag_tpm_tcti_check(o.tcti, &err);
+	if (rc == AG_OK)
+		rc = ag_platform_collect(cli_get(v, "platform"), &o, &e, &err);
 	if (rc == AG_OK)
 		rc = ag_evidence_write_bundle(&e, out, &err);
 	if (rc == AG_OK) {

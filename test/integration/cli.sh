@@ -70,4 +70,11 @@ t_grep "--log-format text gives text records" '^[0-9T:.-]+Z error attestgate run
 t_exit 2 "run into a missing output directory exits 2" "$BIN" run --output-dir "$W/missing" --termination-log "$W/term4"
 t_grep "the message says what to do" 'mount the attestgate emptyDir' "$T_ERR"
 t_check "the termination message says it too" grep -q 'emptyDir' "$W/term4"
+# Issue 18 point 15: a malformed --tcti is a usage error naming the forms, also under --platform auto.
+P=$REPO/deploy/policies/azure-cvm.yaml
+t_exit 2 "run --tcti foo: exit 2, not 'no TEE here'" "$BIN" run --policy "$P" --policy-sha256 "$(sha256sum "$P" | cut -d' ' -f1)" \
+	--tcti foo --output-dir "$W" --termination-log "$W/term"
+t_grep "run --tcti foo: the message names the accepted forms" 'use device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P' "$W/term"
+t_exit 2 "evidence --tcti swtpm:sock: exit 2" "$BIN" evidence --tcti swtpm:sock --out "$W/b"
+t_grep "evidence: the message names the accepted forms" 'use device:PATH' "$T_ERR"
 t_done
