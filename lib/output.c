@@ -149,6 +149,26 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	return AG_OK;
 }
 
+/*
+ * Creates and removes a temporary file: a directory the gate cannot write
+ * is found now, before any evidence is read or any verifier is asked.
+ */
+static enum ag_code
+probe_writable(struct ag_output *out, struct ag_err *err)
+{
+	char tmp[64];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), ".probe" TMP_MARK "%ld.%u", (long)getpid(), out->seq++);
+	fd = openat(out->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return io_err(err, out, "write", "files");
+	close(fd);
+	if (unlinkat(out->dirfd, tmp, 0) != 0)
+		return io_err(err, out, "remove", tmp);
+	return AG_OK;
+}
+
 static enum ag_code
 open_dir(const char *dir, int clear, struct ag_output **outp, struct ag_err *err)
 {
@@ -170,6 +190,8 @@ open_dir(const char *dir, int clear, struct ag_output **outp, struct ag_err *err
 		return rc;
 	}
 	rc = clear ? remove_stale(out, err) : AG_OK;
+	if (rc == AG_OK && clear)
+		rc = probe_writable(out, err);
 	if (rc != AG_OK) {
 		ag_output_close(out);
 		return rc;
