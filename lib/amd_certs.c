@@ -224,8 +224,9 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 	*claims = NULL;
 	leaf = find_leaf(r, certs);
 	if (leaf == NULL)
-		return ag_err_set(err, AG_EINVALID, "no %s certificate given for the SNP report (pass --certs, or a bundle with one)",
-		    r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK");
+		return ag_err_set(err, AG_EEVIDENCE,
+		    "no %s certificate for the SNP report: pass it with --certs, or let attestgate fetch it (--cert-cache DIR, "
+		    "THIM on Azure, --amd-kds-url https://kdsintf.amd.com)", r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK");
 	rc = ag_amd_cert_info(leaf, &info, err);
 	if (rc != AG_OK)
 		return rc;

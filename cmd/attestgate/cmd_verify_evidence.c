@@ -153,9 +153,7 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 		printf("%s\n", s != NULL ? s : "{}");
 		free(s);
 	} else {
-		/* Evidence that is missing from what was handed in is a usage error here, not a device problem. */
-		if (rc == AG_EEVIDENCE)
-			rc = AG_ECONFIG;
+		/* Exit 3 for evidence that is incomplete (no VCEK, no TD quote): it says where to get what is missing. */
 		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
 	}
 	json_decref(claims);

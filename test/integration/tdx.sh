@@ -101,7 +101,7 @@ EOF2
 	t_jq "Azure TDX CVM: TDX claims inside x-ms-isolation-tee" '.["x-ms-isolation-tee"]["x-ms-attestation-type"] == "tdxvm" and (.["x-ms-isolation-tee"]["x-ms-runtime"].keys | length) > 0' "$T_OUT"
 	t_exit 6 "Azure TDX CVM: a TD quote of another TD is refused" az --td-quote "$Q"
 	t_grep "the reason names the TDREPORT" 'not for the HCL report' "$T_ERR"
-	t_exit 2 "Azure TDX CVM without its TD quote: exit 2 and what to pass" az
+	t_exit 3 "Azure TDX CVM without its TD quote: exit 3 (incomplete) and what to pass" az
 	t_grep "the message names td-quote" 'TD quote' "$T_ERR"
 fi
 
