@@ -542,7 +542,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (policy[0] == '\0' && c->o->default_policy != NULL)
 		snprintf(policy, sizeof(policy), "%s", c->o->default_policy);
 	if (policy[0] == '\0')
-		return fail(c, tmpl, "no policy for this pod: annotate it with attestgate.io/policy or pass --policy");
+		return fail(c, tmpl, "no policy for this pod: annotate it with attestgate.io/policy or pass --policy-name");
 	digest = c->o->digest(policy, c->o->digest_arg);
 	if (digest == NULL)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",

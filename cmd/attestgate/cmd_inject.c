@@ -68,7 +68,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	d->dir = cli_get(v, "policy-dir");
 	memset(&o, 0, sizeof(o));
 	o.image = cli_get(v, "image") != NULL ? cli_get(v, "image") : "ghcr.io/attestgate/attestgate:" AG_VERSION;
-	o.default_policy = cli_get(v, "policy");
+	o.default_policy = cli_get(v, "policy-name");
 	o.all = cli_get_bool(v, "all");
 	o.tpm_access = tpm;
 	o.device_plugin_resource = cli_get(v, "device-plugin-resource");

@@ -137,7 +137,7 @@ static const struct cli_flag policy_check_flags[] = {
 
 static const struct cli_flag inject_flags[] = {
 	{ "file", CLI_STRING, "FILE", "-", NULL, "Kubernetes YAML to read ('-' for stdin)", 'f', 0 },
-	{ "policy", CLI_STRING, "NAME", NULL, NULL, "policy name for pods without an annotation", 0, 0 },
+	{ "policy-name", CLI_STRING, "NAME", NULL, NULL, "policy name for pods without an annotation (as run's --policy-name)", 0, 0 },
 	{ "image", CLI_STRING, "IMAGE", NULL, NULL, "attestgate image reference", 0, 0 },
 	{ "all", CLI_BOOL, NULL, NULL, NULL, "inject into every pod template, not only annotated ones", 0, 0 },
 	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,

@@ -13,7 +13,7 @@ KV=$SHARED/tools/k8s-validate/k8s-validate
 inj() { "$BIN" inject --policy-dir "$REPO/deploy/policies" "$@"; }
 
 for in in "$D"/*.in.yaml; do
-	name=$(basename "$in" .in.yaml) args="--policy azure-cvm"
+	name=$(basename "$in" .in.yaml) args="--policy-name azure-cvm"
 	[ -f "$D/$name.args" ] && args="$args $(cat "$D/$name.args")"
 	# shellcheck disable=SC2086
 	t_exit 0 "$name: injects" inj -f "$in" $args
@@ -41,31 +41,31 @@ t_grep "kata-cc: the kata policy, no TPM, platform azure-kata-cc" 'policy-name=a
 t_check "kata-cc: no privileged gate, no hostPath" bash -c "! grep -q 'privileged: true\|hostPath' '$D/pod-kata.out.yaml'"
 t_grep "devicePlugin: the TPM as an extended resource" 'squat.ai/tpmrm0: "1"' "$D/deployment-device-plugin.out.yaml"
 t_grep "workloads: the service and the pods not asking for it are left alone" '"injected":4,"alreadyInjected":0,"notSelected":2' \
-	<(inj -f "$D/workloads.in.yaml" --policy azure-cvm 2>&1 >/dev/null)
-t_exit 0 "stdin works (-f -)" bash -c "'$BIN' inject --policy-dir '$REPO/deploy/policies' --policy azure-cvm < '$D/deployment.in.yaml'"
+	<(inj -f "$D/workloads.in.yaml" --policy-name azure-cvm 2>&1 >/dev/null)
+t_exit 0 "stdin works (-f -)" bash -c "'$BIN' inject --policy-dir '$REPO/deploy/policies' --policy-name azure-cvm < '$D/deployment.in.yaml'"
 t_check "stdin gives the same output" cmp -s "$T_OUT" "$D/deployment.out.yaml"
 
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n' >"$W/plain.yaml"
-t_exit 0 "--all injects into templates without the annotation" inj -f "$W/plain.yaml" --all --policy azure-cvm
+t_exit 0 "--all injects into templates without the annotation" inj -f "$W/plain.yaml" --all --policy-name azure-cvm
 t_grep "--all: the gate is there" 'name: attestgate' "$T_OUT"
-t_exit 0 "without --all an unannotated pod is unchanged" inj -f "$W/plain.yaml" --policy azure-cvm
+t_exit 0 "without --all an unannotated pod is unchanged" inj -f "$W/plain.yaml" --policy-name azure-cvm
 t_check "unchanged byte for byte" cmp -s "$T_OUT" "$W/plain.yaml"
 t_exit 2 "no policy for an annotated pod: exit 2" inj -f "$D/deployment.in.yaml"
-t_grep "the message says what to do" 'attestgate.io/policy or pass --policy' "$T_ERR"
-t_exit 2 "an unknown policy: exit 2" inj -f "$D/deployment.in.yaml" --policy nope
+t_grep "the message says what to do" 'attestgate.io/policy or pass --policy-name' "$T_ERR"
+t_exit 2 "an unknown policy: exit 2" inj -f "$D/deployment.in.yaml" --policy-name nope
 t_grep "the message names the policy" 'policy "nope" not found' "$T_ERR"
 printf 'kind: Pod\nspec: [unclosed\n' >"$W/bad.yaml"
-t_exit 2 "input that is not YAML: exit 2 with the line" inj -f "$W/bad.yaml" --all --policy azure-cvm
+t_exit 2 "input that is not YAML: exit 2 with the line" inj -f "$W/bad.yaml" --all --policy-name azure-cvm
 t_grep "the message has the line" 'line [0-9]+: not YAML' "$T_ERR"
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    attestgate.io/inject: "true"\nspec:\n  containers:\n  - name: c\n    image: busybox\n  volumes:\n  - name: attestgate\n    emptyDir: {}\n' >"$W/clash.yaml"
-t_exit 2 "a pod that already has a volume named attestgate: exit 2" inj -f "$W/clash.yaml" --policy azure-cvm
+t_exit 2 "a pod that already has a volume named attestgate: exit 2" inj -f "$W/clash.yaml" --policy-name azure-cvm
 t_grep "the message names the clash" 'looks injected .* but the first init container is not the gate' "$T_ERR"
 
 # Issue 17 finding 1: a duplicate key on the way is an error naming line:column, never a silent choice.
 POD='apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    attestgate.io/inject: "true"\n'
 dup() { # NAME DESC YAML (printf format)
 	printf "$3" >"$W/dup-$1.yaml"
-	t_exit 2 "duplicate $2: exit 2" inj -f "$W/dup-$1.yaml" --policy azure-cvm
+	t_exit 2 "duplicate $2: exit 2" inj -f "$W/dup-$1.yaml" --policy-name azure-cvm
 	t_grep "duplicate $2: the message names line:column and the key" "line [0-9]+:[0-9]+: duplicate key \"$2\"" "$T_ERR"
 }
 dup init initContainers "${POD}spec:\n  initContainers: []\n  containers:\n  - name: c\n    image: busybox\n  initContainers:\n  - name: evil\n    image: evil\n"
@@ -74,36 +74,39 @@ dup kind kind "${POD}kind: ConfigMap\nspec:\n  containers:\n  - name: c\n    ima
 dup policy attestgate.io/policy "${POD}    attestgate.io/policy: azure-cvm\n    attestgate.io/policy: azure-kata-cc\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
 dup quoted template 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      annotations: {attestgate.io/inject: "true"}\n    spec: {containers: [{name: c, image: busybox}]}\n  "template":\n    spec: {containers: [{name: c, image: evil}]}\n'
 printf "${POD}x: &a {containers: [{name: c, image: busybox}]}\nspec:\n  <<: *a\n" >"$W/merge.yaml"
-t_exit 2 "a merge key: exit 2" inj -f "$W/merge.yaml" --policy azure-cvm
+t_exit 2 "a merge key: exit 2" inj -f "$W/merge.yaml" --policy-name azure-cvm
 t_grep "a merge key: the message says to write the keys out" 'line [0-9]+:[0-9]+: a merge key' "$T_ERR"
 
 # Issue 17 finding 2: "already injected" is checked, not trusted by name.
-inj -f "$D/deployment.in.yaml" --policy azure-cvm >"$W/good.yaml" 2>/dev/null
+inj -f "$D/deployment.in.yaml" --policy-name azure-cvm >"$W/good.yaml" 2>/dev/null
 fake() { # NAME DESC SED WHY
 	sed "$3" "$W/good.yaml" >"$W/fake-$1.yaml"
-	t_exit 2 "$2: exit 2" inj -f "$W/fake-$1.yaml" --policy azure-cvm
+	t_exit 2 "$2: exit 2" inj -f "$W/fake-$1.yaml" --policy-name azure-cvm
 	t_grep "$2: the message says why" "$4" "$T_ERR"
 }
 fake image "a gate container running another image" 's|image: "ghcr.io/attestgate/attestgate:[^"]*"|image: evil/attestgate:1|' 'another image'
 fake digest "a gate pinning another policy digest" 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' 'another digest'
 fake name "a gate for another policy" 's|--policy-name=azure-cvm|--policy-name=other|' 'policy-name is not azure-cvm'
 printf "${POD}    attestgate.io/status: injected\nspec:\n  containers:\n  - name: c\n    image: busybox\n" >"$W/status-only.yaml"
-t_exit 2 "only the status annotation, no gate: exit 2" inj -f "$W/status-only.yaml" --policy azure-cvm
+t_exit 2 "only the status annotation, no gate: exit 2" inj -f "$W/status-only.yaml" --policy-name azure-cvm
 t_grep "status only: the first init container is not the gate" 'first init container is not the gate' "$T_ERR"
 printf "${POD}spec:\n  initContainers:\n  - name: other\n    image: busybox\n  - name: attestgate\n    image: ghcr.io/attestgate/attestgate:x\n  containers:\n  - name: c\n    image: busybox\n" >"$W/second.yaml"
-t_exit 2 "a container named attestgate that is not first: exit 2" inj -f "$W/second.yaml" --policy azure-cvm
+t_exit 2 "a container named attestgate that is not first: exit 2" inj -f "$W/second.yaml" --policy-name azure-cvm
 
 # Issue 17 finding 3: every kind with a pod template, List items, and no silent skip of an annotated object.
 printf 'apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: rc\nspec:\n  template:\n    metadata:\n      annotations:\n        attestgate.io/inject: "true"\n    spec:\n      containers:\n      - name: c\n        image: busybox\n' >"$W/rc.yaml"
-t_exit 0 "a ReplicationController is injected" inj -f "$W/rc.yaml" --policy azure-cvm
+t_exit 0 "a ReplicationController is injected" inj -f "$W/rc.yaml" --policy-name azure-cvm
 t_grep "ReplicationController: one template injected" '"injected":1' "$T_ERR"
 printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n  spec:\n    containers:\n    - name: c\n      image: busybox\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n  spec:\n    template:\n      spec:\n        containers:\n        - name: c\n          image: busybox\n' >"$W/list.yaml"
-t_exit 0 "kind: List with --all: every item is injected" inj -f "$W/list.yaml" --all --policy azure-cvm
+t_exit 0 "kind: List with --all: every item is injected" inj -f "$W/list.yaml" --all --policy-name azure-cvm
 t_grep "List: both items injected" '"injected":2' "$T_ERR"
 cp "$T_OUT" "$W/list.out.yaml"
-t_exit 0 "List: injecting again changes nothing" inj -f "$W/list.out.yaml" --all --policy azure-cvm
+t_exit 0 "List: injecting again changes nothing" inj -f "$W/list.out.yaml" --all --policy-name azure-cvm
 t_check "List: byte for byte" cmp -s "$T_OUT" "$W/list.out.yaml"
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  annotations:\n    attestgate.io/inject: "true"\nspec: {}\n' >"$W/widget.yaml"
-t_exit 2 "an annotated object without a pod template: exit 2" inj -f "$W/widget.yaml" --policy azure-cvm
+t_exit 2 "an annotated object without a pod template: exit 2" inj -f "$W/widget.yaml" --policy-name azure-cvm
 t_grep "the message names the kind" 'a Widget is annotated attestgate.io/inject but has no pod template' "$T_ERR"
+# Issue 18 point 12: --policy means a file for run; inject names a policy with --policy-name, as run does.
+t_exit 2 "inject --policy (a file for run) is not a name here: exit 2" inj -f "$D/deployment.in.yaml" --policy azure-cvm
+t_grep "the message names the flag" 'unknown flag --policy' "$T_ERR"
 t_done
