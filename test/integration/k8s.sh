@@ -112,5 +112,11 @@ an unknown platform|--set gate.platform=sgx|gate.platform
 an unknown TPM access mode|--set gate.tpm.access=root|gate.tpm.access
 an unknown value|--set gate.colour=blue|Additional property colour
 a policy that is not installed|--set gate.policyName=nope --set example.enabled=true|no policy named "nope"
+a duration the CLI refuses|--set gate.timeout=1m30|gate.timeout
 EOF2
+# Issue 18 point 13: what the CLI takes as a duration, the chart takes too.
+for d in 1m30s 90s 1h 250ms 2h30m15s; do
+	t_exit 0 "chart accepts gate.timeout=$d" "$HT" "$CHART" --set gate.timeout=$d
+	t_exit 0 "the CLI accepts --timeout $d too" "$BIN" run --help --timeout "$d"
+done
 t_done
