@@ -117,12 +117,60 @@ find_flag(const struct cli_values *v, const char *name, size_t len, char shortop
 	return -1;
 }
 
+/* After the one line saying what is wrong: where the usage is, not the whole help text. */
 static int
 usage_error(const struct cli_cmd *cmd)
 {
-	fputc('\n', stderr);
-	cli_print_help(cmd, stderr);
+	fprintf(stderr, "Run 'attestgate %s --help' for usage.\n", cmd->name);
 	return 2;
+}
+
+int
+cli_usage_error(const struct cli_cmd *cmd, const char *what)
+{
+	fprintf(stderr, "attestgate %s: %s\n", cmd->name, what);
+	return usage_error(cmd);
+}
+
+/* Levenshtein distance of a and b (short strings: flag and command names), capped at 9. */
+static int
+edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	int prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 9;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			d = prev[j] + 1 < d ? prev[j] + 1 : d;
+			cur[j] = cur[j - 1] + 1 < d ? cur[j - 1] + 1 : d;
+		}
+		memcpy(prev, cur, sizeof(int) * (lb + 1));
+	}
+	return prev[lb] < 9 ? prev[lb] : 9;
+}
+
+const char *
+cli_suggest(const char *given, size_t len, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	int best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		int d = strncmp(names[i], given, len) == 0 && len >= 3 ? 1 : edit_distance(given, len, names[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	return best;
 }
 
 int
@@ -158,8 +206,14 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 		}
 		k = find_flag(v, name, len, shortopt);
 		if (k < 0) {
-			fprintf(stderr, "attestgate %s: unknown flag %s%.*s\n", cmd->name,
-			    shortopt != 0 ? "-" : "--", (int)len, name);
+			const char *names[CLI_MAX_FLAGS], *hint;
+
+			for (int j = 0; j < v->n; j++)
+				names[j] = v->flags[j]->name;
+			hint = shortopt == 0 ? cli_suggest(name, len, names, (size_t)v->n) : NULL;
+			fprintf(stderr, "attestgate %s: unknown flag %s%.*s%s%s%s\n", cmd->name, shortopt != 0 ? "-" : "--",
+			    (int)len, name, hint != NULL ? " (did you mean --" : "", hint != NULL ? hint : "",
+			    hint != NULL ? "?)" : "");
 			return usage_error(cmd);
 		}
 		if (v->vals[k] != NULL && v->flags[k]->type == CLI_LIST) {
@@ -272,20 +326,39 @@ cli_get_duration_ms(const struct cli_values *v, const char *name)
 	return ms;
 }
 
+/* The left column of a flag's help line: "-f, --file FILE" or "    --name VALUE". */
 static void
-print_flags(const struct cli_flag *f, FILE *out)
+flag_left(const struct cli_flag *f, char *left, size_t size)
+{
+	if (f->shortopt != 0)
+		snprintf(left, size, "-%c, --%s%s%s", f->shortopt, f->name, f->type == CLI_BOOL ? "" : " ",
+		    f->type == CLI_BOOL ? "" : f->metavar);
+	else
+		snprintf(left, size, "    --%s%s%s", f->name, f->type == CLI_BOOL ? "" : " ", f->type == CLI_BOOL ? "" : f->metavar);
+}
+
+/* The width of the widest left column of flags, at least w. */
+static int
+left_width(const struct cli_flag *f, int w)
+{
+	char left[96];
+
+	for (; f != NULL && f->name != NULL; f++) {
+		flag_left(f, left, sizeof(left));
+		w = (int)strlen(left) > w ? (int)strlen(left) : w;
+	}
+	return w;
+}
+
+static void
+print_flags(const struct cli_flag *f, int w, FILE *out)
 {
 	for (; f != NULL && f->name != NULL; f++) {
-		char left[64], env[96];
+		char left[96], env[96];
 
-		if (f->shortopt != 0)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", f->shortopt, f->name,
-			    f->type == CLI_BOOL ? "" : " ", f->type == CLI_BOOL ? "" : f->metavar);
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", f->name, f->type == CLI_BOOL ? "" : " ",
-			    f->type == CLI_BOOL ? "" : f->metavar);
+		flag_left(f, left, sizeof(left));
 		cli_env_name(f->name, env, sizeof(env));
-		fprintf(out, "  %-30s %s", left, f->help);
+		fprintf(out, "  %-*s  %s", w, left, f->help);
 		if (f->type == CLI_CHOICE)
 			fprintf(out, " (%s)", f->choices);
 		if (f->type == CLI_LIST)
@@ -293,25 +366,28 @@ print_flags(const struct cli_flag *f, FILE *out)
 		if (f->def != NULL)
 			fprintf(out, " [default: %s]", f->def);
 		if (f->flag_only)
-			fprintf(out, "\n  %-30s command line only (never from the environment)\n", "");
+			fprintf(out, "\n  %-*s  command line only (never from the environment)\n", w, "");
 		else
-			fprintf(out, "\n  %-30s env %s\n", "", env);
+			fprintf(out, "\n  %-*s  env %s\n", w, "", env);
 	}
 }
 
 void
 cli_print_help(const struct cli_cmd *cmd, FILE *out)
 {
+	/* One column width for every flag of the command, so that the help text lines up. */
+	int w = left_width(cli_common_flags, left_width(cmd->flags, (int)strlen("-h, --help")));
+
 	fprintf(out, "Usage: attestgate %s [flags]\n\n%s\n", cmd->name, cmd->summary);
 	if (cmd->details != NULL)
 		fprintf(out, "\n%s\n", cmd->details);
 	if (cmd->flags != NULL && cmd->flags->name != NULL) {
 		fprintf(out, "\nFlags:\n");
-		print_flags(cmd->flags, out);
+		print_flags(cmd->flags, w, out);
 	}
 	fprintf(out, "\nCommon flags:\n");
-	print_flags(cli_common_flags, out);
-	fprintf(out, "  %-30s show this help\n", "-h, --help");
+	print_flags(cli_common_flags, w, out);
+	fprintf(out, "  %-*s  show this help\n", w, "-h, --help");
 	fprintf(out, "\nEvery flag but the command-line-only ones can also be set with its environment\n"
 		     "variable; a flag on the command line wins over the environment.\n");
 }

@@ -56,6 +56,9 @@ extern const struct cli_flag cli_common_flags[];
 /* Parses argv (after the command words) for cmd; returns 0, or 2 after printing what is wrong and the usage. */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v);
 
+/* Prints "attestgate CMD: what" and where the usage is; returns 2. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *what);
+
 /* Frees what cli_parse allocated. */
 void cli_values_free(struct cli_values *v);
 
@@ -70,6 +73,9 @@ int64_t cli_get_duration_ms(const struct cli_values *v, const char *name);
 
 /* Prints the help of cmd to out. */
 void cli_print_help(const struct cli_cmd *cmd, FILE *out);
+
+/* The name of names closest to given (len bytes): a prefix or at most 2 edits away; NULL when none is. */
+const char *cli_suggest(const char *given, size_t len, const char *const *names, size_t n);
 
 /* Environment variable name for a flag: "policy-sha256" -> "ATTESTGATE_POLICY_SHA256". */
 void cli_env_name(const char *flag, char *buf, size_t size);

@@ -26,8 +26,7 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	enum ag_code rc;
 
 	if (out == NULL) {
-		fprintf(stderr, "attestgate %s: --out is required\n\n", cmd->name);
-		cli_print_help(cmd, stderr);
+		(void)cli_usage_error(cmd, "--out is required");
 		return AG_ECONFIG;
 	}
 	if (hex != NULL) {

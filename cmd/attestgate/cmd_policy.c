@@ -82,8 +82,7 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 	int allowed, exit_code;
 
 	if (policy_path == NULL || claims_path == NULL) {
-		fprintf(stderr, "attestgate %s: --policy and --claims are required\n\n", cmd->name);
-		cli_print_help(cmd, stderr);
+		(void)cli_usage_error(cmd, "--policy and --claims are required");
 		return AG_ECONFIG;
 	}
 	rc = ag_policy_load_file(policy_path, cli_get(v, "policy-sha256"), &p, &err);

@@ -111,8 +111,7 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	lo.http.deadline_ms = ag_clock_mono_ms() + 30000;
 	lo.certs = sk_X509_new_null();
 	if (cli_get(v, "platform") == NULL && cli_get(v, "in") == NULL) {
-		fprintf(stderr, "attestgate %s: --platform (with the evidence files) or --in DIR is required\n\n", cmd->name);
-		cli_print_help(cmd, stderr);
+		(void)cli_usage_error(cmd, "--platform (with the evidence files) or --in DIR is required");
 		sk_X509_free(lo.certs);
 		ag_evidence_clear(&e);
 		return AG_ECONFIG;

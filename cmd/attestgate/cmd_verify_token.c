@@ -79,8 +79,7 @@ cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_err_clear(&err);
 	memset(&o, 0, sizeof(o));
 	if (token_path == NULL || cli_get(v, "url") == NULL) {
-		fprintf(stderr, "attestgate %s: --token and --url are required\n\n", cmd->name);
-		cli_print_help(cmd, stderr);
+		(void)cli_usage_error(cmd, "--token and --url are required");
 		return AG_ECONFIG;
 	}
 	url = strdup(cli_get(v, "url"));

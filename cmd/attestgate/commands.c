@@ -207,6 +207,43 @@ commands_find(int argc, char **argv, int *used)
 	return NULL;
 }
 
+int
+commands_unknown(int argc, char **argv)
+{
+	const char *names[64], *hint;
+	char words[32][32];
+	size_t n = 0, nw = 0, glen = strlen(argv[0]);
+	int group = 0, help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+
+	for (const struct cli_cmd *c = commands; c->name != NULL && n + 2 < 64 && nw < 32; c++) {
+		const char *sp = strchr(c->name, ' ');
+
+		names[n++] = c->name;
+		group |= strncmp(c->name, argv[0], glen) == 0 && c->name[glen] == ' ';
+		/* A group's own word ("policy") is a candidate too. */
+		if (sp != NULL && (size_t)(sp - c->name) < sizeof(words[0])) {
+			snprintf(words[nw], sizeof(words[nw]), "%.*s", (int)(sp - c->name), c->name);
+			names[n++] = words[nw++];
+		}
+	}
+	if (group && (argc == 1 || help)) {
+		FILE *out = help ? stdout : stderr;
+
+		fprintf(out, "Usage: attestgate %s COMMAND [flags]\n\nCommands:\n", argv[0]);
+		for (const struct cli_cmd *c = commands; c->name != NULL; c++)
+			if (strncmp(c->name, argv[0], glen) == 0 && c->name[glen] == ' ')
+				fprintf(out, "  %-16s %s\n", c->name, c->summary);
+		fprintf(out, "\nRun 'attestgate %s COMMAND --help' for the flags of a command.\n", argv[0]);
+		return help ? 0 : 2;
+	}
+	hint = cli_suggest(argv[0], glen, names, n);
+	fprintf(stderr, "attestgate: unknown command \"%s%s%s\"%s%s%s\n", argv[0], group && argc > 1 ? " " : "",
+	    group && argc > 1 ? argv[1] : "", hint != NULL ? " (did you mean " : "", hint != NULL ? hint : "",
+	    hint != NULL ? "?)" : "");
+	fprintf(stderr, "Run 'attestgate --help' for the commands.\n");
+	return 2;
+}
+
 void
 commands_print_usage(FILE *out)
 {

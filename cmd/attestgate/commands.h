@@ -15,6 +15,13 @@ const struct cli_cmd *commands_find(int argc, char **argv, int *used);
 /* Prints the list of commands. */
 void commands_print_usage(FILE *out);
 
+/*
+ * For a command line that names no command: a command group alone or with
+ * --help ("policy") lists its subcommands (exit 0 for --help, else 2); an
+ * unknown command says so with the closest name.  Returns the exit code.
+ */
+int commands_unknown(int argc, char **argv);
+
 /* Applies --log-level and --log-format; returns 0 or 2 after printing why. */
 int commands_setup_logging(const struct cli_cmd *cmd, const struct cli_values *v);
 

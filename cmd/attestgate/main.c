@@ -29,13 +29,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	cmd = commands_find(argc - 1, argv + 1, &used);
-	if (cmd == NULL) {
-		fprintf(stderr, "attestgate: unknown command \"%s%s%s\"\n\n", argv[1],
-		    strcmp(argv[1], "policy") == 0 && argc > 2 ? " " : "",
-		    strcmp(argv[1], "policy") == 0 && argc > 2 ? argv[2] : "");
-		commands_print_usage(stderr);
-		return 2;
-	}
+	if (cmd == NULL)
+		return commands_unknown(argc - 1, argv + 1);
 	rc = cli_parse(cmd, argc - 1 - used, argv + 1 + used, &v);
 	if (rc == 0 && v.help) {
 		cli_print_help(cmd, stdout);

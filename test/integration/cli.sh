@@ -19,7 +19,16 @@ t_check "run --help: --ca-file has no environment variable" bash -c "! grep -q A
 t_grep "run --help says which flags are command-line only" 'command line only' "$T_OUT"
 t_exit 2 "unknown command exits 2" "$BIN" frobnicate
 t_grep "unknown command is named" 'unknown command "frobnicate"' "$T_ERR"
-t_grep "unknown command shows usage" '^Usage: attestgate COMMAND' "$T_ERR"
+t_grep "unknown command says where the usage is (issue 18: 14)" "^Run 'attestgate --help' for the commands.$" "$T_ERR"
+t_check "unknown command: two lines, not the whole help" test "$(wc -l <"$T_ERR")" = 2
+t_exit 2 "a misspelt command exits 2" "$BIN" verify-evidnce
+t_grep "a misspelt command gets a suggestion" 'did you mean verify-evidence\?' "$T_ERR"
+t_exit 2 "a misspelt group gets a suggestion" "$BIN" polcy check
+t_grep "the group suggestion" 'did you mean policy\?' "$T_ERR"
+t_exit 0 "policy --help lists the policy subcommands" "$BIN" policy --help
+t_grep "policy --help names policy check" '^  policy check ' "$T_OUT"
+t_exit 2 "policy alone lists them too (exit 2)" "$BIN" policy
+t_grep "policy alone names policy check" '^  policy check ' "$T_ERR"
 t_exit 2 "no command exits 2" "$BIN"
 t_exit 0 "--help lists commands" "$BIN" --help
 t_grep "--help lists policy check" '^  policy check ' "$T_OUT"
@@ -33,7 +42,16 @@ t_exit 2 "policy without check exits 2" "$BIN" policy
 
 t_exit 2 "unknown flag exits 2" "$BIN" run --frobnicate
 t_grep "unknown flag is named" 'unknown flag --frobnicate' "$T_ERR"
-t_grep "unknown flag shows usage" '^Usage: attestgate run ' "$T_ERR"
+t_grep "unknown flag says where the usage is" "^Run 'attestgate run --help' for usage.$" "$T_ERR"
+t_check "unknown flag: two lines, not the whole help" test "$(wc -l <"$T_ERR")" = 2
+t_exit 2 "a misspelt flag exits 2" "$BIN" run --polcy-dir x
+t_grep "a misspelt flag gets a suggestion" 'unknown flag --polcy-dir \(did you mean --policy-dir\?\)' "$T_ERR"
+for c in run inject verify-evidence; do
+	"$BIN" $c --help >"$W/help.txt"
+	t_check "$c --help: every flag's description starts in the same column" test \
+		"$(perl -ne 'print length($1), "\n" if /^(  +-\S.*?\S {2,})\S/' "$W/help.txt" | sort -u | wc -l):$(grep -cE '^  +-' "$W/help.txt")" = \
+		"1:$(perl -ne 'print "x\n" if /^(  +-\S.*?\S {2,})\S/' "$W/help.txt" | wc -l)"
+done
 t_exit 2 "bad duration exits 2" "$BIN" run --timeout soon
 t_grep "bad duration says what is wrong" '--timeout: bad duration "soon"' "$T_ERR"
 t_exit 2 "bad platform exits 2" "$BIN" run --platform sgx
