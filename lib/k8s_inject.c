@@ -152,6 +152,8 @@ check_keys(struct ctx *c)
 
 			if (k == NULL || k->type != YAML_SCALAR_NODE)
 				continue;
+			if (scalar_is(k, "attestgate.io/inject") && scalar_is(node(c, p->value), "true"))
+				c->res->asked++;
 			if (scalar_is(k, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 				rc = ag_err_set(c->err, AG_ECONFIG,
 				    "line %zu:%zu: a merge key (<<): Kubernetes' decoders merge it, this tool cannot see what it "
@@ -305,11 +307,33 @@ blank_line_start(const struct ctx *c, size_t at)
 }
 
 /* Inserts items (an array, stolen) as the first elements of sequence seq. */
+/*
+ * The start of the comment lines (at column col, right above the line that
+ * starts at at) that belong to the item on that line: what is inserted
+ * before the item goes above its comments, not between them and it.
+ */
+static size_t
+above_own_comments(const struct ctx *c, size_t at, size_t col)
+{
+	while (at > 0 && c->in[at - 1] == '\n') {
+		size_t prev = at - 1, i;
+
+		while (prev > 0 && c->in[prev - 1] != '\n')
+			prev--;
+		for (i = prev; i < at - 1 && c->in[i] == ' '; i++)
+			;
+		if (i - prev != col || c->in[i] != '#')
+			break;
+		at = prev;
+	}
+	return at;
+}
+
 static enum ag_code
 prepend_items(struct ctx *c, yaml_node_t *seq, json_t *items)
 {
 	struct ag_buf b;
-	size_t at, dash;
+	size_t at, dash, indent;
 	int rc = 0;
 
 	ag_buf_init(&b, 1024 * 1024);
@@ -342,9 +366,11 @@ prepend_items(struct ctx *c, yaml_node_t *seq, json_t *items)
 		json_decref(items);
 		return fail(c, seq, "a block sequence whose first item does not start its own line: not supported");
 	}
-	rc = emit_block(&b, items, (int)(dash - 1 - at), 1);
+	indent = dash - 1 - at;
+	at = above_own_comments(c, at, indent);
+	rc = emit_block(&b, items, (int)indent, 1);
 	json_decref(items);
-	return add_edit(c, at, (int)(dash - 1 - at), text_of(&b, rc));
+	return add_edit(c, at, (int)indent, text_of(&b, rc));
 }
 
 /* Adds key: value (stolen) at the end of mapping m. */
@@ -533,6 +559,13 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		return fail(c, tmpl, "the pod template has no spec mapping");
 	annotation(c, tmeta, wmeta, "attestgate.io/inject", want, sizeof(want));
 	annotation(c, tmeta, wmeta, "attestgate.io/skip", skip, sizeof(skip));
+	/* "yes", "True", 1...: YAML tools and people disagree on those; only the two strings mean something. */
+	if (strcmp(want, "") != 0 && strcmp(want, "true") != 0 && strcmp(want, "false") != 0)
+		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/inject is \"%s\": write \"true\" or \"false\"",
+		    tmpl->start_mark.line + 1, want);
+	if (strcmp(skip, "") != 0 && strcmp(skip, "true") != 0 && strcmp(skip, "false") != 0)
+		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/skip is \"%s\": write \"true\" or \"false\"",
+		    tmpl->start_mark.line + 1, skip);
 	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), status, sizeof(status));
 	if (strcmp(skip, "true") == 0 || (!c->o->all && strcmp(want, "true") != 0)) {
 		c->res->skipped++;
@@ -555,6 +588,17 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		/* A kata-cc pod: the report comes from its utility VM, never a host TPM. */
 		tpm = "none";
 		platform = strcmp(runtime, "kata-cc") == 0 ? "azure-kata-cc" : "auto";
+	}
+	/* A policy that cannot pass on the pod's platform is a mistake to say now, not a blocked pod later. */
+	{
+		const char *where = strcmp(platform, "azure-kata-cc") == 0 ? "azure-kata-cc" :
+				    strcmp(tpm, "none") != 0 ? "azure-cvm" : NULL;
+
+		if (where != NULL && c->o->allows != NULL && !c->o->allows(policy, where, c->o->digest_arg))
+			return ag_err_set(c->err, AG_ECONFIG, "line %zu: this pod runs on %s, which policy \"%s\" does not allow: "
+			    "annotate it with a policy for %s (attestgate.io/policy)", tmpl->start_mark.line + 1,
+			    strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" : "kata-cc (azure-kata-cc)",
+			    policy, where);
 	}
 	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
 	if (rc == AG_OK) {
@@ -718,6 +762,10 @@ ag_inject(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
+	/* Asked for, and given to no pod: say so rather than hand back the input unchanged. */
+	if (rc == AG_OK && res->asked > 0 && res->injected + res->already == 0)
+		rc = ag_err_set(err, AG_ECONFIG, "the input asks for the gate (attestgate.io/inject: \"true\") but no pod template "
+					      "got it: put the annotation on a workload or on its pod template");
 	qsort(c.edits, c.n_edits, sizeof(*c.edits), edit_cmp);
 	/* Edits are sorted last first; write the input forwards with them in between. */
 	ag_buf_init(&out, AG_INJECT_INPUT_MAX * 2);

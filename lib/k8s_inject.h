@@ -17,6 +17,9 @@
 /* Looks up the SHA-256 (hex) of policy name; NULL when it is not known. */
 typedef const char *(*ag_policy_digest_fn)(const char *name, void *arg);
 
+/* Nonzero when policy name (already looked up) allows platform ("azure-cvm", "azure-kata-cc"). */
+typedef int (*ag_policy_allows_fn)(const char *name, const char *platform, void *arg);
+
 struct ag_inject_opts {
 	const char *image;              /* the attestgate image */
 	const char *default_policy;     /* for templates without attestgate.io/policy; may be NULL */
@@ -24,13 +27,15 @@ struct ag_inject_opts {
 	const char *tpm_access;         /* "privileged", "devicePlugin" or "none" (kata-cc templates: always none) */
 	const char *device_plugin_resource;
 	ag_policy_digest_fn digest;
-	void *digest_arg;
+	ag_policy_allows_fn allows;     /* NULL: not checked */
+	void *digest_arg;               /* passed to digest and allows */
 };
 
 struct ag_inject_result {
 	char *text;                     /* the output, NUL-terminated */
 	size_t len;
 	unsigned injected, already, skipped;   /* templates changed, already injected, left out */
+	unsigned asked;                 /* attestgate.io/inject: "true" annotations seen anywhere */
 };
 
 /* Injects into the YAML in (len bytes); AG_ECONFIG with the reason (and the line) when it cannot. */

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "k8s_inject.h"
 #include "log.h"
+#include "policy.h"
 #include "version.h"
 
 #define POLICY_MAX (256 * 1024)
@@ -23,6 +24,7 @@ struct digests {
 	const char *dir;
 	char names[DIGESTS_MAX][64];
 	char sums[DIGESTS_MAX][AG_SHA256_HEX_LEN + 1];
+	int cvm[DIGESTS_MAX], kata[DIGESTS_MAX];   /* the policy allows azure-cvm, azure-kata-cc */
 	int n;
 	struct ag_err err;
 };
@@ -34,6 +36,7 @@ policy_digest(const char *name, void *arg)
 	char path[4096];
 	uint8_t *data = NULL;
 	size_t len = 0;
+	struct ag_policy *p = NULL;
 
 	for (int i = 0; i < d->n; i++)
 		if (strcmp(d->names[i], name) == 0)
@@ -43,10 +46,28 @@ policy_digest(const char *name, void *arg)
 	snprintf(path, sizeof(path), "%s/%s.yaml", d->dir, name);
 	if (ag_file_read(path, POLICY_MAX, AG_ECONFIG, &data, &len, &d->err) != AG_OK)
 		return NULL;
+	if (ag_policy_parse(data, len, path, &p, &d->err) != AG_OK) {
+		free(data);
+		return NULL;
+	}
+	d->cvm[d->n] = ag_policy_allows_platform(p, "azure-cvm");
+	d->kata[d->n] = ag_policy_allows_platform(p, "azure-kata-cc");
+	ag_policy_free(p);
 	ag_sha256_hex(data, len, d->sums[d->n]);
 	free(data);
 	snprintf(d->names[d->n], sizeof(d->names[0]), "%s", name);
 	return d->sums[d->n++];
+}
+
+static int
+policy_allows(const char *name, const char *platform, void *arg)
+{
+	struct digests *d = arg;
+
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->names[i], name) == 0)
+			return strcmp(platform, "azure-kata-cc") == 0 ? d->kata[i] : d->cvm[i];
+	return 0;
 }
 
 int
@@ -73,6 +94,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.tpm_access = tpm;
 	o.device_plugin_resource = cli_get(v, "device-plugin-resource");
 	o.digest = policy_digest;
+	o.allows = policy_allows;
 	o.digest_arg = d;
 	if (strcmp(file, "-") == 0)
 		rc = ag_file_read("/dev/stdin", AG_INJECT_INPUT_MAX, AG_ECONFIG, &in, &len, &err);

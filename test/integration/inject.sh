@@ -109,4 +109,20 @@ t_grep "the message names the kind" 'a Widget is annotated attestgate.io/inject 
 # Issue 18 point 12: --policy means a file for run; inject names a policy with --policy-name, as run does.
 t_exit 2 "inject --policy (a file for run) is not a name here: exit 2" inj -f "$D/deployment.in.yaml" --policy azure-cvm
 t_grep "the message names the flag" 'unknown flag --policy' "$T_ERR"
+# Issue 18 point 11: inject reports what it did not do.
+printf "${POD}spec:\n  containers:\n  - name: c\n    image: busybox\n" | sed 's/inject: "true"/inject: "yes"/' >"$W/yes.yaml"
+t_exit 2 "attestgate.io/inject: \"yes\" is an error" inj -f "$W/yes.yaml" --policy-name azure-cvm
+t_grep "the message says what to write" 'attestgate.io/inject is "yes": write "true" or "false"' "$T_ERR"
+printf 'apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  template:\n    metadata:\n      annotations:\n        attestgate.io/inject: "true"\n' >"$W/asked.yaml"
+t_exit 2 "asked for the gate and no pod got it: exit 2" inj -f "$W/asked.yaml" --policy-name azure-cvm
+t_grep "the message says where the annotation goes" 'no pod template got it' "$T_ERR"
+printf "${POD}spec:\n  runtimeClassName: kata-cc\n  containers:\n  - name: c\n    image: busybox\n" >"$W/kata-cvm-policy.yaml"
+t_exit 2 "a kata-cc pod with a CVM-only policy: exit 2" inj -f "$W/kata-cvm-policy.yaml" --policy-name azure-cvm
+t_grep "the message names both" 'runs on kata-cc \(azure-kata-cc\), which policy "azure-cvm" does not allow' "$T_ERR"
+t_exit 2 "a CVM pod with the kata policy: exit 2" inj -f "$D/deployment.in.yaml" --policy-name azure-kata-cc
+t_grep "the message names the platform" 'runs on a Confidential VM node \(azure-cvm\)' "$T_ERR"
+printf "${POD}spec:\n  initContainers:\n  # migrate the database first\n  - name: migrate\n    image: busybox\n  containers:\n  - name: c\n    image: busybox\n" >"$W/comment.yaml"
+t_exit 0 "an init container with its own comment" inj -f "$W/comment.yaml" --policy-name azure-cvm
+t_check "the gate goes above the next init container's comment, which stays with it" \
+	bash -c "grep -A1 '# migrate the database first' '$T_OUT' | tail -1 | grep -q -- '- name: migrate' && grep -A1 '^  initContainers:' '$T_OUT' | tail -1 | grep -q -- '- name: attestgate'"
 t_done
