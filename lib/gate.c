@@ -71,6 +71,7 @@ struct run_result {
 	json_t *rules;
 	struct ag_token_info info;
 	const char *platform;
+	char denial_hint[160];        /* what to fix first when the policy denied (a missing mount), or "" */
 };
 
 static void
@@ -166,6 +167,41 @@ log_failed_rules(const struct ag_policy *p, const json_t *rules)
 	}
 }
 
+/*
+ * MAA derives the boot-debug claims from the TCG event log: when a rule on
+ * one of them failed because it is missing and no event log was read, the
+ * reason is a mount, and the message says which.
+ */
+static void
+explain_missing_eventlog(const struct ag_evidence *e, const json_t *rules, char *hint, size_t size, struct ag_err *err)
+{
+	static const char *const from_log[] = { "/x-ms-azurevm-bootdebug-enabled", "/x-ms-azurevm-kerneldebug-enabled",
+		"/x-ms-azurevm-hypervisordebug-enabled", "/x-ms-azurevm-signingdisabled", "/x-ms-azurevm-testsigning-enabled",
+		"/x-ms-azurevm-debuggersdisabled", "/x-ms-azurevm-elam-enabled", "/x-ms-azurevm-vbs-enabled", NULL };
+	const char *log = json_string_value(json_object_get(e->facts, "eventlog"));
+	size_t i;
+	const json_t *r;
+
+	if (log == NULL || strcmp(log, "absent") != 0)
+		return;
+	json_array_foreach(rules, i, r) {
+		const char *claim = json_string_value(json_object_get(r, "claim"));
+
+		if (json_is_true(json_object_get(r, "ok")) || json_object_get(r, "actual") != NULL)
+			continue;
+		for (size_t k = 0; from_log[k] != NULL; k++)
+			if (strcmp(claim, from_log[k]) == 0) {
+				ag_log(AG_LOG_ERROR, "no TCG event log: MAA cannot derive the boot claims the policy requires",
+				    "claim", json_string(claim), "fix", json_string("mount the node's /sys/kernel/security "
+				    "read-only at /sys/kernel/security (privileged TPM access; the device-plugin mode has no event log)"),
+				    NULL);
+				snprintf(hint, size, "no TCG event log (mount /sys/kernel/security read-only; %s needs it)", claim);
+				ag_err_prefix(err, "%s", hint);
+				return;
+			}
+	}
+}
+
 /* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
 static enum ag_code
 attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
@@ -233,6 +269,8 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 		return rc;
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
 	log_failed_rules(p, res->rules);
+	if (rc == AG_EPOLICY)
+		explain_missing_eventlog(&res->evidence, res->rules, res->denial_hint, sizeof(res->denial_hint), err);
 	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)
 		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
 		    NULL);
@@ -329,8 +367,9 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	if (!ag_status_passes(&st) && st.reason == AG_EPOLICY && res.rules != NULL && policy != NULL) {
 		/* The termination message has room for every failed rule (kubectl describe shows up to 4 KiB). */
 		char denial[AG_TERMINATION_MESSAGE_MAX];
+		size_t n = res.denial_hint[0] != '\0' ? (size_t)snprintf(denial, sizeof(denial), "%s: ", res.denial_hint) : 0;
 
-		ag_policy_denial_text(policy->name, res.rules, denial, sizeof(denial));
+		ag_policy_denial_text(policy->name, res.rules, denial + n, sizeof(denial) - n);
 		write_termination(cfg, denial);
 	} else if (!ag_status_passes(&st)) {
 		write_termination(cfg, st.message);

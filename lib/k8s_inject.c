@@ -463,6 +463,9 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 	if (strcmp(tpm, "privileged") == 0) {
 		sec = json_pack("{s:b, s:i, s:b}", "privileged", 1, "runAsUser", 0, "readOnlyRootFilesystem", 1);
 		json_array_append_new(mounts, json_pack("{s:s, s:s}", "name", "attestgate-tpmrm0", "mountPath", "/dev/tpmrm0"));
+		/* securityfs holds the TCG event log MAA derives the boot-debug claims from. */
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-securityfs", "mountPath",
+						    "/sys/kernel/security", "readOnly", 1));
 	} else {
 		sec = json_pack("{s:i, s:i, s:b, s:b, s:b, s:{s:[s]}}", "runAsUser", 65532, "runAsGroup", 65532, "runAsNonRoot", 1,
 		    "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL");
@@ -605,9 +608,12 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
 		    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
 
-		if (strcmp(tpm, "privileged") == 0)
+		if (strcmp(tpm, "privileged") == 0) {
 			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
 							 "/dev/tpmrm0", "type", "CharDevice"));
+			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-securityfs", "hostPath",
+							 "path", "/sys/kernel/security", "type", "Directory"));
+		}
 		if (strcmp(tpm, "none") != 0)
 			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath",
 							 "path", "/etc/os-release", "type", "File"));

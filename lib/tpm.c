@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
@@ -81,10 +82,19 @@ tcti_init(const char *spec, struct ag_tpm *t, struct ag_err *err)
 			return ag_err_set(err, AG_EEVIDENCE,
 			    "%s does not exist: this node exposes no TPM to the pod (on an Azure CVM node mount /dev/tpmrm0 into the gate container)",
 			    t->where);
-		if (access(conf, R_OK | W_OK) != 0)
+		if (access(conf, R_OK | W_OK) != 0) {
+			struct stat st;
+
+			/* Name the owner and the ways to get access: the usual trap of the device-plugin mode. */
+			if (stat(conf, &st) != 0)
+				memset(&st, 0, sizeof(st));
 			return ag_err_set(err, AG_EEVIDENCE,
-			    "permission denied on %s: the gate container needs access to it (privileged, or a TPM device plugin resource)",
-			    t->where);
+			    "permission denied on %s (owner %u, group %u, mode %03o; the gate runs as uid %u gid %u): run the gate "
+			    "privileged, or with a device plugin add group %u to the pod's securityContext.supplementalGroups, or "
+			    "enable containerd's device_ownership_from_security_context", t->where, (unsigned)st.st_uid,
+			    (unsigned)st.st_gid, (unsigned)(st.st_mode & 0777), (unsigned)geteuid(), (unsigned)getegid(),
+			    (unsigned)st.st_gid);
+		}
 	} else {
 		snprintf(t->where, sizeof(t->where), "swtpm %s", conf);
 	}

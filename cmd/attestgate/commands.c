@@ -1,9 +1,11 @@
 /*
  * commands.c - the table of subcommands and their flags.  Flag names are
  * part of the product contract (DESIGN.md): each also reads from
- * ATTESTGATE_<FLAG>, except the flag_only ones: every flag that lowers security
- * or changes a trust anchor (insecure-*, ca-file, roots) is command-line only,
- * so that whoever sets a container's environment cannot change what is trusted.
+ * ATTESTGATE_<FLAG>, except the flag_only ones: every flag that lowers security,
+ * changes a trust anchor or a time, or chooses where evidence and certificates
+ * come from (insecure-*, ca-file, roots, collateral, crl, url, jwks, at,
+ * clock-skew, tcti, tsm-root, ...) is command-line only, so that whoever sets a
+ * container's environment cannot change what is trusted.
  */
 #include "commands.h"
 
@@ -38,26 +40,26 @@ static const struct cli_flag run_flags[] = {
 	    "overall deadline, retries included", 0, 0 },
 	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "also write the raw evidence to evidence/", 0, 0 },
 	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
-	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0, 0 },
+	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0, 1 },
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for TLS to the verifier", 0, 1 },
 	{ "insecure-test-ca", CLI_STRING, "FILE", NULL, NULL,
 	    "INSECURE, tests only: trust the test verifier's CA in FILE", 0, 1 },
-	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (THIM certificates)", 0, 0 },
+	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (THIM certificates)", 0, 1 },
 	{ "eventlog", CLI_STRING, "FILE", "/sys/kernel/security/tpm0/binary_bios_measurements", NULL,
-	    "TCG event log sent with the evidence (absent is recorded)", 0, 0 },
+	    "TCG event log sent with the evidence (absent is recorded)", 0, 1 },
 	{ "os-release", CLI_STRING, "FILE", "/etc/os-release", NULL,
-	    "the node's os-release (mount it read-only): AzureGuest sends its NAME and VERSION_ID", 0, 0 },
+	    "the node's os-release (mount it read-only): AzureGuest sends its NAME and VERSION_ID", 0, 1 },
 	{ "tsm-root", CLI_STRING, "DIR", "/sys/kernel/config/tsm/report", NULL,
-	    "configfs-tsm report directory (SEV-SNP and TDX guests)", 0, 0 },
-	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 0 },
+	    "configfs-tsm report directory (SEV-SNP and TDX guests)", 0, 1 },
+	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 1 },
 	{ "uvm-security-context-dir", CLI_STRING, "DIR", NULL, NULL,
-	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 0 },
+	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 1 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
 	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0, 1 },
 	COLLATERAL_FLAGS
 	{ "amd-kds-url", CLI_STRING, "URL", NULL, NULL,
-	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 0 },
-	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 0 },
+	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 1 },
+	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 1 },
 	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
 	    "INSECURE, tests only: also trust the test roots in DIR", 0, 1 },
 	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
@@ -99,11 +101,11 @@ static const struct cli_flag verify_evidence_flags[] = {
 	{ "pcrs", CLI_STRING, "FILE", NULL, NULL, "PCR 0-23 SHA-256 values (768 bytes)", 0, 0 },
 	{ "certs", CLI_STRING, "FILE", NULL, NULL, "PEM bundle, DER certificate or cert table", 0, 0 },
 	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "expected nonce", 0, 0 },
-	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 0 },
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL, "root certificates", 0, 1 },
 	{ "amd-kds-url", CLI_STRING, "URL", NULL, NULL,
-	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 0 },
-	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 0 },
+	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 1 },
+	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 1 },
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for AMD KDS", 0, 1 },
 	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
 	    "INSECURE: also trust the test roots in DIR (tests only)", 0, 1 },
@@ -112,16 +114,16 @@ static const struct cli_flag verify_evidence_flags[] = {
 
 static const struct cli_flag verify_token_flags[] = {
 	{ "token", CLI_STRING, "FILE", NULL, NULL, "the JWT to verify", 0, 0 },
-	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance: the issuer, and where keys come from", 0, 0 },
-	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0, 0 },
-	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 0 },
+	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance: the issuer, and where keys come from", 0, 1 },
+	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0, 1 },
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 },
 	{ "nonce", CLI_STRING, "NONCE", NULL, NULL, "nonce the token must carry where its protocol puts it", 0, 0 },
 	{ "user-data", CLI_STRING, "HEX", NULL, NULL, "user data of a fresh HCL report the token must carry", 0, 0 },
-	{ "algs", CLI_STRING, "LIST", "RS256", NULL, "allowed signature algorithms (RS256,PS256,ES256,ES384)", 0, 0 },
+	{ "algs", CLI_STRING, "LIST", "RS256", NULL, "allowed signature algorithms (RS256,PS256,ES256,ES384)", 0, 1 },
 	{ "signer-sha256", CLI_STRING, "LIST", NULL, NULL,
-	    "allowed SHA-256 fingerprints of the signing certificate (x5c[0])", 0, 0 },
-	{ "max-age", CLI_DURATION, "DURATION", NULL, NULL, "reject tokens issued longer ago (default: no limit)", 0, 0 },
-	{ "clock-skew", CLI_DURATION, "DURATION", "60s", NULL, "tolerance for exp, nbf and iat", 0, 0 },
+	    "allowed SHA-256 fingerprints of the signing certificate (x5c[0])", 0, 1 },
+	{ "max-age", CLI_DURATION, "DURATION", NULL, NULL, "reject tokens issued longer ago (default: no limit)", 0, 1 },
+	{ "clock-skew", CLI_DURATION, "DURATION", "60s", NULL, "tolerance for exp, nbf and iat", 0, 1 },
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0, 1 },
 	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0, 0 },
 	{ 0 },

@@ -37,7 +37,7 @@ gate() {
 	local s; s=$(date +%s%N)
 	t_exit "$WANT" "$DESC" "$BIN" run --policy-dir "$D" --policy-name azure-cvm --policy-sha256 "$SUM" \
 		--output-dir "$D/out" --termination-log "$D/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
-		--imds-url "$THIM_URL" --eventlog "$D/run/eventlog.bin" ${ROOTS:+--insecure-test-roots "$ROOTS"} \
+		--imds-url "$THIM_URL" --eventlog "${EVENTLOG:-$D/run/eventlog.bin}" ${ROOTS:+--insecure-test-roots "$ROOTS"} \
 		${OS_RELEASE:+--os-release "$OS_RELEASE"} "$@"
 	MS=$((($(date +%s%N) - s) / 1000000))
 }
@@ -98,6 +98,12 @@ printf 'NAME="Weird"\nVERSION_ID="0.9"\n' >"$W/os-release-0"
 setup os0
 OS_RELEASE=$W/os-release-0 WANT=3 DESC="os-release with major version 0 (Microsoft's client refuses it): exit 3" gate
 t_grep "os0: the message names the version" 'major version 0' "$D/term"
+
+# Issue 18 point 6: without the event log MAA has no boot-debug claims; the failure says which mount is missing.
+setup nolog
+EVENTLOG=$W/no-eventlog WANT=5 DESC="no TCG event log: the built-in policy denies (exit 5)" gate
+t_grep "nolog: the termination message names the mount first" '^no TCG event log \(mount /sys/kernel/security read-only; /x-ms-azurevm-(kerneldebug|bootdebug)-enabled needs it\): policy "azure-cvm" denied' "$D/term"
+t_grep "nolog: an error line says how to fix it" '"level":"error","msg":"no TCG event log: MAA cannot derive the boot claims the policy requires"' "$T_ERR"
 
 # 2. Policy denial and audit.
 setup deny enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn

@@ -66,4 +66,10 @@ jq '.keys[0].x5c[0] |= .[0:40]' "$W/f/jwks.json" >"$W/badjwks.json"
 t_exit 6 "a malformed JWKS is rejected" "$BIN" verify-token --token "$W/f/tokens/good-rs256.jwt" --jwks "$W/badjwks.json" \
 	--url "$ISS" --at 2026-01-01T00:00:00Z
 t_grep "naming the key" 'kid key-a' "$T_ERR"
+# Review of issue 17 finding 6: what a token is checked against never comes from the environment.
+t_exit 4 "ATTESTGATE_JWKS and ATTESTGATE_AT are ignored (keys only from --jwks or the pinned <url>/certs)" env \
+	ATTESTGATE_JWKS="$W/f/jwks.json" ATTESTGATE_AT=2026-01-01T00:00:00Z "$BIN" verify-token --token "$W/f/tokens/good-rs256.jwt" \
+	--url "$ISS" --timeout 1s
+t_exit 6 "ATTESTGATE_CLOCK_SKEW cannot make an expired token pass" env ATTESTGATE_CLOCK_SKEW=168h "$BIN" verify-token \
+	--token "$W/f/tokens/expired.jwt" --jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z
 t_done

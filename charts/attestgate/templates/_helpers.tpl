@@ -84,6 +84,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- if eq $g.tpm.access "privileged" }}
     - name: attestgate-tpmrm0
       mountPath: /dev/tpmrm0
+    # securityfs: the TCG event log, from which MAA derives the boot-debug claims.
+    - name: attestgate-securityfs
+      mountPath: /sys/kernel/security
+      readOnly: true
     {{- end }}
     {{- if ne $g.tpm.access "none" }}
     # AzureGuest reports the node's OS: its NAME and VERSION_ID.
@@ -114,6 +118,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   hostPath:
     path: /dev/tpmrm0
     type: CharDevice
+- name: attestgate-securityfs
+  hostPath:
+    path: /sys/kernel/security
+    type: Directory
 {{- end }}
 {{- if ne $c.Values.gate.tpm.access "none" }}
 - name: attestgate-os-release
