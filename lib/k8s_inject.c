@@ -140,7 +140,14 @@ check_keys(struct ctx *c)
 	for (yaml_node_t *m = c->doc->nodes.start; rc == AG_OK && m < c->doc->nodes.top; m++) {
 		size_t n = 0, pairs;
 		int *keys;
+		const char *want = m->type == YAML_SCALAR_NODE ? YAML_STR_TAG : m->type == YAML_SEQUENCE_NODE ? YAML_SEQ_TAG :
+												YAML_MAP_TAG;
 
+		/* An explicit tag (!!binary, !!merge, !!set, !custom): Kubernetes' decoders give it a meaning this tool cannot see. */
+		if (m->tag != NULL && strcmp((const char *)m->tag, want) != 0)
+			return ag_err_set(c->err, AG_ECONFIG,
+			    "line %zu:%zu: an explicit YAML tag (%.40s): Kubernetes' decoders may read it otherwise than this tool; "
+			    "write the plain value", m->start_mark.line + 1, m->start_mark.column + 1, (const char *)m->tag);
 		if (m->type != YAML_MAPPING_NODE)
 			continue;
 		pairs = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
@@ -154,7 +161,7 @@ check_keys(struct ctx *c)
 				continue;
 			if (scalar_is(k, "attestgate.io/inject") && scalar_is(node(c, p->value), "true"))
 				c->res->asked++;
-			if (scalar_is(k, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			if (scalar_is(k, "<<"))
 				rc = ag_err_set(c->err, AG_ECONFIG,
 				    "line %zu:%zu: a merge key (<<): Kubernetes' decoders merge it, this tool cannot see what it "
 				    "adds; write the keys out", k->start_mark.line + 1, k->start_mark.column + 1);
@@ -504,44 +511,95 @@ has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
 	return 0;
 }
 
-/* True when the sequence of scalars seq holds exactly the scalar want. */
-static int
-has_scalar(const struct ctx *c, const yaml_node_t *seq, const char *want)
+/* The item of seq (a list of mappings) whose name is name, or NULL. */
+static yaml_node_t *
+named(const struct ctx *c, yaml_node_t *seq, const char *name)
 {
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return 0;
+		return NULL;
 	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++)
-		if (scalar_is(node(c, *i), want))
-			return 1;
-	return 0;
+		if (scalar_is(get(c, node(c, *i), "name"), name))
+			return node(c, *i);
+	return NULL;
+}
+
+/* Nonzero when seq is a list of scalars equal to the strings of list, in order. */
+static int
+same_strings(const struct ctx *c, const yaml_node_t *seq, const json_t *list)
+{
+	size_t n = 0;
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++, n++)
+		if (n >= json_array_size(list) || !scalar_is(node(c, *i), json_string_value(json_array_get(list, n))))
+			return 0;
+	return n == json_array_size(list);
+}
+
+/* Nonzero when container ctr mounts the gate's emptyDir at /run/attestgate (read-only when ro). */
+static int
+mounts_outputs(const struct ctx *c, yaml_node_t *ctr, int ro)
+{
+	yaml_node_t *m = named(c, get(c, ctr, "volumeMounts"), "attestgate");
+
+	return m != NULL && scalar_is(get(c, m, "mountPath"), "/run/attestgate") &&
+	    (!ro || scalar_is(get(c, m, "readOnly"), "true"));
+}
+
+/* Why the first init container is not exactly the gate this tool renders, or NULL. */
+static const char *
+not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want)
+{
+	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *vol, *ctrs;
+
+	if (inits != NULL && inits->type == YAML_SEQUENCE_NODE && inits->data.sequence.items.top > inits->data.sequence.items.start)
+		first = node(c, *inits->data.sequence.items.start);
+	if (first == NULL || first->type != YAML_MAPPING_NODE || !scalar_is(get(c, first, "name"), "attestgate"))
+		return "the first init container is not the gate";
+	if (!scalar_is(get(c, first, "image"), c->o->image))
+		return "the gate runs another image";
+	if (!same_strings(c, get(c, first, "args"), json_object_get(want, "args")))
+		return "the gate's arguments are not the ones for this pod's policy, digest and platform";
+	/* Anything the gate is not rendered with (command, restartPolicy, env, lifecycle...) can keep it from attesting. */
+	for (yaml_node_pair_t *p = first->data.mapping.pairs.start; p < first->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key);
+		char key[64];
+
+		scalar_text(k, key, sizeof(key));
+		if (json_object_get(want, key) == NULL)
+			return "the gate container has settings the gate is not rendered with (command, restartPolicy, env...)";
+	}
+	if (!mounts_outputs(c, first, 0))
+		return "the gate does not write to the attestgate volume at /run/attestgate";
+	vol = named(c, get(c, spec, "volumes"), "attestgate");
+	if (vol == NULL || get(c, vol, "emptyDir") == NULL || get(c, vol, "hostPath") != NULL || get(c, vol, "configMap") != NULL)
+		return "the attestgate volume is not an emptyDir";
+	ctrs = get(c, spec, "containers");
+	for (yaml_node_item_t *i = ctrs != NULL && ctrs->type == YAML_SEQUENCE_NODE ? ctrs->data.sequence.items.start : NULL;
+	     i != NULL && i < ctrs->data.sequence.items.top; i++)
+		if (!mounts_outputs(c, node(c, *i), 1))
+			return "a container does not mount the gate's outputs read-only at /run/attestgate";
+	return NULL;
 }
 
 /*
  * A template that looks injected (the status annotation, an init container
- * or volume named attestgate) is injected only when the gate is the first
- * init container, runs the configured image and pins this pod's policy by
- * name and digest; anything else is an error, never a silent skip.
+ * or volume named attestgate) is injected only when its first init container
+ * is exactly the gate this tool would render for it (image, arguments with
+ * the policy's name and digest, nothing else that changes how it runs), the
+ * outputs are an emptyDir and every container mounts them read-only; anything
+ * else is an error, never a silent skip.
  */
 static enum ag_code
-check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char *digest)
+check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char *digest, const char *platform,
+    const char *tpm)
 {
-	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *args;
-	char want_name[300], want_sum[128], why[160] = "";
+	json_t *want = gate_container(c, policy, digest, platform, tpm);
+	const char *why = want != NULL ? not_the_gate(c, spec, want) : "out of memory";
 
-	if (inits != NULL && inits->type == YAML_SEQUENCE_NODE && inits->data.sequence.items.top > inits->data.sequence.items.start)
-		first = node(c, *inits->data.sequence.items.start);
-	args = get(c, first, "args");
-	snprintf(want_name, sizeof(want_name), "--policy-name=%s", policy);
-	snprintf(want_sum, sizeof(want_sum), "--policy-sha256=%s", digest);
-	if (first == NULL || !scalar_is(get(c, first, "name"), "attestgate"))
-		snprintf(why, sizeof(why), "the first init container is not the gate");
-	else if (!scalar_is(get(c, first, "image"), c->o->image))
-		snprintf(why, sizeof(why), "the gate runs another image than %.100s", c->o->image);
-	else if (!has_scalar(c, args, want_name))
-		snprintf(why, sizeof(why), "the gate's --policy-name is not %.100s", policy);
-	else if (!has_scalar(c, args, want_sum))
-		snprintf(why, sizeof(why), "the gate pins another digest than the policy's (%.16s...)", digest);
-	if (why[0] != '\0')
+	json_decref(want);
+	if (why != NULL)
 		return ag_err_set(c->err, AG_ECONFIG,
 		    "line %zu: the pod looks injected (attestgate.io/status or an attestgate container or volume) but %s: "
 		    "remove the gate and inject again", spec->start_mark.line + 1, why);
@@ -583,9 +641,6 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (digest == NULL)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",
 		    tmpl->start_mark.line + 1, policy);
-	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
-	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
-		return check_injected(c, spec, policy, digest);
 	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
 	if (strncmp(runtime, "kata", 4) == 0) {
 		/* A kata-cc pod: the report comes from its utility VM, never a host TPM. */
@@ -603,6 +658,9 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			    strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" : "kata-cc (azure-kata-cc)",
 			    policy, where);
 	}
+	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
+	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
+		return check_injected(c, spec, policy, digest, platform, tpm);
 	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
 	if (rc == AG_OK) {
 		json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",

@@ -85,8 +85,15 @@ fake() { # NAME DESC SED WHY
 	t_grep "$2: the message says why" "$4" "$T_ERR"
 }
 fake image "a gate container running another image" 's|image: "ghcr.io/attestgate/attestgate:[^"]*"|image: evil/attestgate:1|' 'another image'
-fake digest "a gate pinning another policy digest" 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' 'another digest'
-fake name "a gate for another policy" 's|--policy-name=azure-cvm|--policy-name=other|' 'policy-name is not azure-cvm'
+fake digest "a gate pinning another policy digest" 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' 'arguments are not the ones'
+fake name "a gate for another policy" 's|--policy-name=azure-cvm|--policy-name=other|' 'arguments are not the ones'
+# Review: a container named and pinned like the gate that would never attest.
+fake help "a gate whose first argument is --help" 's|            - run$|            - --help|' 'arguments are not the ones'
+fake extra "a gate with an extra insecure flag" 's|            - "--output-dir=/run/attestgate"|            - "--output-dir=/run/attestgate"\n            - --insecure-test-roots=/tmp|' 'arguments are not the ones'
+fake command "a gate whose entrypoint is replaced" 's|^          args:$|          command: ["/bin/true"]\n          args:|' 'settings the gate is not rendered with'
+fake sidecar "a gate turned into a sidecar (restartPolicy: Always)" 's|^          args:$|          restartPolicy: Always\n          args:|' 'settings the gate is not rendered with'
+fake configmap "outputs that come from a ConfigMap" '/- name: attestgate$/{n;s|emptyDir:|configMap:|}' 'not an emptyDir|settings the gate'
+
 printf "${POD}    attestgate.io/status: injected\nspec:\n  containers:\n  - name: c\n    image: busybox\n" >"$W/status-only.yaml"
 t_exit 2 "only the status annotation, no gate: exit 2" inj -f "$W/status-only.yaml" --policy-name azure-cvm
 t_grep "status only: the first init container is not the gate" 'first init container is not the gate' "$T_ERR"
@@ -125,4 +132,9 @@ printf "${POD}spec:\n  initContainers:\n  # migrate the database first\n  - name
 t_exit 0 "an init container with its own comment" inj -f "$W/comment.yaml" --policy-name azure-cvm
 t_check "the gate goes above the next init container's comment, which stays with it" \
 	bash -c "grep -A1 '# migrate the database first' '$T_OUT' | tail -1 | grep -q -- '- name: migrate' && grep -A1 '^  initContainers:' '$T_OUT' | tail -1 | grep -q -- '- name: attestgate'"
+# Review of issue 17 finding 1: explicit tags and merge keys of any style are refused too.
+for f in tag-binary-kind tagged-merge; do
+	t_exit 2 "adversarial $f: exit 2" inj -f "$D/../inject-adversarial/$f.yaml" --all --policy-name azure-cvm
+	t_grep "adversarial $f: the message names line:column" 'line [0-9]+:[0-9]+: (an explicit YAML tag|a merge key)' "$T_ERR"
+done
 t_done
