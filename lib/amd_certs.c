@@ -187,9 +187,8 @@ find_issuer(X509 *cert, STACK_OF(X509) *pool)
 	return NULL;
 }
 
-/* The leaf (VCEK or VLEK) among certs: an EC key, preferably the one whose HWID is the report's CHIP_ID. */
-static X509 *
-find_leaf(const struct ag_snp_report *r, STACK_OF(X509) *certs)
+X509 *
+ag_snp_leaf(const struct ag_snp_report *r, STACK_OF(X509) *certs)
 {
 	X509 *first = NULL;
 
@@ -222,7 +221,7 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 	enum ag_code rc;
 
 	*claims = NULL;
-	leaf = find_leaf(r, certs);
+	leaf = ag_snp_leaf(r, certs);
 	if (leaf == NULL)
 		return ag_err_set(err, AG_EEVIDENCE,
 		    "no %s certificate for the SNP report: pass it with --certs, or let attestgate fetch it (--cert-cache DIR, "

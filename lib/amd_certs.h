@@ -38,6 +38,9 @@ enum ag_code ag_amd_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *c
 /* Appends the certificates of a GHCB/configfs cert table (GUID, offset, length entries) to certs. */
 enum ag_code ag_amd_cert_table_parse(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err);
 
+/* The leaf (VCEK or VLEK) among certs for report r: an EC key, preferably the one whose HWID is its CHIP_ID; NULL if none. */
+X509 *ag_snp_leaf(const struct ag_snp_report *r, STACK_OF(X509) *certs);
+
 /*
  * Verifies an SNP report end to end: finds its VCEK/VLEK in certs, checks
  * the chain to the pinned ASK/ASVK and ARK (or to test_roots when that list

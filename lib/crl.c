@@ -102,63 +102,73 @@ issuer_of(X509 *c, STACK_OF(X509) *pool)
 	return NULL;
 }
 
-/* A CRL of crls issued (and signed) by issuer, valid at at; NULL with *bad set when one by that name is not. */
-static X509_CRL *
-crl_of(X509 *issuer, STACK_OF(X509_CRL) *crls, time_t at, const char **bad)
+/*
+ * Checks c against every CRL of issuer: each must be signed by issuer, be
+ * a complete CRL (not a delta) and be valid at at; c is revoked when any of
+ * them lists it.  *found counts the usable ones.
+ */
+static enum ag_code
+check_link(X509 *c, X509 *issuer, STACK_OF(X509_CRL) *crls, time_t at, int *found, struct ag_err *err)
 {
-	*bad = NULL;
+	char cn[128], icn[128];
+
+	*found = 0;
 	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
 		X509_CRL *crl = sk_X509_CRL_value(crls, i);
 		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+		X509_REVOKED *entry = NULL;
+		int crit = 0;
 
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
 			continue;
-		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-			*bad = "its signature does not verify with the issuer's key";
-			continue;
-		}
+		if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1)
+			return ag_err_set(err, AG_EINVALID, "a CRL named as %s's does not verify with its key",
+			    ag_cert_cn(issuer, icn, sizeof(icn)));
+		/* A delta CRL lists only changes: on its own it would hide revocations. */
+		if (X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL) != NULL || crit != -1)
+			return ag_err_set(err, AG_ECONFIG, "a CRL of %s is a delta CRL: give the complete CRL",
+			    ag_cert_cn(issuer, icn, sizeof(icn)));
 		/* X509_cmp_time: -1 before, 1 after, 0 when the time cannot be read (never usable). */
-		if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) != -1 || next == NULL || X509_cmp_time(next, &at) != 1) {
-			*bad = "it is not valid at the verification time (fetch a fresh one, or pin the time with --at)";
-			continue;
-		}
-		ERR_clear_error();
-		return crl;
-	}
-	ERR_clear_error();
-	return NULL;
-}
-
-enum ag_code
-ag_crl_check(STACK_OF(X509) *pool, int (*check)(X509 *cert), STACK_OF(X509_CRL) *crls, time_t at, struct ag_err *err)
-{
-	char cn[128], icn[128];
-	int checked = 0;
-
-	for (int i = 0; i < sk_X509_num(pool); i++) {
-		X509 *c = sk_X509_value(pool, i), *issuer;
-		X509_REVOKED *entry = NULL;
-		X509_CRL *crl;
-		const char *bad;
-
-		if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0 || !check(c))
-			continue;
-		issuer = issuer_of(c, pool);
-		if (issuer == NULL)
-			continue;   /* not part of the verified chain */
-		crl = crl_of(issuer, crls, at, &bad);
-		if (crl == NULL && bad != NULL)
-			return ag_err_set(err, AG_EINVALID, "the CRL of %s is not usable: %s", ag_cert_cn(issuer, icn, sizeof(icn)),
-			    bad);
-		if (crl == NULL)
-			return ag_err_set(err, AG_ECONFIG, "no CRL of %s was given, so %s cannot be checked: pass it with --crl",
-			    ag_cert_cn(issuer, icn, sizeof(icn)), ag_cert_cn(c, cn, sizeof(cn)));
+		if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) != -1 || next == NULL || X509_cmp_time(next, &at) != 1)
+			return ag_err_set(err, AG_EINVALID, "a CRL of %s is not valid at the verification time (fetch a fresh "
+			    "one, or pin the time with --at)", ag_cert_cn(issuer, icn, sizeof(icn)));
 		if (X509_CRL_get0_by_cert(crl, &entry, c) == 1)
 			return ag_err_set(err, AG_EINVALID, "%s is revoked by the CRL of %s", ag_cert_cn(c, cn, sizeof(cn)),
 			    ag_cert_cn(issuer, icn, sizeof(icn)));
-		checked++;
+		(*found)++;
+	}
+	return AG_OK;
+}
+
+enum ag_code
+ag_crl_check(X509 *leaf, STACK_OF(X509) *pool, int (*check)(X509 *cert), STACK_OF(X509_CRL) *crls, time_t at,
+    struct ag_err *err)
+{
+	char cn[128], icn[128];
+	int checked = 0, depth = 0;
+	enum ag_code rc = AG_OK;
+
+	/* The chain from the leaf up, issuer by issuer (name and signature): only its links, not the whole pool. */
+	for (X509 *c = leaf; rc == AG_OK && c != NULL && depth < 8; depth++) {
+		X509 *issuer;
+		int found = 0;
+
+		if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0)
+			break;   /* the root */
+		issuer = issuer_of(c, pool);
+		if (issuer == NULL)
+			rc = ag_err_set(err, AG_EINVALID, "the issuer of %s is not among the certificates", ag_cert_cn(c, cn, sizeof(cn)));
+		if (rc == AG_OK && check(c)) {
+			rc = check_link(c, issuer, crls, at, &found, err);
+			if (rc == AG_OK && found == 0)
+				rc = ag_err_set(err, AG_ECONFIG, "no CRL of %s was given, so %s cannot be checked: pass it with --crl",
+				    ag_cert_cn(issuer, icn, sizeof(icn)), ag_cert_cn(c, cn, sizeof(cn)));
+			checked++;
+		}
+		c = issuer;
 	}
 	ERR_clear_error();
-	/* CRLs were asked for: a chain none of whose links could be checked is not a pass. */
-	return checked > 0 ? AG_OK : ag_err_set(err, AG_ECONFIG, "the given CRLs cover no certificate of this chain");
+	if (rc == AG_OK && checked == 0)
+		rc = ag_err_set(err, AG_ECONFIG, "the given CRLs cover no certificate of this chain");
+	return rc;
 }

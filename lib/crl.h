@@ -20,16 +20,16 @@
 enum ag_code ag_crl_load(const char *paths, STACK_OF(X509_CRL) **out, struct ag_err *err);
 
 /*
- * Checks the certificates of pool (a chain already verified, with any
- * extra certificates) against crls at time at: every certificate that is
- * not self-signed and for which check(cert) is nonzero must have a CRL
- * from its issuer in pool (signature and thisUpdate..nextUpdate checked),
- * and must not be listed in it.  AG_EINVALID for a revoked certificate or a
- * bad CRL, AG_ECONFIG when a CRL needed for a link was not given or no link
- * was checked at all.
+ * Checks the chain from leaf up (each issuer found in pool by name and
+ * signature; the chain already verified) against crls at time at: every
+ * link whose certificate check(cert) selects must have at least one
+ * complete CRL of its issuer; every CRL of that issuer must verify and be
+ * valid at at, and none may list the certificate.  AG_EINVALID for a revoked
+ * certificate or a bad CRL, AG_ECONFIG when a needed CRL was not given (or
+ * is a delta CRL) or no link was checked at all.
  */
-enum ag_code ag_crl_check(STACK_OF(X509) *pool, int (*check)(X509 *cert), STACK_OF(X509_CRL) *crls, time_t at,
-    struct ag_err *err);
+enum ag_code ag_crl_check(X509 *leaf, STACK_OF(X509) *pool, int (*check)(X509 *cert), STACK_OF(X509_CRL) *crls,
+    time_t at, struct ag_err *err);
 
 /* The check function for Intel chains: every link. */
 int ag_crl_every_link(X509 *cert);

@@ -90,15 +90,17 @@ ag_local_vcek_chain(const struct ag_local_opts *o, const struct ag_snp_report *s
  * certificate the verification could use, plus the test roots.
  */
 static enum ag_code
-check_crls(const struct ag_local_opts *o, STACK_OF(X509) *pool, int (*links)(X509 *), struct ag_err *err)
+check_crls(const struct ag_local_opts *o, X509 *leaf, STACK_OF(X509) *pool, int (*links)(X509 *), struct ag_err *err)
 {
 	STACK_OF(X509) *all = X509_chain_up_ref(pool);
 	enum ag_code rc = all != NULL ? AG_OK : ag_err_set(err, AG_EINVALID, "out of memory");
 
 	if (rc == AG_OK && o->insecure_test_roots != NULL)
 		rc = ag_certs_load_dir(o->insecure_test_roots, all, err);
+	if (rc == AG_OK && leaf == NULL)
+		rc = ag_err_set(err, AG_EINVALID, "no leaf certificate to check against the CRLs");
 	if (rc == AG_OK)
-		rc = ag_crl_check(all, links, o->crls, verification_time(o), err);
+		rc = ag_crl_check(leaf, all, links, o->crls, verification_time(o), err);
 	sk_X509_pop_free(all, X509_free);
 	return rc;
 }
@@ -126,7 +128,7 @@ verify_snp_report(const struct ag_local_opts *o, const struct ag_snp_report *snp
 	if (rc == AG_OK)
 		rc = ag_snp_verify_dirs(snp, certs, o->roots, o->roots_required, o->insecure_test_roots, verification_time(o),
 		    claims, err);
-	if (rc == AG_OK && o->crls != NULL && (rc = check_crls(o, certs, ag_crl_amd_links, err)) != AG_OK) {
+	if (rc == AG_OK && o->crls != NULL && (rc = check_crls(o, ag_snp_leaf(snp, certs), certs, ag_crl_amd_links, err)) != AG_OK) {
 		json_decref(*claims);
 		*claims = NULL;
 	}
@@ -251,9 +253,18 @@ ag_local_check_tdx(const struct ag_local_opts *o, const uint8_t *quote, size_t l
 		rc = ag_certs_load_trust(o->roots, o->roots_required, o->insecure_test_roots, certs, &test, err);
 	if (rc == AG_OK)
 		rc = ag_tdx_verify(&q, certs, test, verification_time(o), &c, err);
-	/* The PCK chain as the quote carries it, with the extra certificates, against the CRLs. */
-	if (rc == AG_OK && o->crls != NULL && (rc = ag_certs_load(q.pck_chain, q.pck_chain_len, certs, err)) == AG_OK)
-		rc = check_crls(o, certs, ag_crl_every_link, err);
+	/* The PCK chain from the quote's PCK certificate up, against the CRLs. */
+	if (rc == AG_OK && o->crls != NULL) {
+		STACK_OF(X509) *pck = sk_X509_new_null();
+
+		rc = pck != NULL ? ag_certs_load(q.pck_chain, q.pck_chain_len, pck, err) : ag_err_set(err, AG_EINVALID, "out of memory");
+		for (int i = 0; rc == AG_OK && i < sk_X509_num(pck); i++)
+			if (X509_up_ref(sk_X509_value(pck, i)) != 1 || sk_X509_push(certs, sk_X509_value(pck, i)) <= 0)
+				rc = ag_err_set(err, AG_EINVALID, "out of memory");
+		if (rc == AG_OK)
+			rc = check_crls(o, sk_X509_value(pck, 0), certs, ag_crl_every_link, err);
+		sk_X509_pop_free(pck, X509_free);
+	}
 	if (rc == AG_OK && (o->tdx_tcb_info != NULL || o->tdx_qe_identity != NULL))
 		rc = check_tdx_collateral(o, &q, test, c, err);
 	sk_X509_pop_free(certs, X509_free);

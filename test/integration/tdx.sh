@@ -129,6 +129,24 @@ t_exit 6 "a revoked PCK certificate: exit 6" cr --crl "$W/pck-revoked.crl" --crl
 t_grep "the reason names the revoked certificate" 'TEST Intel SGX PCK Certificate \(NOT INTEL\) is revoked' "$T_ERR"
 t_exit 6 "a revoked PCK CA: exit 6" cr --crl "$W/pck.crl" --crl "$W/root-revoked.crl"
 t_grep "the reason names the revoked CA" 'PCK Platform CA \(NOT INTEL\) is revoked' "$T_ERR"
+# Review: every CRL of an issuer counts, whatever the order; only the chain's links are checked.
+t_exit 6 "two CRLs of the PCK CA, the revoking one second: exit 6" cr --crl "$W/pck.crl" --crl "$W/pck-revoked.crl" --crl "$W/root.crl"
+mkdir -p "$W/roots-amd"; cp "$W/pki/test-roots/test-ark.pem" "$W/roots-amd/"; cp "$W/pki/ask.der" "$W/roots-amd/"
+t_exit 0 "a roots directory with AMD certificates asks for no AMD CRL on a TD quote" cr --roots "$W/roots-amd" \
+	--crl "$W/pck.crl" --crl "$W/root.crl"
+"$PY" -c "
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+import datetime, sys
+sys.path.insert(0, '$REPO/test/emul'); import tee_emul
+d = '$W/pki'
+issuer = x509.load_pem_x509_certificate(open(d + '/pck-ca.pem', 'rb').read())
+key = tee_emul.load_key(d + '/pck-ca.key')
+b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject).last_update(datetime.datetime(2020, 1, 1))
+     .next_update(datetime.datetime(2049, 1, 1)).add_extension(x509.DeltaCRLIndicator(1), critical=True))
+open('$W/delta.crl', 'wb').write(b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))"
+t_exit 2 "a delta CRL alone is not accepted as the PCK CA's CRL: exit 2" cr --crl "$W/delta.crl" --crl "$W/root.crl"
+t_grep "the message asks for the complete CRL" 'delta CRL: give the complete CRL' "$T_ERR"
 # Finding 6 (issue 17): insecure switches and trust anchors are command-line only.
 t_exit 6 "ATTESTGATE_INSECURE_TEST_ROOTS in the environment trusts nothing" env ATTESTGATE_INSECURE_TEST_ROOTS="$W/pki/test-roots" \
 	"$BIN" verify-evidence --platform tdx --td-quote "$W/q5.bin"
