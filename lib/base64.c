@@ -132,3 +132,13 @@ ag_b64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
 	free(std);
 	return rc;
 }
+
+char *
+ag_b64url_encode_padded(const uint8_t *in, size_t len)
+{
+	char *s = ag_b64_encode(in, len);
+
+	for (char *c = s; c != NULL && *c != '\0'; c++)
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+	return s;
+}

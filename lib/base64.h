@@ -22,6 +22,9 @@ int ag_b64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)
 /* Encodes as base64url without padding into a new NUL-terminated string, or NULL. */
 char *ag_b64url_encode(const uint8_t *in, size_t len);
 
+/* Encodes as base64url with '=' padding (Go's base64.URLEncoding, what Microsoft's sidecar sends), or NULL. */
+char *ag_b64url_encode_padded(const uint8_t *in, size_t len);
+
 /* Encodes as padded standard base64 into a new NUL-terminated string, or NULL. */
 char *ag_b64_encode(const uint8_t *in, size_t len);
 

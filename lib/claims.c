@@ -11,7 +11,7 @@
 int
 ag_claims_pointer_valid(const char *p)
 {
-	if (p == NULL || p[0] != '/')
+	if (p == NULL || p[0] != '/' || strlen(p) > AG_CLAIMS_POINTER_MAX)
 		return 0;
 	for (; *p != '\0'; p++)
 		if (*p == '~' && p[1] != '0' && p[1] != '1')
@@ -65,20 +65,17 @@ json_t *
 ag_claims_lookup(const json_t *root, const char *p)
 {
 	json_t *cur = (json_t *)root;
-	size_t size = p != NULL ? strlen(p) + 1 : 0;
-	char *buf;
+	char buf[AG_CLAIMS_POINTER_MAX + 1];
 
+	/* Pointers are bounded (the policy loader refuses longer ones), so every token fits: a long key is looked up, never
+	 * taken for a missing one. */
 	if (!ag_claims_pointer_valid(p))
 		return NULL;
-	/* Every token of the pointer fits: a long key is looked up, never taken for a missing one. */
-	buf = malloc(size);
-	if (buf == NULL)
-		abort();   /* no claim can be decided without memory; absent must never be the answer */
 	while (*p == '/' && cur != NULL) {
 		size_t n, idx;
 
-		if (token(p + 1, buf, size, &n) != 0)
-			abort();   /* cannot happen: a token is shorter than the pointer */
+		if (token(p + 1, buf, sizeof(buf), &n) != 0)
+			return NULL;   /* cannot happen: a token is shorter than the pointer */
 		if (json_is_object(cur))
 			cur = json_object_get(cur, buf);
 		else if (json_is_array(cur) && array_index(buf, &idx) == 0)
@@ -87,7 +84,6 @@ ag_claims_lookup(const json_t *root, const char *p)
 			cur = NULL;
 		p += 1 + n;
 	}
-	free(buf);
 	return cur;
 }
 

@@ -13,8 +13,9 @@
 
 /* Largest claims document accepted (a real MAA token's claims are ~10 KiB). */
 #define AG_CLAIMS_MAX_BYTES (1024 * 1024)
+#define AG_CLAIMS_POINTER_MAX 1024   /* longest JSON Pointer a policy may name */
 
-/* Nonzero if p is a JSON Pointer naming a member: starts with '/', '~' only as ~0 or ~1. */
+/* Nonzero if p is a JSON Pointer naming a member: starts with '/', '~' only as ~0 or ~1, at most AG_CLAIMS_POINTER_MAX bytes. */
 int ag_claims_pointer_valid(const char *p);
 
 /* The value at pointer p in root (borrowed), or NULL when absent. */

@@ -72,6 +72,7 @@ struct run_result {
 	struct ag_token_info info;
 	const char *platform;
 	char denial_hint[160];        /* what to fix first when the policy denied (a missing mount), or "" */
+	STACK_OF(X509_CRL) *crls;     /* --crl, loaded before any evidence */
 };
 
 static void
@@ -83,6 +84,29 @@ step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err
 	else
 		ag_log(AG_LOG_ERROR, "step failed", "step", json_string(step), "durationMs", json_integer(ms), "reason",
 		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
+}
+
+/* The node's OS: --os-distro and --os-version when given (both), else its os-release file. */
+static enum ag_code
+node_os(const struct ag_gate_config *cfg, struct ag_os_release *os, struct ag_err *err)
+{
+	char text[512];
+	int n;
+
+	if ((cfg->os_distro == NULL) != (cfg->os_version == NULL))
+		return ag_err_set(err, AG_ECONFIG, "--os-distro and --os-version go together");
+	if (cfg->os_distro == NULL)
+		return ag_os_release_read(cfg->os_release != NULL ? cfg->os_release : AG_OS_RELEASE_DEFAULT, os, err);
+	/* The same parser and rules as for the file. */
+	n = snprintf(text, sizeof(text), "NAME=\"%s\"\nVERSION_ID=\"%s\"\n", cfg->os_distro, cfg->os_version);
+	if (n < 0 || (size_t)n >= sizeof(text) || strpbrk(cfg->os_distro, "\"\n\\") != NULL ||
+	    strpbrk(cfg->os_version, "\"\n\\") != NULL)
+		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: too long, or with quotes or newlines");
+	if (ag_os_release_parse(text, (size_t)n, os, err) != AG_OK) {
+		ag_err_prefix(err, "--os-distro/--os-version");
+		return AG_ECONFIG;
+	}
+	return AG_OK;
 }
 
 /* The MAA verifier: AzureGuest (CVM) or SevSnpVm/TdxVm, the instance's keys, and the token checked against the policy's freshness. */
@@ -112,8 +136,7 @@ maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const stru
 	mo.tcti = cfg->tcti;
 	mo.local = *lo;
 	/* AzureGuest reports the node's OS as Microsoft's clients do: NAME and VERSION_ID of its os-release. */
-	if (guest && (rc = ag_os_release_read(cfg->os_release != NULL ? cfg->os_release : AG_OS_RELEASE_DEFAULT,
-			  &mo.os, err)) != AG_OK) {
+	if (guest && (rc = node_os(cfg, &mo.os, err)) != AG_OK) {
 		free(nonce_claim);
 		return rc;
 	}
@@ -216,6 +239,9 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return ag_err_set(err, AG_EEVIDENCE, "cannot draw a random nonce");
+	/* The CRL files are read before any evidence: a bad path is exit 2 without a TPM round trip. */
+	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &res->crls, err)) != AG_OK)
+		return rc;
 	ag_hex_encode(raw, sizeof(raw), nonce);
 	memset(&co, 0, sizeof(co));
 	co.tcti = cfg->tcti;
@@ -254,8 +280,10 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	lo.tdx_tcb_chain = cfg->tdx_tcb_chain;
 	lo.tdx_qe_identity = cfg->tdx_qe_identity;
 	lo.tdx_qe_identity_chain = cfg->tdx_qe_identity_chain;
-	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &lo.crls, err)) != AG_OK)
-		return rc;
+	lo.crls = res->crls;
+	if ((cfg->tdx_tcb_info != NULL || cfg->tdx_qe_identity != NULL) && ag_evidence_get(&res->evidence, "td-quote.bin") == NULL)
+		ag_log(AG_LOG_WARN, "TDX collateral was given, but this node's evidence has no TD quote: it does not apply here",
+		    "platform", json_string(res->platform), NULL);
 	if (strcmp(p->verifier_type, "local") == 0) {
 		t = ag_clock_mono_ms();
 		rc = ag_local_verify(&lo, &res->evidence, &res->claims, err);
@@ -264,7 +292,6 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	} else {
 		rc = maa_step(cfg, p, &lo, nonce, st, res, err);
 	}
-	sk_X509_CRL_pop_free(lo.crls, X509_CRL_free);
 	if (rc != AG_OK)
 		return rc;
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
@@ -384,6 +411,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	free(res.jwks);
 	json_decref(res.claims);
 	json_decref(res.rules);
+	sk_X509_CRL_pop_free(res.crls, X509_CRL_free);
 	ag_evidence_clear(&res.evidence);
 	ag_policy_free(policy);
 	return rc;

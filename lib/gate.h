@@ -25,6 +25,7 @@ struct ag_gate_config {
 	const char *imds_url;
 	const char *eventlog;
 	const char *os_release;         /* the node's os-release (AzureGuest's OS fields); NULL: the default */
+	const char *os_distro, *os_version;   /* given instead of os_release (both or neither) */
 	const char *tsm_root;
 	const char *sev_guest;
 	const char *uvm_dir;

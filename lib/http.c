@@ -66,9 +66,12 @@ on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct attempt *a = arg;
 	size_t len = size * n;
-	char line[256];
+	char line[1024];
 
-	if (len < sizeof(line) && len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+	/* A longer Retry-After line is no date or number: read as a wait past any deadline, never as "none". */
+	if (len >= sizeof(line) && len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		a->retry_after_ms = RETRY_AFTER_MAX_S * 1000;
+	else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		char *v, *end;
 		long secs;
 
@@ -311,7 +314,7 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		if (a.retry_after_ms > wait)
 			wait = a.retry_after_ms;
 		left = o->deadline_ms - ag_clock_mono_ms();
-		if (a.retry_after_ms >= left) {
+		if (a.retry_after_ms > 0 && a.retry_after_ms >= left) {
 			rc = ag_err_set_transient(err, AG_EVERIFIER,
 			    "%s: unavailable (%s) and it asks to retry after %lld s, past the deadline: giving up "
 			    "(after %d attempt%s)", url, last, (long long)(a.retry_after_ms / 1000), resp->attempts,

@@ -8,8 +8,10 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 
+#include "certs.h"
 #include "clock.h"
 #include "digest.h"
 #include "pkey.h"
@@ -108,6 +110,7 @@ ag_intel_collateral_open(const uint8_t *body, size_t len, const char *member, co
 	size_t signed_len = 0;
 	time_t issued, next;
 	X509 *signer = NULL;
+	char cn[128];
 	enum ag_code rc = AG_OK;
 
 	*root = *info = NULL;
@@ -120,6 +123,10 @@ ag_intel_collateral_open(const uint8_t *body, size_t len, const char *member, co
 		rc = ag_err_set(err, AG_EINVALID, "is not {\"%s\": {...}, \"signature\": ...}", member);
 	if (rc == AG_OK)
 		rc = ag_intel_verify_chain(signing_chain, test_roots, at, "TCB Signing chain", &signer, err);
+	/* Only Intel's TCB Signing certificate signs collateral: not a CA, not a PCK certificate. */
+	if (rc == AG_OK && (X509_check_ca(signer) != 0 || strstr(ag_cert_cn(signer, cn, sizeof(cn)), "TCB Signing") == NULL ||
+			       ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) && !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))))
+		rc = ag_err_set(err, AG_EINVALID, "is signed by %s, not by Intel's TCB Signing certificate", cn);
 	if (rc == AG_OK)
 		rc = check_signature(signed_text, signed_len, json_string_value(json_object_get(*root, "signature")), signer, err);
 	*info = json_object_get(*root, member);

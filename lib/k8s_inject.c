@@ -461,7 +461,7 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 {
 	json_t *mounts = json_pack("[{s:s, s:s}, {s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "name",
 	    "attestgate-policies", "mountPath", "/etc/attestgate/policies", "readOnly", 1);
-	json_t *limits = json_pack("{s:s}", "memory", "64Mi"), *sec;
+	json_t *limits = json_pack("{s:s}", "memory", "64Mi"), *sec, *ctr;
 	char a_name[128], a_sum[128], a_platform[64];
 
 	snprintf(a_name, sizeof(a_name), "--policy-name=%s", policy);
@@ -480,13 +480,23 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 			json_object_set_new(limits, c->o->device_plugin_resource, json_string("1"));
 	}
 	/* CVM nodes: AzureGuest reports the node's OS (NAME, VERSION_ID), so the gate reads the node's os-release. */
-	if (strcmp(tpm, "none") != 0)
+	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
 		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-os-release", "mountPath",
 						    "/etc/os-release", "readOnly", 1));
-	return json_pack("{s:s, s:s, s:[s, s, s, s, s, s], s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image",
+	ctr = json_pack("{s:s, s:s, s:[s, s, s, s, s, s], s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image",
 	    c->o->image, "args", "run", "--policy-dir=/etc/attestgate/policies", a_name, a_sum, "--output-dir=/run/attestgate",
 	    a_platform, "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec, "volumeMounts", mounts,
 	    "resources", "requests", "cpu", "50m", "memory", "32Mi", "limits", limits);
+	/* Where no hostPath may be mounted, the node's OS comes as flags (--os-distro, --os-version). */
+	if (ctr != NULL && strcmp(tpm, "none") != 0 && c->o->os_distro != NULL) {
+		char d[160], v[64];
+
+		snprintf(d, sizeof(d), "--os-distro=%s", c->o->os_distro);
+		snprintf(v, sizeof(v), "--os-version=%s", c->o->os_version);
+		json_array_append_new(json_object_get(ctr, "args"), json_string(d));
+		json_array_append_new(json_object_get(ctr, "args"), json_string(v));
+	}
+	return ctr;
 }
 
 /* The annotation value of key on the template's metadata, else on the workload's; "" when absent. */
@@ -672,7 +682,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-securityfs", "hostPath",
 							 "path", "/sys/kernel/security", "type", "Directory"));
 		}
-		if (strcmp(tpm, "none") != 0)
+		if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
 			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath",
 							 "path", "/etc/os-release", "type", "File"));
 		rc = add_to_list(c, spec, "volumes", vols);

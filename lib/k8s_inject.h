@@ -26,6 +26,7 @@ struct ag_inject_opts {
 	int all;                        /* inject into every template, not only attestgate.io/inject: "true" */
 	const char *tpm_access;         /* "privileged", "devicePlugin" or "none" (kata-cc templates: always none) */
 	const char *device_plugin_resource;
+	const char *os_distro, *os_version; /* the node's OS as flags instead of an /etc/os-release hostPath, or NULL */
 	ag_policy_digest_fn digest;
 	ag_policy_allows_fn allows;     /* NULL: not checked */
 	void *digest_arg;               /* passed to digest and allows */

@@ -28,14 +28,9 @@ b64u(struct ag_maa_bytes b)
 static json_t *
 b64u_padded(struct ag_maa_bytes b)
 {
-	char *s = ag_b64_encode(b.data, b.len);
-	json_t *j;
+	char *s = ag_b64url_encode_padded(b.data, b.len);
+	json_t *j = s != NULL ? json_string(s) : NULL;
 
-	if (s == NULL)
-		return NULL;
-	for (char *c = s; *c != '\0'; c++)
-		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-	j = json_string(s);
 	free(s);
 	return j;
 }
@@ -72,8 +67,9 @@ ag_maa_snp_vm_request(struct ag_maa_bytes report, const char *vcek_chain, struct
 	inner = json_pack("{s:o, s:o}", "SnpReport", b64u_padded(report), "VcekCertChain", b64u_padded(text_bytes(vcek_chain)));
 	if (inner != NULL && uvm.len > 0) {
 		rc = dump(json_pack("{s:[o]}", "Uvm", b64u_padded(uvm)), &endorse_text, err);
-		if (rc == AG_OK)
-			json_object_set_new(inner, "Endorsements", b64u_padded(text_bytes(endorse_text)));
+		/* The UVM endorsement is what MAA's compliance verdict rests on: never dropped silently. */
+		if (rc == AG_OK && json_object_set_new(inner, "Endorsements", b64u_padded(text_bytes(endorse_text))) != 0)
+			rc = ag_err_set(err, AG_EEVIDENCE, "cannot encode the UVM endorsement");
 	}
 	if (rc == AG_OK)
 		rc = dump(inner, &inner_text, err);

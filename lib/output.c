@@ -116,6 +116,22 @@ remove_tree(int dirfd, const char *name)
 	return remove_entry_at(dirfd, name, 0);
 }
 
+/*
+ * Removes an earlier output; what cannot be removed (nested too deep, say)
+ * is renamed to a temporary name out of the way, so that it never wedges
+ * this run or the next.  0, or -1 with errno.
+ */
+static int
+remove_or_set_aside(struct ag_output *out, const char *name)
+{
+	char tmp[64];
+
+	if (remove_tree(out->dirfd, name) == 0)
+		return 0;
+	snprintf(tmp, sizeof(tmp), ".stale" TMP_MARK "%ld.%u", (long)getpid(), out->seq++);
+	return renameat(out->dirfd, name, out->dirfd, tmp) == 0 ? 0 : -1;
+}
+
 static enum ag_code
 remove_stale(struct ag_output *out, struct ag_err *err)
 {
@@ -124,9 +140,9 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	int dfd;
 
 	for (size_t i = 0; i < sizeof(stale_outputs) / sizeof(stale_outputs[0]); i++)
-		if (remove_tree(out->dirfd, stale_outputs[i]) != 0)
+		if (remove_or_set_aside(out, stale_outputs[i]) != 0)
 			return io_err(err, out, "remove", stale_outputs[i]);
-	if (remove_tree(out->dirfd, EVIDENCE_DIR) != 0)
+	if (remove_or_set_aside(out, EVIDENCE_DIR) != 0)
 		return io_err(err, out, "remove", EVIDENCE_DIR "/");
 	/* Temporaries of a writer that was killed before its rename. */
 	dfd = dup(out->dirfd);
@@ -138,10 +154,8 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	while ((de = readdir(d)) != NULL) {
 		if (!is_temp_name(de->d_name))
 			continue;
-		if (remove_tree(out->dirfd, de->d_name) != 0) {
-			closedir(d);
-			return io_err(err, out, "remove", de->d_name);
-		}
+		/* A temporary that cannot be removed is in nobody's way: leave it. */
+		(void)remove_tree(out->dirfd, de->d_name);
 	}
 	closedir(d);
 	if (fsync(out->dirfd) != 0)

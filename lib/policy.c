@@ -511,8 +511,8 @@ f_claim(struct loader *l, yaml_node_t *v)
 	enum ag_code rc = scalar_string(l, v, "claim", &l->rule->claim);
 
 	if (rc == AG_OK && !ag_claims_pointer_valid(l->rule->claim))
-		rc = fail_at(l, v, "claim \"%.80s\" must be a JSON Pointer such as /x-ms-isolation-tee/x-ms-compliance-status",
-		    l->rule->claim);
+		rc = fail_at(l, v, "claim \"%.80s\" must be a JSON Pointer such as /x-ms-isolation-tee/x-ms-compliance-status "
+				   "(at most %d bytes)", l->rule->claim, AG_CLAIMS_POINTER_MAX);
 	return rc;
 }
 

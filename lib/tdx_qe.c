@@ -56,6 +56,23 @@ masked_equal(const uint8_t *have, const char *want_hex, const char *mask_hex, si
 	return 1;
 }
 
+/*
+ * An out-of-date quoting enclave makes the platform out of date too (as
+ * Intel's QvL converges the two): attester_tcb_status, when the TCB info set
+ * it, becomes OutOfDate (or OutOfDateConfigurationNeeded).
+ */
+void
+ag_tdx_qe_converge(json_t *claims, const char *qe_status)
+{
+	const char *tcb = json_string_value(json_object_get(claims, "attester_tcb_status"));
+
+	if (tcb == NULL || strcmp(qe_status, "UpToDate") == 0 || strcmp(tcb, "Revoked") == 0 ||
+	    strncmp(tcb, "OutOfDate", 9) == 0)
+		return;
+	json_object_set_new(claims, "attester_tcb_status",
+	    json_string(strncmp(tcb, "Configuration", 13) == 0 ? "OutOfDateConfigurationNeeded" : "OutOfDate"));
+}
+
 static const char *
 str(const json_t *o, const char *k)
 {
@@ -116,8 +133,10 @@ ag_tdx_qe_identity_check(const struct ag_tdx_quote *q, const uint8_t *body, size
 		rc = ag_err_set(err, AG_EINVALID, "the quoting enclave's ISVSVN %u is below every level of its QE identity", isvsvn);
 	if (rc == AG_OK && strcmp(status, "Revoked") == 0)
 		rc = ag_err_set(err, AG_EINVALID, "the quoting enclave's TCB level (ISVSVN %u) is Revoked", isvsvn);
-	if (rc == AG_OK)
+	if (rc == AG_OK) {
 		json_object_set_new(claims, "x-attestgate-tdx-qe-tcb-status", json_string(status));
+		ag_tdx_qe_converge(claims, status);
+	}
 	json_decref(root);
 	return rc;
 }

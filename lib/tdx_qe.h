@@ -25,6 +25,9 @@
 /* The checks that need no collateral: Intel's MRSIGNER, the TD QE's ISVPRODID, DEBUG clear; AG_EINVALID otherwise. */
 enum ag_code ag_tdx_qe_check_builtin(const uint8_t qe_report[384], struct ag_err *err);
 
+/* Folds the QE's TCB status into attester_tcb_status (when set): a QE that is not UpToDate makes it OutOfDate*. */
+void ag_tdx_qe_converge(json_t *claims, const char *qe_status);
+
 /*
  * Checks q's QE report against the QE identity body ({"enclaveIdentity":
  * {...}, "signature": hex}) signed by the first certificate of

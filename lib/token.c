@@ -15,9 +15,9 @@
 #include "clock.h"
 #include "jwt.h"
 
-/* A NumericDate claim; required or not, it must be an integer when present. */
-#define AG_TOKEN_TIME_MAX 253402300799LL
+#define AG_TOKEN_TIME_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
 
+/* A NumericDate claim; required or not, it must be an integer when present. */
 static enum ag_code
 numeric_date(const json_t *claims, const char *name, int required, time_t *out, struct ag_err *err)
 {

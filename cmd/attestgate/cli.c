@@ -219,13 +219,19 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 		if (v->vals[k] != NULL && v->flags[k]->type == CLI_LIST) {
 			char *joined = NULL;
 
+			snprintf(from, sizeof(from), "--%s", v->flags[k]->name);
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];
-			if (val == NULL || validate(cmd, v->flags[k], val, "--list") != 0 ||
-			    asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
+			if (val == NULL) {
 				fprintf(stderr, "attestgate %s: flag --%s needs a value (%s)\n", cmd->name, v->flags[k]->name,
 				    v->flags[k]->metavar);
 				return usage_error(cmd);
+			}
+			if (validate(cmd, v->flags[k], val, from) != 0)
+				return usage_error(cmd);
+			if (asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
+				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
+				return 2;
 			}
 			free(v->owned[k]);
 			v->owned[k] = joined;

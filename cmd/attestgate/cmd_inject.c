@@ -93,6 +93,12 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.all = cli_get_bool(v, "all");
 	o.tpm_access = tpm;
 	o.device_plugin_resource = cli_get(v, "device-plugin-resource");
+	o.os_distro = cli_get(v, "os-distro");
+	o.os_version = cli_get(v, "os-version");
+	if ((o.os_distro == NULL) != (o.os_version == NULL)) {
+		free(d);
+		return cli_usage_error(cmd, "--os-distro and --os-version go together");
+	}
 	o.digest = policy_digest;
 	o.allows = policy_allows;
 	o.digest_arg = d;

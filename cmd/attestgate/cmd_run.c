@@ -43,6 +43,8 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 		    json_string(cfg.insecure_test_roots), NULL);
 	cfg.eventlog = cli_get(v, "eventlog");
 	cfg.os_release = cli_get(v, "os-release");
+	cfg.os_distro = cli_get(v, "os-distro");
+	cfg.os_version = cli_get(v, "os-version");
 	cfg.cancel = &stop_requested;
 	if (cfg.insecure_test_ca != NULL)
 		ag_log(AG_LOG_WARN, "INSECURE: trusting a test CA for the verifier (--insecure-test-ca); never in production",

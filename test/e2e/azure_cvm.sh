@@ -94,6 +94,12 @@ setup noos
 OS_RELEASE=$W/missing-os-release WANT=2 DESC="no os-release where it should be mounted: exit 2" gate
 t_grep "noos: the message says what to mount" "mount the node's /etc/os-release" "$D/term"
 t_check "noos: nothing was sent" test "$(posts)" = 0
+# Where no hostPath may be mounted (Pod Security baseline), the OS comes as flags.
+setup osflags
+OS_RELEASE= WANT=0 DESC="--os-distro and --os-version instead of the file: exit 0" gate --os-distro "Azure Linux" --os-version 3.0 \
+	--os-release "$W/missing-os-release"
+t_jq "osflags: the token's OS claims are the flags'" '.["x-ms-azurevm-osdistro"] == "Azure Linux" and .["x-ms-azurevm-osversion-major"] == 3 and .["x-ms-azurevm-osversion-minor"] == 0' "$D/out/claims.json"
+OS_RELEASE= WANT=2 DESC="--os-distro without --os-version: exit 2" gate --os-distro Ubuntu
 printf 'NAME="Weird"\nVERSION_ID="0.9"\n' >"$W/os-release-0"
 setup os0
 OS_RELEASE=$W/os-release-0 WANT=3 DESC="os-release with major version 0 (Microsoft's client refuses it): exit 3" gate

@@ -137,4 +137,6 @@ for f in tag-binary-kind tagged-merge; do
 	t_exit 2 "adversarial $f: exit 2" inj -f "$D/../inject-adversarial/$f.yaml" --all --policy-name azure-cvm
 	t_grep "adversarial $f: the message names line:column" 'line [0-9]+:[0-9]+: (an explicit YAML tag|a merge key)' "$T_ERR"
 done
+t_check "devicePlugin with --os-distro: no hostPath at all (Pod Security baseline)" bash -c "! grep -q hostPath '$D/deployment-device-plugin-os.out.yaml'"
+t_grep "devicePlugin with --os-distro: the OS comes as flags" '"--os-version=22.04"' "$D/deployment-device-plugin-os.out.yaml"
 t_done

@@ -55,6 +55,7 @@ done <<EOF2
 default|
 cvm-privileged|--set example.enabled=true
 cvm-device-plugin|--set example.enabled=true --set gate.tpm.access=devicePlugin
+cvm-device-plugin-os|--set example.enabled=true --set gate.tpm.access=devicePlugin --set gate.os.distro=Ubuntu --set gate.os.version=22.04
 kata-cc|--set example.enabled=true --set gate.tpm.access=none --set gate.policyName=azure-kata-cc --set gate.platform=azure-kata-cc
 extra-policy|-f $W/extra.yaml
 EOF2
@@ -98,6 +99,11 @@ for flag in $(grep -o -- '--[a-z0-9-]*' "$W/digests.out" | sort -u); do
 done
 t_grep "devicePlugin: the TPM comes as an extended resource, no privilege" 'squat.ai/tpmrm0' "$W/cvm-device-plugin.yaml"
 t_check "devicePlugin: no privileged container" bash -c "! grep -q 'privileged: true' '$W/cvm-device-plugin.yaml'"
+t_grep "CVM modes read the node's os-release through a read-only hostPath" 'path: /etc/os-release' "$W/cvm-device-plugin.yaml"
+# Review of issue 14: with gate.os the devicePlugin mode needs no hostPath at all (Pod Security baseline).
+t_check "devicePlugin + gate.os: no hostPath" bash -c "! grep -q 'hostPath' '$W/cvm-device-plugin-os.yaml'"
+t_grep "devicePlugin + gate.os: the OS comes as flags" '^ +- --os-distro=Ubuntu$' "$W/cvm-device-plugin-os.yaml"
+t_grep "privileged: securityfs for the event log (issue 18: 6)" 'mountPath: /sys/kernel/security' "$W/cvm-privileged.yaml"
 t_check "kata-cc: runtimeClassName kata-cc and no hostPath" bash -c "grep -q 'runtimeClassName: kata-cc' '$W/kata-cc.yaml' && ! grep -q hostPath '$W/kata-cc.yaml'"
 
 # The schema rejects bad values at render time.

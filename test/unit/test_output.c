@@ -111,6 +111,22 @@ test_open_removes_stale_entries_of_any_type(void **state)
 	assert_false(tu_exists(dir, "claims.json"));
 	assert_true(tu_exists(outside, "precious"));
 	ag_output_close(out);
+	/* A stale output nested deeper than the removal goes is set aside, not a wedge. */
+	{
+		char deep[512];
+
+		snprintf(deep, sizeof(deep), "%s/status.json/1/2/3/4/5/6/7/8/9/10", dir);
+		for (char *p = deep + strlen(dir) + 1; *p != '\0'; p++)
+			if (*p == '/') {
+				*p = '\0';
+				mkdir(deep, 0755);
+				*p = '/';
+			}
+		mkdir(deep, 0755);
+		assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
+		assert_false(tu_exists(dir, "status.json"));
+		ag_output_close(out);
+	}
 	/* And the evidence directory as a symlink to a directory elsewhere: the link goes, the target stays. */
 	assert_int_equal(symlink(outside, ev), 0);
 	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);

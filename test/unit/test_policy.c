@@ -224,6 +224,19 @@ test_matches_bounds(void **state)
 	assert_false(holds_on(claims, rule));
 	snprintf(rule, 6000, "  - claim: /%s\n    equals: 1\n", key);
 	assert_true(holds_on(claims, rule));
+	{
+		/* A pointer longer than any lookup can hold is refused when the policy loads, never evaluated as absent. */
+		char *big = malloc(1200 + 64), *yaml = malloc(1400 + 512);
+
+		assert_non_null(big);
+		assert_non_null(yaml);
+		memset(big, 'k', 1200);
+		big[1200] = '\0';
+		snprintf(yaml, 1400 + 512, "%s  - claim: /%s\n    absent: true\n", HEAD, big);
+		parse_fails(yaml, "t.yaml:11:", "at most 1024 bytes");
+		free(big);
+		free(yaml);
+	}
 	free(claims);
 	free(rule);
 }

@@ -59,6 +59,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- if $g.keepEvidence }}
     - --keep-evidence
     {{- end }}
+    {{- if and (ne $g.tpm.access "none") ($g.os | default dict).distro }}
+    - --os-distro={{ $g.os.distro }}
+    - --os-version={{ $g.os.version }}
+    {{- end }}
   terminationMessagePolicy: FallbackToLogsOnError
   securityContext:
     {{- if eq $g.tpm.access "privileged" }}
@@ -89,7 +93,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
       mountPath: /sys/kernel/security
       readOnly: true
     {{- end }}
-    {{- if ne $g.tpm.access "none" }}
+    {{- if and (ne $g.tpm.access "none") (not ($g.os | default dict).distro) }}
     # AzureGuest reports the node's OS: its NAME and VERSION_ID.
     - name: attestgate-os-release
       mountPath: /etc/os-release
@@ -123,7 +127,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     path: /sys/kernel/security
     type: Directory
 {{- end }}
-{{- if ne $c.Values.gate.tpm.access "none" }}
+{{- if and (ne $c.Values.gate.tpm.access "none") (not ($c.Values.gate.os | default dict).distro) }}
 - name: attestgate-os-release
   hostPath:
     path: /etc/os-release
