@@ -760,6 +760,20 @@ inject_object(struct ctx *c, yaml_node_t *obj, int depth)
 		tmpl = get(c, obj, "template");
 	known |= strcmp(kind, "Pod") == 0 || strcmp(kind, "CronJob") == 0 || strcmp(kind, "PodTemplate") == 0;
 	if (!known) {
+		yaml_node_t *t = get(c, spec, "template");
+		char twant[16];
+
+		if (t == NULL)
+			t = get(c, get(c, get(c, spec, "jobTemplate"), "spec"), "template");
+		/* A kind this tool does not know (a CRD such as a Rollout) with a pod template: its controller's semantics are
+		 * unknown here, so asking for the gate there is an error, never a silent skip. */
+		scalar_text(get(c, get(c, get(c, t, "metadata"), "annotations"), "attestgate.io/inject"), twant, sizeof(twant));
+		if (get(c, get(c, t, "spec"), "containers") != NULL &&
+		    (c->o->all || strcmp(twant, "true") == 0 ||
+			scalar_is(get(c, get(c, meta, "annotations"), "attestgate.io/inject"), "true")))
+			return ag_err_set(c->err, AG_ECONFIG, "line %zu: a %s has a pod template, but attestgate inject does not know "
+			    "this kind: add the gate to its template by hand (see deploy/examples) or annotate the workload it "
+			    "creates", obj->start_mark.line + 1, kind[0] != '\0' ? kind : "object without a kind");
 		/* An object asking for the gate that this tool cannot give it one is an error, not a silent skip. */
 		scalar_text(get(c, get(c, meta, "annotations"), "attestgate.io/inject"), want, sizeof(want));
 		if (strcmp(want, "true") == 0)

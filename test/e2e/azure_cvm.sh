@@ -89,6 +89,13 @@ t_exit 2 "ok: but its nonce cannot be checked offline (exit 2, not skipped)" "$B
 	--insecure-test-roots "$ROOTS" --certs "$W/tpl/vcek-chain.pem" --nonce "$(jq -r .nonce "$D/out/evidence/evidence.json")"
 t_grep "ok: the message says why" 'quote carries no nonce' "$T_ERR"
 
+# IMDS (plain HTTP) never goes through a proxy (issue 17 finding 6).
+setup proxy
+# (No NO_PROXY: libcurl would send the plain-HTTP IMDS request to http_proxy.)
+http_proxy=http://127.0.0.1:1 HTTP_PROXY=http://127.0.0.1:1 NO_PROXY= no_proxy= \
+	WANT=0 DESC="http_proxy and HTTP_PROXY pointing nowhere do not touch IMDS: exit 0" gate
+t_grep "proxy: THIM was asked directly" 'GET THIM /metadata/THIM/amd/certification 200' "$D/svc/requests.log"
+
 # The node's os-release is required for AzureGuest, and checked as Microsoft's client checks it.
 setup noos
 OS_RELEASE=$W/missing-os-release WANT=2 DESC="no os-release where it should be mounted: exit 2" gate

@@ -139,4 +139,9 @@ for f in tag-binary-kind tagged-merge; do
 done
 t_check "devicePlugin with --os-distro: no hostPath at all (Pod Security baseline)" bash -c "! grep -q hostPath '$D/deployment-device-plugin-os.out.yaml'"
 t_grep "devicePlugin with --os-distro: the OS comes as flags" '"--os-version=22.04"' "$D/deployment-device-plugin-os.out.yaml"
+# Review: a CRD with a pod template (an Argo Rollout) that asks for the gate is an error, not a silent skip.
+printf 'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec:\n  template:\n    metadata:\n      annotations:\n        attestgate.io/inject: "true"\n    spec:\n      containers:\n      - name: c\n        image: busybox\n' >"$W/rollout.yaml"
+t_exit 2 "an annotated Rollout: exit 2" inj -f "$W/rollout.yaml" --policy-name azure-cvm
+t_grep "the message names the kind" 'a Rollout has a pod template, but attestgate inject does not know this kind' "$T_ERR"
+t_exit 2 "a Rollout with --all: exit 2 too" inj -f "$W/rollout.yaml" --all --policy-name azure-cvm
 t_done

@@ -39,7 +39,9 @@ t_exit 4 "SSL_CERT_FILE naming the test CA does not make the server trusted" env
 	--at 2026-01-01T00:00:00Z
 t_exit 4 "nor does ATTESTGATE_CA_FILE (--ca-file is command-line only)" env ATTESTGATE_CA_FILE="$W/pki/ca.pem" \
 	"$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z
-t_exit 0 "HTTPS_PROXY is honoured for HTTPS, NO_PROXY too" env HTTPS_PROXY=http://127.0.0.1:1 NO_PROXY=127.0.0.1 \
+t_exit 4 "HTTPS_PROXY is honoured for HTTPS (a dead proxy: exit 4)" env -u NO_PROXY -u no_proxy HTTPS_PROXY=http://127.0.0.1:1 \
+	"$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z --ca-file "$W/pki/ca.pem" --timeout 2s
+t_exit 0 "NO_PROXY too (the same dead proxy, the host listed)" env HTTPS_PROXY=http://127.0.0.1:1 NO_PROXY=127.0.0.1 \
 	"$BIN" verify-token --token "$TOK" --url "$MAA_URL" --at 2026-01-01T00:00:00Z --ca-file "$W/pki/ca.pem"
 t_exit 4 "a server the CA bundle does not trust is refused" vt --ca-file "$W/pki/other-ca.pem"
 t_grep "the message says it is the certificate" 'certificate' "$T_ERR"
