@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -294,6 +295,17 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	}
 	if (rc != AG_OK)
 		return rc;
+	if (cfg->print_claims) {
+		/* Discovery: what this node's verified claims are, to write a policy from. */
+		char *text = json_dumps(res->claims, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		printf("%s\n", text != NULL ? text : "{}");
+		fflush(stdout);
+		free(text);
+		ag_log(AG_LOG_INFO, "verified claims printed (--print-claims: no policy rules applied, no token or ready written)",
+		    "claims", json_incref(res->claims), NULL);
+		return ag_err_set(err, AG_OK, "verified; --print-claims: claims in claims.json, no policy rules applied");
+	}
 	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
 	log_failed_rules(p, res->rules);
 	if (rc == AG_EPOLICY)
@@ -371,6 +383,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	pub.token = res.token;
 	pub.jwks = res.jwks;
 	pub.claims = res.claims;
+	pub.no_ready = cfg->print_claims;
 	if (cfg->keep_evidence && res.evidence.n_files > 0) {
 		files = ag_evidence_files(&res.evidence, &manifest, &pub.n_evidence);
 		pub.evidence = files;

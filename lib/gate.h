@@ -19,6 +19,7 @@ struct ag_gate_config {
 	const char *platform;
 	int64_t timeout_ms;
 	int keep_evidence;
+	int print_claims;               /* discovery: print the verified claims, apply no policy, write no token or ready */
 	const char *tcti;
 	const char *ca_file;
 	const char *insecure_test_ca;   /* tests only: CA of the test verifier */

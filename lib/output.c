@@ -340,7 +340,7 @@ ag_output_publish(struct ag_output *out, const struct ag_publish *p, struct ag_e
 		rc = write_evidence(out, p, err);
 	if (rc == AG_OK && pass && p->jwks != NULL)
 		rc = ag_output_write_file(out, "jwks.json", p->jwks, strlen(p->jwks), 0444, err);
-	if (rc == AG_OK && pass && p->token != NULL)
+	if (rc == AG_OK && pass && p->token != NULL && !p->no_ready)
 		rc = ag_output_write_file(out, "token", p->token, strlen(p->token), 0440, err);
 	if (rc == AG_OK && pass && p->claims != NULL)
 		rc = write_json(out, "claims.json", p->claims, err);
@@ -349,7 +349,7 @@ ag_output_publish(struct ag_output *out, const struct ag_publish *p, struct ag_e
 		rc = status != NULL ? write_json(out, "status.json", status, err) :
 				      ag_err_set(err, AG_ECONFIG, "cannot build status.json");
 	}
-	if (rc == AG_OK && pass)
+	if (rc == AG_OK && pass && !p->no_ready)
 		rc = ag_output_write_file(out, "ready", "", 0, 0444, err);
 	json_decref(status);
 	return rc;

@@ -34,6 +34,7 @@ struct ag_publish {
 	const char *jwks;     /* JSON text of the verified signing keys */
 	const char *token;    /* the verified JWT (maa verifier) */
 	json_t *claims;       /* verified claims object (borrowed) */
+	int no_ready;         /* discovery (run --print-claims): no policy was applied, so no token and no ready */
 };
 
 /* Opens dir, removes the outputs and temporaries of earlier runs, fsyncs it. AG_ECONFIG on error. */

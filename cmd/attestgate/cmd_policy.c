@@ -81,14 +81,15 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 	enum ag_code rc;
 	int allowed, exit_code;
 
-	if (policy_path == NULL || claims_path == NULL) {
-		(void)cli_usage_error(cmd, "--policy and --claims are required");
-		return AG_ECONFIG;
-	}
+	if (policy_path == NULL || (claims_path == NULL) == (cli_get(v, "token") == NULL))
+		return cli_usage_error(cmd, "--policy and one of --claims or --token (with --url) are required");
 	rc = ag_policy_load_file(policy_path, cli_get(v, "policy-sha256"), &p, &err);
-	if (rc == AG_OK)
+	/* A token is verified first (exit 6, or 4 when its keys cannot be fetched); its claims are then checked. */
+	if (rc == AG_OK && cli_get(v, "token") != NULL)
+		rc = cmd_token_claims(v, &claims, &err);
+	else if (rc == AG_OK)
 		rc = ag_file_read(claims_path, AG_CLAIMS_MAX_BYTES, AG_ECONFIG, &buf, &len, &err);
-	if (rc == AG_OK && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {
+	if (rc == AG_OK && claims == NULL && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {
 		ag_err_prefix(&err, "%s", claims_path);
 		rc = AG_ECONFIG;
 	}

@@ -33,6 +33,7 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.platform = cli_get(v, "platform");
 	cfg.timeout_ms = cli_get_duration_ms(v, "timeout");
 	cfg.keep_evidence = cli_get_bool(v, "keep-evidence");
+	cfg.print_claims = cli_get_bool(v, "print-claims");
 	cfg.tcti = cli_get(v, "tcti");
 	cfg.ca_file = cli_get(v, "ca-file");
 	cfg.insecure_test_ca = cli_get(v, "insecure-test-ca");

@@ -61,8 +61,8 @@ load_keys(const struct cli_values *v, const char *url, struct ag_jwks **keys, st
 	return rc;
 }
 
-int
-cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
+enum ag_code
+cmd_token_claims(const struct cli_values *v, json_t **claims_out, struct ag_err *out_err)
 {
 	const char *token_path = cli_get(v, "token"), *at = cli_get(v, "at"), *why;
 	const char *algs[LIST_MAX], *signers[LIST_MAX];
@@ -78,10 +78,9 @@ cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
 
 	ag_err_clear(&err);
 	memset(&o, 0, sizeof(o));
-	if (token_path == NULL || cli_get(v, "url") == NULL) {
-		(void)cli_usage_error(cmd, "--token and --url are required");
-		return AG_ECONFIG;
-	}
+	*claims_out = NULL;
+	if (token_path == NULL || cli_get(v, "url") == NULL)
+		return ag_err_set(out_err, AG_ECONFIG, "--token and --url are required");
 	url = strdup(cli_get(v, "url"));
 	algs_buf = strdup(cli_get(v, "algs"));
 	signers_buf = cli_get(v, "signer-sha256") != NULL ? strdup(cli_get(v, "signer-sha256")) : NULL;
@@ -134,22 +133,43 @@ cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
 		rc = ag_token_verify(tok, len, keys, &o, &claims, &info, &err);
 	}
 	if (rc == AG_OK) {
-		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
 		ag_log(AG_LOG_INFO, "token verified", "issuer", json_string(url), "kid", json_string(info.kid), "exp",
 		    json_integer(info.exp), NULL);
+		*claims_out = claims;
+		claims = NULL;
 	}
 out:
 	if (rc != AG_OK)
-		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
+		*out_err = err;
 	json_decref(claims);
 	ag_jwks_free(keys);
 	free(tok);
 	free(url);
 	free(algs_buf);
 	free(signers_buf);
+	return (int)rc;
+}
+
+int
+cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
+{
+	json_t *claims = NULL;
+	struct ag_err err;
+	enum ag_code rc;
+
+	ag_err_clear(&err);
+	if (cli_get(v, "token") == NULL || cli_get(v, "url") == NULL)
+		return cli_usage_error(cmd, "--token and --url are required");
+	rc = cmd_token_claims(v, &claims, &err);
+	if (rc == AG_OK) {
+		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else {
+		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
+	}
+	json_decref(claims);
 	return (int)rc;
 }

@@ -39,6 +39,8 @@ static const struct cli_flag run_flags[] = {
 	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL,
 	    "overall deadline, retries included", 0, 0 },
 	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "also write the raw evidence to evidence/", 0, 0 },
+	{ "print-claims", CLI_BOOL, NULL, NULL, NULL,
+	    "discovery: attest, verify the token, print the verified claims; no policy rules, no token or ready", 0, 0 },
 	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
 	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0, 1 },
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for TLS to the verifier", 0, 1 },
@@ -115,28 +117,34 @@ static const struct cli_flag verify_evidence_flags[] = {
 	{ 0 },
 };
 
+/* How a token is verified: verify-token, and policy check --token. */
+#define TOKEN_CHECK_FLAGS \
+	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance: the issuer, and where keys come from", 0, 1 }, \
+	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0, 1 }, \
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 }, \
+	{ "nonce", CLI_STRING, "NONCE", NULL, NULL, "nonce the token must carry where its protocol puts it", 0, 0 }, \
+	{ "user-data", CLI_STRING, "HEX", NULL, NULL, "user data of a fresh HCL report the token must carry", 0, 0 }, \
+	{ "algs", CLI_STRING, "LIST", "RS256", NULL, "allowed signature algorithms (RS256,PS256,ES256,ES384)", 0, 1 }, \
+	{ "signer-sha256", CLI_STRING, "LIST", NULL, NULL, \
+	    "allowed SHA-256 fingerprints of the signing certificate (x5c[0])", 0, 1 }, \
+	{ "max-age", CLI_DURATION, "DURATION", NULL, NULL, "reject tokens issued longer ago (default: no limit)", 0, 1 }, \
+	{ "clock-skew", CLI_DURATION, "DURATION", "60s", NULL, "tolerance for exp, nbf and iat", 0, 1 }, \
+	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0, 1 }, \
+	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0, 0 },
+
 static const struct cli_flag verify_token_flags[] = {
 	{ "token", CLI_STRING, "FILE", NULL, NULL, "the JWT to verify", 0, 0 },
-	{ "url", CLI_STRING, "URL", NULL, NULL, "pinned verifier instance: the issuer, and where keys come from", 0, 1 },
-	{ "jwks", CLI_STRING, "FILE", NULL, NULL, "signing keys (default: fetch <url>/certs)", 0, 1 },
-	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 },
-	{ "nonce", CLI_STRING, "NONCE", NULL, NULL, "nonce the token must carry where its protocol puts it", 0, 0 },
-	{ "user-data", CLI_STRING, "HEX", NULL, NULL, "user data of a fresh HCL report the token must carry", 0, 0 },
-	{ "algs", CLI_STRING, "LIST", "RS256", NULL, "allowed signature algorithms (RS256,PS256,ES256,ES384)", 0, 1 },
-	{ "signer-sha256", CLI_STRING, "LIST", NULL, NULL,
-	    "allowed SHA-256 fingerprints of the signing certificate (x5c[0])", 0, 1 },
-	{ "max-age", CLI_DURATION, "DURATION", NULL, NULL, "reject tokens issued longer ago (default: no limit)", 0, 1 },
-	{ "clock-skew", CLI_DURATION, "DURATION", "60s", NULL, "tolerance for exp, nbf and iat", 0, 1 },
-	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0, 1 },
-	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0, 0 },
+	TOKEN_CHECK_FLAGS
 	{ 0 },
 };
 
 static const struct cli_flag policy_check_flags[] = {
 	{ "policy", CLI_STRING, "FILE", NULL, NULL, "AttestationPolicy YAML", 0, 0 },
 	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "refuse the policy unless its SHA-256 is HEX", 0, 0 },
-	{ "claims", CLI_STRING, "FILE", NULL, NULL, "claims JSON object", 0, 0 },
+	{ "claims", CLI_STRING, "FILE", NULL, NULL, "claims JSON object (or --token)", 0, 0 },
+	{ "token", CLI_STRING, "FILE", NULL, NULL, "a verifier's token: verified (as verify-token) and its claims checked", 0, 0 },
 	{ "json", CLI_BOOL, NULL, NULL, NULL, "print the rule results as JSON", 0, 0 },
+	TOKEN_CHECK_FLAGS
 	{ 0 },
 };
 
@@ -177,7 +185,7 @@ const struct cli_cmd commands[] = {
 	    "Prints the verified claims as JSON (exit 0), or why the token is not acceptable\n"
 	    "(exit 6; 4 when the keys cannot be fetched, 2 for bad flags or files).",
 	    verify_token_flags, cmd_verify_token },
-	{ "policy check", "Evaluate a policy against a claims file and explain each rule.",
+	{ "policy check", "Evaluate a policy against a claims file (or a token it verifies) and explain each rule.",
 	    "Prints each rule with its expected and actual value.  Exit 0 when the gate would\n"
 	    "let the pod start (all rules hold, or the policy is in mode: audit), 5 when it\n"
 	    "would not, 2 for a bad policy or claims file.",

@@ -4,7 +4,10 @@
 #ifndef AG_COMMANDS_H
 #define AG_COMMANDS_H
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "error.h"
 
 /* The command table, ending with a zeroed entry. */
 extern const struct cli_cmd commands[];
@@ -30,6 +33,9 @@ int cmd_run(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
+
+/* The verified claims of --token, checked as verify-token checks it (--url, --jwks, --at...); the error code otherwise. */
+enum ag_code cmd_token_claims(const struct cli_values *v, json_t **claims, struct ag_err *err);
 int cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v);
 

@@ -118,6 +118,16 @@ EVENTLOG=$W/no-eventlog WANT=5 DESC="no TCG event log: the built-in policy denie
 t_grep "nolog: the termination message names the mount first" '^no TCG event log \(mount /sys/kernel/security read-only; /x-ms-azurevm-(kerneldebug|bootdebug)-enabled needs it\): policy "azure-cvm" denied' "$D/term"
 t_grep "nolog: an error line says how to fix it" '"level":"error","msg":"no TCG event log: MAA cannot derive the boot claims the policy requires"' "$T_ERR"
 
+# Issue 18 point 2: discovery, with a policy whose rules would deny.
+setup discover enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
+      atLeast: 250"
+WANT=0 DESC="run --print-claims: attests and prints the verified claims, no rules: exit 0" gate --print-claims
+t_jq "discover: stdout is the verified claims" '.["x-ms-attestation-type"] == "azurevm" and .["x-ms-isolation-tee"]["x-ms-sevsnpvm-microcode-svn"] != null' "$T_OUT"
+t_check "discover: claims.json is written" test -s "$D/out/claims.json"
+t_check "discover: no token and no ready (no policy was applied)" test ! -e "$D/out/token" -a ! -e "$D/out/ready"
+setup discover-bad -- --script 503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503
+WANT=4 DESC="run --print-claims when the verifier is down: exit 4, not 0" gate --print-claims --timeout 3s
+
 # 2. Policy denial and audit.
 setup deny enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
       atLeast: 250"

@@ -25,7 +25,7 @@ if [ ! -x "$KV" ] || [ ! -x "$HT" ]; then
 	t_done; exit
 fi
 t_exit 0 "deploy/examples validate against the Kubernetes API types" "$KV" "$REPO"/deploy/examples/*.yaml
-t_grep "all four documents are valid" '^4 valid, 0 invalid' "$T_OUT"
+t_grep "all five documents are valid" '^5 valid, 0 invalid' "$T_OUT"
 
 cat >"$W/extra.yaml" <<'EOF2'
 gate:
@@ -58,6 +58,7 @@ cvm-device-plugin|--set example.enabled=true --set gate.tpm.access=devicePlugin
 cvm-device-plugin-os|--set example.enabled=true --set gate.tpm.access=devicePlugin --set gate.os.distro=Ubuntu --set gate.os.version=22.04
 kata-cc|--set example.enabled=true --set gate.tpm.access=none --set gate.policyName=azure-kata-cc --set gate.platform=azure-kata-cc
 extra-policy|-f $W/extra.yaml
+discovery|--set discovery.enabled=true
 EOF2
 
 # Digests: what the args pin is what the ConfigMap holds, byte for byte, and what deploy/policies has.
@@ -104,6 +105,8 @@ t_grep "CVM modes read the node's os-release through a read-only hostPath" 'path
 t_check "devicePlugin + gate.os: no hostPath" bash -c "! grep -q 'hostPath' '$W/cvm-device-plugin-os.yaml'"
 t_grep "devicePlugin + gate.os: the OS comes as flags" '^ +- --os-distro=Ubuntu$' "$W/cvm-device-plugin-os.yaml"
 t_grep "privileged: securityfs for the event log (issue 18: 6)" 'mountPath: /sys/kernel/security' "$W/cvm-privileged.yaml"
+t_grep "discovery (issue 18: 2): a Job running the gate with --print-claims" '^ +- --print-claims$' "$W/discovery.yaml"
+t_grep "discovery: it is a Job" '^kind: Job$' "$W/discovery.yaml"
 t_check "kata-cc: runtimeClassName kata-cc and no hostPath" bash -c "grep -q 'runtimeClassName: kata-cc' '$W/kata-cc.yaml' && ! grep -q hostPath '$W/kata-cc.yaml'"
 
 # The schema rejects bad values at render time.

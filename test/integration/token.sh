@@ -72,4 +72,15 @@ t_exit 4 "ATTESTGATE_JWKS and ATTESTGATE_AT are ignored (keys only from --jwks o
 	--url "$ISS" --timeout 1s
 t_exit 6 "ATTESTGATE_CLOCK_SKEW cannot make an expired token pass" env ATTESTGATE_CLOCK_SKEW=168h "$BIN" verify-token \
 	--token "$W/f/tokens/expired.jwt" --jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z
+# Issue 18 point 2: policy check verifies a token and checks its claims in one step.
+printf 'apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n  platforms: [azure-kata-cc]\n  verifier: {type: maa, url: "%s"}\n  require:\n  - claim: /x-ms-compliance-status\n    equals: azure-signed-katacc-uvm\n' "$ISS" >"$W/p.yaml"
+pc() { "$BIN" policy check --policy "$W/p.yaml" --jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z "$@"; }
+t_exit 0 "policy check --token: a verified token whose claims hold: exit 0" pc --token "$W/f/tokens/good-rs256.jwt"
+t_grep "policy check --token: the verdict" '^ALLOWED: policy "t": all 1 rules hold$' "$T_OUT"
+t_exit 6 "policy check --token: an expired token is not checked, exit 6" pc --token "$W/f/tokens/expired.jwt"
+t_grep "policy check --token: the reason is the token's" 'token expired at' "$T_ERR"
+sed 's/equals: azure-signed-katacc-uvm/equals: azure-compliant-cvm/' "$W/p.yaml" >"$W/p2.yaml"
+t_exit 5 "policy check --token: claims that do not hold, exit 5" "$BIN" policy check --policy "$W/p2.yaml" --token "$W/f/tokens/good-rs256.jwt" \
+	--jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z
+t_exit 2 "policy check with both --claims and --token: exit 2" pc --token "$W/f/tokens/good-rs256.jwt" --claims "$W/p.yaml"
 t_done

@@ -40,7 +40,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- include "attestgate.policyText" . | sha256sum -}}
 {{- end -}}
 
-{{/* The gate as an init container; put it first. Args: (dict "context" . ["policy" NAME]). */}}
+{{/* The gate as an init container; put it first. Args: (dict "context" . ["policy" NAME] ["printClaims" true]). */}}
 {{- define "attestgate.initContainer" -}}
 {{- $c := .context -}}
 {{- $g := $c.Values.gate -}}
@@ -58,6 +58,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     - --timeout={{ $g.timeout }}
     {{- if $g.keepEvidence }}
     - --keep-evidence
+    {{- end }}
+    {{- if .printClaims }}
+    - --print-claims
     {{- end }}
     {{- if and (ne $g.tpm.access "none") ($g.os | default dict).distro }}
     - --os-distro={{ $g.os.distro }}
