@@ -700,6 +700,11 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			rc = add_to_list(c, ctr, "volumeMounts",
 			    json_pack("[{s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "readOnly", 1));
 	}
+	/* The token is 0440: the app reads it through the pod's fsGroup (the gate's group unless the pod has its own). */
+	if (rc == AG_OK && get(c, spec, "securityContext") == NULL)
+		rc = append_pair(c, spec, "securityContext", json_pack("{s:i}", "fsGroup", 65532));
+	else if (rc == AG_OK && get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
+		rc = append_pair(c, get(c, spec, "securityContext"), "fsGroup", json_integer(65532));
 	if (rc == AG_OK && tmeta == NULL)
 		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
 	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)

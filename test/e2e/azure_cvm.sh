@@ -128,6 +128,17 @@ t_check "discover: no token and no ready (no policy was applied)" test ! -e "$D/
 setup discover-bad -- --script 503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503
 WANT=4 DESC="run --print-claims when the verifier is down: exit 4, not 0" gate --print-claims --timeout 3s
 
+# Issue 18 point 9: with the pod's fsGroup (the kubelet gives the emptyDir that group and the setgid bit), the app's
+# user reads the token through the group, and no other user can.
+setup fsgroup
+chmod 711 "$W" "$D"; chgrp 65532 "$D/out" && chmod 2775 "$D/out"
+WANT=0 DESC="fsgroup: attested into an emptyDir prepared as the kubelet does for fsGroup 65532" gate
+t_check "fsgroup: the token belongs to the pod's fsGroup" test "$(stat -c %g "$D/out/token")" = 65532
+t_check "fsgroup: an app user (uid 1000) in the fsGroup reads the token" \
+	bash -c "setpriv --reuid 1000 --regid 1000 --groups 65532 cat '$D/out/token' >/dev/null"
+t_check "fsgroup: a user outside the group cannot" bash -c "! setpriv --reuid 1001 --regid 1001 --clear-groups cat '$D/out/token' 2>/dev/null"
+t_check "fsgroup: and the app user cannot write the outputs" bash -c "! setpriv --reuid 1000 --regid 1000 --groups 65532 sh -c 'echo x >>\"$D/out/token\"' 2>/dev/null"
+
 # 2. Policy denial and audit.
 setup deny enforce "    - claim: /x-ms-isolation-tee/x-ms-sevsnpvm-microcode-svn
       atLeast: 250"

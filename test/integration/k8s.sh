@@ -128,4 +128,15 @@ for d in 1m30s 90s 1h 250ms 2h30m15s; do
 	t_exit 0 "chart accepts gate.timeout=$d" "$HT" "$CHART" --set gate.timeout=$d
 	t_exit 0 "the CLI accepts --timeout $d too" "$BIN" run --help --timeout "$d"
 done
+# Issue 18 point 8: the helpers called from another chart, with attestgate's values given explicitly.
+mkdir -p "$W/parent"; cp -r "$REPO/test/data/parent-chart/." "$W/parent/"
+cp "$CHART/templates/_helpers.tpl" "$CHART/templates/_builtin-policies.tpl" "$W/parent/templates/"
+t_exit 0 "a parent chart renders the gate with attestgate's helpers" "$HT" rel "$W/parent"
+cp "$T_OUT" "$W/parent.yaml"
+t_exit 0 "the parent chart's output validates" "$KV" "$W/parent.yaml"
+t_grep "parent: the image tag is attestgate's version, not the parent's appVersion" \
+	"image: ghcr.io/attestgate/attestgate:$("$BIN" version | sed -n 's/^attestgate \([0-9.]*\).*/\1/p')$" "$W/parent.yaml"
+t_grep "parent: its values apply (devicePlugin, OS as flags)" '^ +- --os-distro=Ubuntu$' "$W/parent.yaml"
+t_grep "parent: defaults fill what it did not set (the built-in policy's digest)" \
+	"--policy-sha256=$(sha256sum "$REPO/deploy/policies/azure-cvm.yaml" | cut -d' ' -f1)" "$W/parent.yaml"
 t_done

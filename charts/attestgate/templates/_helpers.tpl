@@ -4,13 +4,55 @@ attestgate.volumes and attestgate.appVolumeMount to add the gate to their
 pods:
 
   initContainers:
-    {{- include "attestgate.initContainer" (dict "context" . "policy" "azure-cvm") | nindent 4 }}
+    {{- include "attestgate.initContainer" (dict "context" . "values" .Values.attestgate "policy" "azure-cvm") | nindent 4 }}
   volumes:
-    {{- include "attestgate.volumes" (dict "context" .) | nindent 4 }}
+    {{- include "attestgate.volumes" (dict "context" . "values" .Values.attestgate) | nindent 4 }}
 
-"context" is the root context (.) of a release of this chart's values;
+"values" is attestgate's values as the calling chart holds them (for a parent
+chart with attestgate as a dependency: .Values.attestgate); every key it lacks
+takes this chart's default (attestgate.defaults), and the image tag defaults
+to attestgate's own version, never the calling chart's appVersion.  Without
+"values" the helpers read .Values of "context" (this chart's own templates).
 "policy" overrides gate.policyName.
 */}}
+
+{{/* attestgate's own version: the default image tag, whichever chart renders the helpers. */}}
+{{- define "attestgate.version" -}}0.1.0{{- end -}}
+
+{{/* The defaults of the values the helpers read (as in values.yaml). */}}
+{{- define "attestgate.defaults" -}}
+image:
+  repository: ghcr.io/attestgate/attestgate
+  tag: ""
+  pullPolicy: IfNotPresent
+policies:
+  configMapName: attestgate-policies
+  builtin: true
+  extra: {}
+gate:
+  policyName: azure-cvm
+  platform: auto
+  timeout: 2m
+  keepEvidence: false
+  tpm:
+    access: privileged
+    devicePluginResource: squat.ai/tpmrm0
+  os:
+    distro: ""
+    version: ""
+  resources:
+    requests:
+      cpu: 50m
+      memory: 32Mi
+    limits:
+      memory: 64Mi
+{{- end -}}
+
+{{/* The values the helpers use, as YAML: "values" (or .context.Values) with the defaults for what it lacks. */}}
+{{- define "attestgate.values" -}}
+{{- $given := .values | default .context.Values | default dict -}}
+{{- toYaml (merge (deepCopy $given) (fromYaml (include "attestgate.defaults" .))) -}}
+{{- end -}}
 
 {{- define "attestgate.labels" -}}
 app.kubernetes.io/name: attestgate
@@ -19,13 +61,14 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{/* The image reference. Args: the values (attestgate.values). */}}
 {{- define "attestgate.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{ .image.repository }}:{{ .image.tag | default (include "attestgate.version" .) }}
 {{- end -}}
 
-{{/* The bytes of policy NAME as installed (a built-in, or policies.extra). Args: (dict "context" . "name" NAME). */}}
+{{/* The bytes of policy NAME as installed (a built-in, or policies.extra). Args: (dict "context" . ["values" V] "name" NAME). */}}
 {{- define "attestgate.policyText" -}}
-{{- $v := .context.Values -}}
+{{- $v := fromYaml (include "attestgate.values" .) -}}
 {{- if hasKey $v.policies.extra .name -}}
 {{- index $v.policies.extra .name -}}
 {{- else if and $v.policies.builtin (has .name (splitList " " (include "attestgate.builtinNames" .context | trim))) -}}
@@ -40,19 +83,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- include "attestgate.policyText" . | sha256sum -}}
 {{- end -}}
 
-{{/* The gate as an init container; put it first. Args: (dict "context" . ["policy" NAME] ["printClaims" true]). */}}
+{{/* The gate as an init container; put it first. Args: (dict "context" . ["values" V] ["policy" NAME] ["printClaims" true]). */}}
 {{- define "attestgate.initContainer" -}}
-{{- $c := .context -}}
-{{- $g := $c.Values.gate -}}
+{{- $v := fromYaml (include "attestgate.values" .) -}}
+{{- $g := $v.gate -}}
 {{- $policy := .policy | default $g.policyName -}}
 - name: attestgate
-  image: {{ include "attestgate.image" $c }}
-  imagePullPolicy: {{ $c.Values.image.pullPolicy }}
+  image: {{ include "attestgate.image" $v }}
+  imagePullPolicy: {{ $v.image.pullPolicy }}
   args:
     - run
     - --policy-dir=/etc/attestgate/policies
     - --policy-name={{ $policy }}
-    - --policy-sha256={{ include "attestgate.policySha256" (dict "context" $c "name" $policy) }}
+    - --policy-sha256={{ include "attestgate.policySha256" (dict "context" .context "values" .values "name" $policy) }}
     - --output-dir=/run/attestgate
     - --platform={{ $g.platform }}
     - --timeout={{ $g.timeout }}
@@ -62,7 +105,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- if .printClaims }}
     - --print-claims
     {{- end }}
-    {{- if and (ne $g.tpm.access "none") ($g.os | default dict).distro }}
+    {{- if and (ne $g.tpm.access "none") $g.os.distro }}
     - --os-distro={{ $g.os.distro }}
     - --os-version={{ $g.os.version }}
     {{- end }}
@@ -96,7 +139,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
       mountPath: /sys/kernel/security
       readOnly: true
     {{- end }}
-    {{- if and (ne $g.tpm.access "none") (not ($g.os | default dict).distro) }}
+    {{- if and (ne $g.tpm.access "none") (not $g.os.distro) }}
     # AzureGuest reports the node's OS: its NAME and VERSION_ID.
     - name: attestgate-os-release
       mountPath: /etc/os-release
@@ -110,17 +153,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- toYaml $res | nindent 4 }}
 {{- end -}}
 
-{{/* The gate's volumes: the in-memory output directory, the policies, the vTPM when privileged. Args: (dict "context" .). */}}
+{{/* The gate's volumes: the in-memory output directory, the policies, the vTPM when privileged. Args: (dict "context" . ["values" V]). */}}
 {{- define "attestgate.volumes" -}}
-{{- $c := .context -}}
+{{- $v := fromYaml (include "attestgate.values" .) -}}
 - name: attestgate
   emptyDir:
     medium: Memory
     sizeLimit: 1Mi
 - name: attestgate-policies
   configMap:
-    name: {{ $c.Values.policies.configMapName }}
-{{- if eq $c.Values.gate.tpm.access "privileged" }}
+    name: {{ $v.policies.configMapName }}
+{{- if eq $v.gate.tpm.access "privileged" }}
 - name: attestgate-tpmrm0
   hostPath:
     path: /dev/tpmrm0
@@ -130,7 +173,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     path: /sys/kernel/security
     type: Directory
 {{- end }}
-{{- if and (ne $c.Values.gate.tpm.access "none") (not ($c.Values.gate.os | default dict).distro) }}
+{{- if and (ne $v.gate.tpm.access "none") (not $v.gate.os.distro) }}
 - name: attestgate-os-release
   hostPath:
     path: /etc/os-release
