@@ -20,6 +20,7 @@
 
 struct edit {
 	size_t at;        /* byte offset in the input */
+	size_t del;       /* bytes of the input removed from at on (0: an insertion) */
 	int indent;       /* at equal offsets, deeper (inner) insertions come first */
 	size_t seq;       /* then creation order */
 	char *text;
@@ -68,9 +69,20 @@ add_edit(struct ctx *c, size_t at, int indent, char *text)
 		free(text);
 		return ag_err_set(c->err, AG_ECONFIG, "more than %d insertions", MAX_EDITS);
 	}
-	c->edits[c->n_edits] = (struct edit){ at, indent, c->n_edits, text };
+	c->edits[c->n_edits] = (struct edit){ at, 0, indent, c->n_edits, text };
 	c->n_edits++;
 	return AG_OK;
+}
+
+/* Removes the input bytes [at, end). */
+static enum ag_code
+add_delete(struct ctx *c, size_t at, size_t end)
+{
+	enum ag_code rc = add_edit(c, at, 0, strdup(""));
+
+	if (rc == AG_OK)
+		c->edits[c->n_edits - 1].del = end - at;
+	return rc;
 }
 
 static yaml_node_t *
@@ -454,6 +466,134 @@ add_to_list(struct ctx *c, yaml_node_t *m, const char *key, json_t *items)
 	return prepend_items(c, seq, items);
 }
 
+/* --- taking the gate out ----------------------------------------------- */
+
+/* The byte just past the end of the line holding at (after its newline). */
+static size_t
+line_end(const struct ctx *c, size_t at)
+{
+	while (at < c->len && c->in[at] != '\n')
+		at++;
+	return at < c->len ? at + 1 : at;
+}
+
+/* The byte where node n's text ends: a block collection ends with its last descendant. */
+static size_t
+subtree_end(const struct ctx *c, const yaml_node_t *n)
+{
+	size_t end = 0;
+
+	if (n->type == YAML_SCALAR_NODE || (n->type == YAML_SEQUENCE_NODE && n->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE) ||
+	    (n->type == YAML_MAPPING_NODE && n->data.mapping.style == YAML_FLOW_MAPPING_STYLE))
+		return byte_at(c, n->end_mark.index);
+	if (n->type == YAML_SEQUENCE_NODE)
+		for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+			size_t e = subtree_end(c, node(c, *i));
+
+			end = e > end ? e : end;
+		}
+	else
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			size_t e = subtree_end(c, node(c, p->value));
+
+			end = e > end ? e : end;
+		}
+	return end;
+}
+
+/* The start of the line of a block sequence item's "- ", or (size_t)-1 when it does not start its own line. */
+static size_t
+item_line(const struct ctx *c, const yaml_node_t *item)
+{
+	size_t dash = byte_at(c, item->start_mark.index);
+
+	while (dash > 0 && c->in[dash - 1] == ' ')
+		dash--;
+	if (dash == 0 || c->in[dash - 1] != '-')
+		return (size_t)-1;
+	return blank_line_start(c, dash - 1);
+}
+
+/* Removes the pair of key from block mapping m: its key's line through its value's last line. */
+static enum ag_code
+remove_pair(struct ctx *c, yaml_node_t *m, const char *key)
+{
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key);
+		size_t start;
+
+		if (!scalar_is(k, key))
+			continue;
+		start = blank_line_start(c, byte_at(c, k->start_mark.index));
+		if (m->data.mapping.style == YAML_FLOW_MAPPING_STYLE || start == (size_t)-1)
+			return fail(c, k, "--remove takes the gate out of block-style YAML only; remove this by hand");
+		return add_delete(c, start, p + 1 < m->data.mapping.pairs.top ?
+		    blank_line_start(c, byte_at(c, node(c, p[1].key)->start_mark.index)) : line_end(c, subtree_end(c, node(c, p->value))));
+	}
+	return AG_OK;
+}
+
+/* Removes the items of list key of m whose name is one of names; the whole key when they are all its items. */
+static enum ag_code
+remove_named(struct ctx *c, yaml_node_t *m, const char *key, const char *const *names)
+{
+	yaml_node_t *seq = get(c, m, key);
+	size_t mine = 0, all;
+	enum ag_code rc = AG_OK;
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return AG_OK;
+	all = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++)
+		for (size_t k = 0; names[k] != NULL; k++)
+			mine += scalar_is(get(c, node(c, *i), "name"), names[k]);
+	if (mine == 0)
+		return AG_OK;
+	if (seq->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE)
+		return fail(c, seq, "--remove takes the gate out of block-style YAML only; remove this by hand");
+	if (mine == all)
+		return remove_pair(c, m, key);
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; rc == AG_OK && i < seq->data.sequence.items.top; i++) {
+		int ours = 0;
+		size_t start = item_line(c, node(c, *i)), end;
+
+		for (size_t k = 0; names[k] != NULL; k++)
+			ours |= scalar_is(get(c, node(c, *i), "name"), names[k]);
+		if (!ours)
+			continue;
+		end = i + 1 < seq->data.sequence.items.top ? item_line(c, node(c, i[1])) :
+							       line_end(c, subtree_end(c, node(c, *i)));
+		rc = start == (size_t)-1 || end == (size_t)-1 ? fail(c, node(c, *i), "an item that does not start its own line") :
+								add_delete(c, start, end);
+	}
+	return rc;
+}
+
+/* Takes the gate out of one pod template: its init container, volumes, the containers' mounts, the status annotation. */
+static enum ag_code
+remove_gate(struct ctx *c, yaml_node_t *spec, yaml_node_t *tmeta)
+{
+	static const char *const gate[] = { "attestgate", NULL };
+	static const char *const volumes[] = { "attestgate", "attestgate-policies", "attestgate-tpmrm0", "attestgate-securityfs",
+		"attestgate-os-release", NULL };
+	yaml_node_t *ctrs = get(c, spec, "containers");
+	enum ag_code rc = remove_named(c, spec, "initContainers", gate);
+
+	if (rc == AG_OK)
+		rc = remove_named(c, spec, "volumes", volumes);
+	for (yaml_node_item_t *i = ctrs != NULL && ctrs->type == YAML_SEQUENCE_NODE ? ctrs->data.sequence.items.start : NULL;
+	     rc == AG_OK && i != NULL && i < ctrs->data.sequence.items.top; i++)
+		rc = remove_named(c, node(c, *i), "volumeMounts", gate);
+	if (rc == AG_OK && get(c, get(c, tmeta, "annotations"), "attestgate.io/status") != NULL) {
+		yaml_node_t *ann = get(c, tmeta, "annotations");
+
+		/* The annotations mapping the gate brought, with nothing else in it, goes with it. */
+		rc = ann->data.mapping.pairs.top - ann->data.mapping.pairs.start == 1 ? remove_pair(c, tmeta, "annotations") :
+											remove_pair(c, ann, "attestgate.io/status");
+	}
+	return rc;
+}
+
 /* --- the gate -------------------------------------------------------- */
 
 static json_t *
@@ -625,6 +765,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	char want[16], skip[16], status[32], policy[256], runtime[64];
 	const char *digest, *tpm = c->o->tpm_access, *platform = "auto";
 	enum ag_code rc;
+	int looks;
 
 	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
 		return fail(c, tmpl, "the pod template has no spec mapping");
@@ -638,6 +779,17 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/skip is \"%s\": write \"true\" or \"false\"",
 		    tmpl->start_mark.line + 1, skip);
 	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), status, sizeof(status));
+	looks = strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
+	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies");
+	/* --remove: every gate goes, whatever the annotations ask. */
+	if (c->o->mode == AG_INJECT_REMOVE) {
+		if (!looks) {
+			c->res->skipped++;
+			return AG_OK;
+		}
+		c->res->removed++;
+		return remove_gate(c, spec, tmeta);
+	}
 	if (strcmp(skip, "true") == 0 || (!c->o->all && strcmp(want, "true") != 0)) {
 		c->res->skipped++;
 		return AG_OK;
@@ -668,9 +820,23 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			    strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" : "kata-cc (azure-kata-cc)",
 			    policy, where);
 	}
-	if (strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
-	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies"))
+	if (looks && c->o->mode == AG_INJECT_REPLACE_STALE) {
+		/* --update, first pass: a gate that is not the one this tool renders now (image, digest...) is taken out. */
+		json_t *want_ctr = gate_container(c, policy, digest, platform, tpm);
+		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr) : "out of memory";
+
+		json_decref(want_ctr);
+		if (why == NULL) {
+			c->res->already++;
+			return AG_OK;
+		}
+		c->res->updated++;
+		return remove_gate(c, spec, tmeta);
+	}
+	if (looks)
 		return check_injected(c, spec, policy, digest, platform, tpm);
+	if (c->o->mode == AG_INJECT_REPLACE_STALE)
+		return AG_OK;   /* first pass of --update: only stale gates are touched */
 	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
 	if (rc == AG_OK) {
 		json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
@@ -806,16 +972,43 @@ edit_cmp(const void *a, const void *b)
 {
 	const struct edit *x = a, *y = b;
 
-	/* Sorted last first: the output is written from the end of the array. */
+	/* In output order: by offset; at one offset insertions before removals, deeper (inner) ones first, then in order. */
 	if (x->at != y->at)
-		return x->at < y->at ? 1 : -1;
+		return x->at < y->at ? -1 : 1;
+	if ((x->del > 0) != (y->del > 0))
+		return x->del > 0 ? 1 : -1;
 	if (x->indent != y->indent)
-		return x->indent > y->indent ? 1 : -1;
-	return x->seq < y->seq ? 1 : -1;
+		return x->indent > y->indent ? -1 : 1;
+	return x->seq < y->seq ? -1 : 1;
 }
+
+static enum ag_code inject_pass(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_inject_result *res,
+    struct ag_err *err);
 
 enum ag_code
 ag_inject(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_inject_result *res, struct ag_err *err)
+{
+	struct ag_inject_opts first = *o, second = *o;
+	struct ag_inject_result stale;
+	enum ag_code rc;
+
+	if (o->mode != AG_INJECT_UPDATE)
+		return inject_pass(in, len, o, res, err);
+	/* --update: take the stale gates out, then inject into the result as usual. */
+	first.mode = AG_INJECT_REPLACE_STALE;
+	second.mode = AG_INJECT_ADD;
+	rc = inject_pass(in, len, &first, &stale, err);
+	if (rc == AG_OK)
+		rc = inject_pass(stale.text, stale.len, &second, res, err);
+	if (rc == AG_OK)
+		res->updated = stale.updated;
+	ag_inject_result_clear(&stale);
+	return rc;
+}
+
+/* One pass over the documents: the edits of o's mode, applied to the text. */
+static enum ag_code
+inject_pass(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_inject_result *res, struct ag_err *err)
 {
 	struct ctx c = { .in = in, .len = len, .o = o, .res = res, .err = err, .ascii = 1 };
 	yaml_parser_t parser;
@@ -856,16 +1049,18 @@ ag_inject(const char *in, size_t len, const struct ag_inject_opts *o, struct ag_
 	}
 	yaml_parser_delete(&parser);
 	/* Asked for, and given to no pod: say so rather than hand back the input unchanged. */
-	if (rc == AG_OK && res->asked > 0 && res->injected + res->already == 0)
+	if (rc == AG_OK && o->mode == AG_INJECT_ADD && res->asked > 0 && res->injected + res->already == 0)
 		rc = ag_err_set(err, AG_ECONFIG, "the input asks for the gate (attestgate.io/inject: \"true\") but no pod template "
 					      "got it: put the annotation on a workload or on its pod template");
 	qsort(c.edits, c.n_edits, sizeof(*c.edits), edit_cmp);
-	/* Edits are sorted last first; write the input forwards with them in between. */
+	/* Write the input forwards with the edits in between. */
 	ag_buf_init(&out, AG_INJECT_INPUT_MAX * 2);
-	for (size_t i = c.n_edits; rc == AG_OK && i-- > 0;) {
-		if (ag_buf_append(&out, in + from, c.edits[i].at - from) != 0 || put(&out, c.edits[i].text) != 0)
+	for (size_t i = 0; rc == AG_OK && i < c.n_edits; i++) {
+		if (c.edits[i].at < from)
+			rc = ag_err_set(err, AG_ECONFIG, "overlapping edits (an internal error)");
+		else if (ag_buf_append(&out, in + from, c.edits[i].at - from) != 0 || put(&out, c.edits[i].text) != 0)
 			rc = ag_err_set(err, AG_ECONFIG, "output too large");
-		from = c.edits[i].at;
+		from = c.edits[i].at + c.edits[i].del;
 	}
 	if (rc == AG_OK && ag_buf_append(&out, in + from, len - from) != 0)
 		rc = ag_err_set(err, AG_ECONFIG, "output too large");

@@ -20,7 +20,15 @@ typedef const char *(*ag_policy_digest_fn)(const char *name, void *arg);
 /* Nonzero when policy name (already looked up) allows platform ("azure-cvm", "azure-kata-cc"). */
 typedef int (*ag_policy_allows_fn)(const char *name, const char *platform, void *arg);
 
+enum ag_inject_mode {
+	AG_INJECT_ADD = 0,              /* add the gate (the default) */
+	AG_INJECT_UPDATE,               /* add it, and rewrite a gate whose image or digest is stale (--update) */
+	AG_INJECT_REMOVE,               /* take every gate out (--remove) */
+	AG_INJECT_REPLACE_STALE,        /* internal: the first pass of AG_INJECT_UPDATE */
+};
+
 struct ag_inject_opts {
+	enum ag_inject_mode mode;
 	const char *image;              /* the attestgate image */
 	const char *default_policy;     /* for templates without attestgate.io/policy; may be NULL */
 	int all;                        /* inject into every template, not only attestgate.io/inject: "true" */
@@ -37,6 +45,7 @@ struct ag_inject_result {
 	size_t len;
 	unsigned injected, already, skipped;   /* templates changed, already injected, left out */
 	unsigned asked;                 /* attestgate.io/inject: "true" annotations seen anywhere */
+	unsigned updated, removed;      /* stale gates rewritten (--update), gates taken out (--remove) */
 };
 
 /* Injects into the YAML in (len bytes); AG_ECONFIG with the reason (and the line) when it cannot. */

@@ -82,7 +82,6 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	size_t len = 0;
 	enum ag_code rc;
 
-	(void)cmd;
 	ag_err_clear(&err);
 	if (d == NULL)
 		return AG_ECONFIG;
@@ -91,6 +90,11 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.image = cli_get(v, "image") != NULL ? cli_get(v, "image") : "ghcr.io/attestgate/attestgate:" AG_VERSION;
 	o.default_policy = cli_get(v, "policy-name");
 	o.all = cli_get_bool(v, "all");
+	if (cli_get_bool(v, "update") && cli_get_bool(v, "remove")) {
+		free(d);
+		return cli_usage_error(cmd, "--update and --remove exclude each other");
+	}
+	o.mode = cli_get_bool(v, "remove") ? AG_INJECT_REMOVE : cli_get_bool(v, "update") ? AG_INJECT_UPDATE : AG_INJECT_ADD;
 	o.tpm_access = tpm;
 	o.device_plugin_resource = cli_get(v, "device-plugin-resource");
 	o.os_distro = cli_get(v, "os-distro");
@@ -113,7 +117,8 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 		if (fflush(stdout) != 0)
 			rc = ag_err_set(&err, AG_ECONFIG, "cannot write the output");
 		ag_log(AG_LOG_INFO, "inject done", "injected", json_integer(res.injected), "alreadyInjected",
-		    json_integer(res.already), "notSelected", json_integer(res.skipped), NULL);
+		    json_integer(res.already), "notSelected", json_integer(res.skipped), "updated", json_integer(res.updated),
+		    "removed", json_integer(res.removed), NULL);
 		ag_inject_result_clear(&res);
 	}
 	if (rc != AG_OK)

@@ -144,4 +144,32 @@ printf 'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\ns
 t_exit 2 "an annotated Rollout: exit 2" inj -f "$W/rollout.yaml" --policy-name azure-cvm
 t_grep "the message names the kind" 'a Rollout has a pod template, but attestgate inject does not know this kind' "$T_ERR"
 t_exit 2 "a Rollout with --all: exit 2 too" inj -f "$W/rollout.yaml" --all --policy-name azure-cvm
+# Issue 18 point 10: --update rewrites a stale gate and says so; --remove takes the gate out; both keep comments.
+sed 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' \
+	"$D/deployment.out.yaml" >"$W/stale.yaml"
+t_exit 2 "a stale digest without --update: exit 2 (never kept silently)" inj -f "$W/stale.yaml" --policy-name azure-cvm
+t_exit 0 "--update rewrites the stale gate" inj -f "$W/stale.yaml" --policy-name azure-cvm --update
+t_grep "--update says so" '"updated":1' "$T_ERR"
+cp "$T_OUT" "$W/updated.yaml"
+t_grep "--update: the current digest is pinned" "--policy-sha256=$sum" "$W/updated.yaml"
+t_check "--update: the old one is gone" bash -c "! grep -q 'policy-sha256=0000' '$W/updated.yaml'"
+t_grep "--update: comments are kept" '^# A comment that must survive.$' "$W/updated.yaml"
+t_exit 0 "--update again changes nothing" inj -f "$W/updated.yaml" --policy-name azure-cvm --update
+t_check "--update again: byte for byte" cmp -s "$T_OUT" "$W/updated.yaml"
+t_grep "--update again: nothing updated" '"alreadyInjected":1,"notSelected":0,"updated":0' "$T_ERR"
+sed 's|image: "ghcr.io/attestgate/attestgate:0.1.0"|image: "ghcr.io/attestgate/attestgate:0.0.9"|' "$D/deployment.out.yaml" >"$W/old-image.yaml"
+t_exit 0 "--update rewrites an old image too" inj -f "$W/old-image.yaml" --policy-name azure-cvm --update
+t_check "--update: the configured image now" bash -c "grep -q 'attestgate:0.1.0' '$T_OUT' && ! grep -q 'attestgate:0.0.9' '$T_OUT'"
+t_exit 0 "--remove takes the gate out" inj -f "$D/deployment.out.yaml" --remove
+cp "$T_OUT" "$W/removed.yaml"
+t_check "--remove: what is left is the input (and the fsGroup, which may be the pod's own)" \
+	bash -c "diff '$D/deployment.in.yaml' '$W/removed.yaml' | grep '^[<>]' | grep -v 'securityContext:\|fsGroup: 65532' | wc -l | grep -qx 0"
+t_exit 0 "--remove again changes nothing" inj -f "$W/removed.yaml" --remove
+t_check "--remove again: byte for byte" cmp -s "$T_OUT" "$W/removed.yaml"
+t_exit 0 "--remove on the kata pod" inj -f "$D/pod-kata.out.yaml" --remove
+t_check "--remove: no gate, volume, mount or status left in the kata pod (the user's own annotations stay)" \
+	bash -c "! grep -qE 'name: attestgate|attestgate.io/status|/run/attestgate' '$T_OUT' && grep -q 'attestgate.io/inject' '$T_OUT'"
+t_exit 2 "--remove of a gate in flow-style YAML: exit 2" inj -f "$D/workloads.out.yaml" --remove
+t_grep "--remove: the message says to remove it by hand" 'block-style YAML only; remove this by hand' "$T_ERR"
+t_exit 2 "--update and --remove together: exit 2" inj -f "$D/deployment.out.yaml" --remove --update
 t_done
