@@ -74,7 +74,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
 	t_exit 3 "a TPM device the gate may not open: exit 3" "$BIN" evidence --platform azure-cvm --tcti device:"$U" --out "$W/x"
 fi
-t_grep "the message says permission denied and what the pod needs" "permission denied on TPM device $U: .*privileged" "$T_ERR"
+t_grep "the message says permission denied and what the pod needs" "permission denied on TPM device $U \\(owner 0, group 0, mode 000.*privileged" "$T_ERR"
+t_grep "the message names the device-plugin fixes (issue 18: 7)" 'add group 0 to the pod.s securityContext.supplementalGroups, or enable containerd.s device_ownership_from_security_context' "$T_ERR"
 rm -f "$U"
 t_exit 3 "no swtpm listening: exit 3" "$BIN" evidence --platform azure-cvm --tcti swtpm:path="$W/none.sock" --out "$W/x"
 t_exit 2 "an unknown TCTI: exit 2" "$BIN" evidence --platform azure-cvm --tcti mssim:port=1 --out "$W/x"
