@@ -117,7 +117,8 @@ check_link(X509 *c, X509 *issuer, STACK_OF(X509_CRL) *crls, time_t at, int *foun
 		X509_CRL *crl = sk_X509_CRL_value(crls, i);
 		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
 		X509_REVOKED *entry = NULL;
-		int crit = 0;
+		ASN1_INTEGER *delta;
+		int crit = 0, is_delta;
 
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
 			continue;
@@ -125,7 +126,10 @@ check_link(X509 *c, X509 *issuer, STACK_OF(X509_CRL) *crls, time_t at, int *foun
 			return ag_err_set(err, AG_EINVALID, "a CRL named as %s's does not verify with its key",
 			    ag_cert_cn(issuer, icn, sizeof(icn)));
 		/* A delta CRL lists only changes: on its own it would hide revocations. */
-		if (X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL) != NULL || crit != -1)
+		delta = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
+		is_delta = delta != NULL || crit != -1;
+		ASN1_INTEGER_free(delta);
+		if (is_delta)
 			return ag_err_set(err, AG_ECONFIG, "a CRL of %s is a delta CRL: give the complete CRL",
 			    ag_cert_cn(issuer, icn, sizeof(icn)));
 		/* X509_cmp_time: -1 before, 1 after, 0 when the time cannot be read (never usable). */
