@@ -13,26 +13,28 @@
 #include "base64.h"
 #include "jwt.h"
 
-/* base64url without padding, as cvm-attestation-tools sends TdxVm fields. */
+/* A JSON string of base64url: padded as the sidecar's Go base64.URLEncoding writes SevSnpVm fields, or not, as
+ * cvm-attestation-tools sends TdxVm fields. */
 static json_t *
-b64u(struct ag_maa_bytes b)
+b64u_json(struct ag_maa_bytes b, int padded)
 {
-	char *s = ag_b64url_encode(b.data, b.len);
+	char *s = padded ? ag_b64url_encode_padded(b.data, b.len) : ag_b64url_encode(b.data, b.len);
 	json_t *j = s != NULL ? json_string(s) : NULL;
 
 	free(s);
 	return j;
 }
 
-/* base64url with '=' padding, as the sidecar's Go base64.URLEncoding writes SevSnpVm fields. */
+static json_t *
+b64u(struct ag_maa_bytes b)
+{
+	return b64u_json(b, 0);
+}
+
 static json_t *
 b64u_padded(struct ag_maa_bytes b)
 {
-	char *s = ag_b64url_encode_padded(b.data, b.len);
-	json_t *j = s != NULL ? json_string(s) : NULL;
-
-	free(s);
-	return j;
+	return b64u_json(b, 1);
 }
 
 static json_t *
