@@ -630,6 +630,79 @@ has_backref(const char *re)
 	return 0;
 }
 
+#define REGEX_COST_MAX 20000   /* copies of pattern nodes glibc's regcomp may make (it expands repetitions) */
+#define REGEX_DEPTH_MAX 32
+
+/*
+ * An upper estimate of how many nodes glibc's regcomp builds for an ERE: it
+ * copies a repeated atom once per repetition (a+ is a a*, a{2,5} five
+ * copies), so stacked or nested repetitions grow exponentially (fuzzing found
+ * "e+++...+" taking gigabytes).  -1 when the estimate passes REGEX_COST_MAX.
+ */
+static long
+regex_cost(const char *re)
+{
+	long seq[REGEX_DEPTH_MAX + 1] = { 0 }, last[REGEX_DEPTH_MAX + 1] = { 0 };
+	int d = 0;
+
+	for (const char *p = re; *p != '\0'; p++) {
+		long times = 0;
+
+		if (*p == '(') {
+			if (++d > REGEX_DEPTH_MAX)
+				return -1;
+			seq[d] = last[d] = 0;
+			continue;
+		}
+		if (*p == ')' && d > 0) {
+			long group = seq[d] + 1;
+
+			d--;
+			seq[d] += group;
+			last[d] = group;
+		} else if (*p == '+') {
+			times = 2;
+		} else if (*p == '*' || *p == '?') {
+			times = 1;
+		} else if (*p == '{') {
+			char *end;
+			long m = strtol(p + 1, &end, 10), n = m;
+
+			if (*end == ',')
+				n = end[1] == '}' ? m : strtol(end + 1, &end, 10);
+			times = (m > n ? m : n) + 1;
+			p = strchr(p, '}') != NULL ? strchr(p, '}') : p + strlen(p) - 1;
+		} else if (*p == '|') {
+			last[d] = 0;
+			seq[d] += 1;
+		} else {
+			if (*p == '[') {
+				/* A bracket expression is one atom: skip to its closing ']' (a leading ']' is literal). */
+				const char *q = p + 1 + (p[1] == '^');
+
+				q += *q == ']';
+				while (*q != '\0' && *q != ']')
+					q++;
+				p = *q == ']' ? q : p;
+			} else if (*p == '\\' && p[1] != '\0') {
+				p++;
+			}
+			seq[d] += 1;
+			last[d] = 1;
+		}
+		if (times > 0) {
+			/* The last atom is copied times over: its copies replace it in the sequence. */
+			if (times > REGEX_COST_MAX || last[d] > REGEX_COST_MAX / times)
+				return -1;
+			seq[d] += last[d] * (times - 1);
+			last[d] *= times;
+		}
+		if (seq[d] > REGEX_COST_MAX)
+			return -1;
+	}
+	return seq[0];
+}
+
 static enum ag_code
 f_matches(struct loader *l, yaml_node_t *v)
 {
@@ -650,6 +723,11 @@ f_matches(struct loader *l, yaml_node_t *v)
 	if (has_backref(re)) {
 		free(re);
 		return fail_at(l, v, "matches: back-references (\\1 to \\9) are not supported; write the alternatives out");
+	}
+	if (regex_cost(re) < 0) {
+		free(re);
+		return fail_at(l, v, "matches: the regular expression repeats too much (stacked or nested repetitions); "
+				     "simplify it");
 	}
 	/* Compiled as written: the whole-claim anchor is checked on the match's span (ag_policy_eval), so the
 	 * author's groups keep their numbers. */

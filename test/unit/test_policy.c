@@ -209,6 +209,12 @@ test_matches_bounds(void **state)
 	/* Back-references are refused when the policy loads (unbounded backtracking in glibc). */
 	parse_fails(HEAD "  - claim: /s\n    matches: \"(a*)*\\\\1\"\n", "t.yaml:12:14:", "back-references");
 	parse_fails(HEAD "  - claim: /s\n    matches: \"(x)\\\\2\"\n", "t.yaml:12:14:", "back-references");
+	/* Repetitions glibc's regcomp expands exponentially are refused (fuzz_policy found "e+++..." taking gigabytes). */
+	parse_fails(HEAD "  - claim: /s\n    matches: \"e+++++++++++++++++++++++++++++\"\n", "t.yaml:12:14:", "repeats too much");
+	parse_fails(HEAD "  - claim: /s\n    matches: \"((((a{50}){50}){50}){50})\"\n", "t.yaml:12:14:", "repeats too much");
+	parse_fails(HEAD "  - claim: /s\n    matches: \"((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\"\n", "t.yaml:12:14:", "repeats too much");
+	assert_true(holds_on("{\"s\": \"10.2.33\"}", "  - claim: /s\n    matches: \"[0-9]{1,3}(\\\\.[0-9]{1,3}){2}\"\n"));
+	assert_true(holds_on("{\"s\": \"abab\"}", "  - claim: /s\n    matches: \"(a|b)*\"\n"));
 	/* An escaped backslash before a digit is no back-reference. */
 	assert_true(holds_on("{\"s\": \"a\\\\1\"}", "  - claim: /s\n    matches: \"a\\\\\\\\1\"\n"));
 	/* A claim longer than the cap fails a matches rule, whatever the pattern. */
