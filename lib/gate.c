@@ -384,6 +384,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	pub.jwks = res.jwks;
 	pub.claims = res.claims;
 	pub.no_ready = cfg->print_claims;
+	st.no_policy = cfg->print_claims;
 	if (cfg->keep_evidence && res.evidence.n_files > 0) {
 		files = ag_evidence_files(&res.evidence, &manifest, &pub.n_evidence);
 		pub.evidence = files;

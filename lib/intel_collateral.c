@@ -124,7 +124,9 @@ ag_intel_collateral_open(const uint8_t *body, size_t len, const char *member, co
 	if (rc == AG_OK)
 		rc = ag_intel_verify_chain(signing_chain, test_roots, at, "TCB Signing chain", &signer, err);
 	/* Only Intel's TCB Signing certificate signs collateral: not a CA, not a PCK certificate. */
-	if (rc == AG_OK && (X509_check_ca(signer) != 0 || strstr(ag_cert_cn(signer, cn, sizeof(cn)), "TCB Signing") == NULL ||
+	if (rc == AG_OK)
+		ag_cert_cn(signer, cn, sizeof(cn));
+	if (rc == AG_OK && (X509_check_ca(signer) != 0 || strstr(cn, "TCB Signing") == NULL ||
 			       ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) && !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))))
 		rc = ag_err_set(err, AG_EINVALID, "is signed by %s, not by Intel's TCB Signing certificate", cn);
 	if (rc == AG_OK)

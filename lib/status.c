@@ -88,7 +88,8 @@ ag_status_to_json(const struct ag_status *st)
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 	    "apiVersion", "attestgate.io/v1", "kind", "AttestationStatus", "type", "Attested",
-	    "status", st->reason == AG_OK ? "True" : "False", "reason", ag_code_reason(st->reason),
+	    "status", st->reason == AG_OK && !st->no_policy ? "True" : "False",
+	    "reason", st->reason == AG_OK && st->no_policy ? "ClaimsPrinted" : ag_code_reason(st->reason),
 	    "message", message, "lastTransitionTime", ag_time_rfc3339(now, ts),
 	    "platform", str_or_null(st->platform), "verifier", str_or_null(st->verifier),
 	    "issuer", str_or_null(st->issuer), "policy", policy,

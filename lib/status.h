@@ -29,6 +29,7 @@ struct ag_status {
 	const char *token_jti;
 	int64_t ms_evidence, ms_verifier, ms_verify, ms_total;
 	time_t transition;          /* lastTransitionTime; 0 = now */
+	int no_policy;              /* run --print-claims: verified, but no policy applied (status False, ClaimsPrinted) */
 };
 
 /* Initialises a status as a failure with reason code and message. */

@@ -125,6 +125,8 @@ WANT=0 DESC="run --print-claims: attests and prints the verified claims, no rule
 t_jq "discover: stdout is the verified claims" '.["x-ms-attestation-type"] == "azurevm" and .["x-ms-isolation-tee"]["x-ms-sevsnpvm-microcode-svn"] != null' "$T_OUT"
 t_check "discover: claims.json is written" test -s "$D/out/claims.json"
 t_check "discover: no token and no ready (no policy was applied)" test ! -e "$D/out/token" -a ! -e "$D/out/ready"
+t_jq "discover: status.json does not say Verified (no policy applied)" '.status == "False" and .reason == "ClaimsPrinted"' "$D/out/status.json"
+ATTESTGATE_PRINT_CLAIMS=true WANT=5 DESC="ATTESTGATE_PRINT_CLAIMS in the environment does not switch the policy off: exit 5" gate
 setup discover-bad -- --script 503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503,503
 WANT=4 DESC="run --print-claims when the verifier is down: exit 4, not 0" gate --print-claims --timeout 3s
 

@@ -72,6 +72,7 @@ EOF2
 	t_grep "the reason is the signature" 'TCB info: signature does not verify' "$T_ERR"
 	t_exit 6 "collateral signed under a chain that is not Intel's: exit 6" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json" \
 		--tdx-tcb-info-chain "$C/pckcrl-issuer-chain.pem" --at 2023-07-01T00:00:00Z
+	t_grep "collateral: only the TCB Signing certificate may sign it" 'is signed by Intel SGX PCK Platform CA, not by Intel.s TCB Signing certificate' "$T_ERR"
 	t_exit 2 "collateral without its issuer chain: exit 2" ve --td-quote "$Q" --tdx-tcb-info "$C/tcbinfo-50806f000000.json"
 
 	# Issue 17 finding 4: the quoting enclave's identity, with Intel's QE identity collateral.
