@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "policy.h"
+#include "token.h"
 
 #define CELL_MAX 48
 
@@ -85,8 +86,18 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 		return cli_usage_error(cmd, "--policy and one of --claims or --token (with --url) are required");
 	rc = ag_policy_load_file(policy_path, cli_get(v, "policy-sha256"), &p, &err);
 	/* A token is verified first (exit 6, or 4 when its keys cannot be fetched); its claims are then checked. */
-	if (rc == AG_OK && cli_get(v, "token") != NULL)
-		rc = cmd_token_claims(v, &claims, &err);
+	if (rc == AG_OK && cli_get(v, "token") != NULL) {
+		/* The token is checked against the policy's pinned instance and freshness, as the gate checks it. */
+		struct cmd_token_pin pin = { p->verifier_url, p->max_token_age_ms / 1000, p->clock_skew_ms / 1000 };
+		char given[600];
+
+		snprintf(given, sizeof(given), "%s", cli_get(v, "url") != NULL ? cli_get(v, "url") : "");
+		if (given[0] != '\0' && ag_token_issuer_normalize(given) == NULL && p->verifier_url != NULL &&
+		    strcmp(given, p->verifier_url) != 0)
+			rc = ag_err_set(&err, AG_ECONFIG, "--url %s is not the policy's verifier %s", given, p->verifier_url);
+		else
+			rc = cmd_token_claims(v, &pin, &claims, &err);
+	}
 	else if (rc == AG_OK)
 		rc = ag_file_read(claims_path, AG_CLAIMS_MAX_BYTES, AG_ECONFIG, &buf, &len, &err);
 	if (rc == AG_OK && claims == NULL && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {

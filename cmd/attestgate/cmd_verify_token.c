@@ -62,7 +62,7 @@ load_keys(const struct cli_values *v, const char *url, struct ag_jwks **keys, st
 }
 
 enum ag_code
-cmd_token_claims(const struct cli_values *v, json_t **claims_out, struct ag_err *out_err)
+cmd_token_claims(const struct cli_values *v, const struct cmd_token_pin *pin, json_t **claims_out, struct ag_err *out_err)
 {
 	const char *token_path = cli_get(v, "token"), *at = cli_get(v, "at"), *why;
 	const char *algs[LIST_MAX], *signers[LIST_MAX];
@@ -79,9 +79,9 @@ cmd_token_claims(const struct cli_values *v, json_t **claims_out, struct ag_err 
 	ag_err_clear(&err);
 	memset(&o, 0, sizeof(o));
 	*claims_out = NULL;
-	if (token_path == NULL || cli_get(v, "url") == NULL)
+	if (token_path == NULL || (cli_get(v, "url") == NULL && (pin == NULL || pin->url == NULL)))
 		return ag_err_set(out_err, AG_ECONFIG, "--token and --url are required");
-	url = strdup(cli_get(v, "url"));
+	url = strdup(pin != NULL && pin->url != NULL ? pin->url : cli_get(v, "url"));
 	algs_buf = strdup(cli_get(v, "algs"));
 	signers_buf = cli_get(v, "signer-sha256") != NULL ? strdup(cli_get(v, "signer-sha256")) : NULL;
 	if (url == NULL || algs_buf == NULL || (cli_get(v, "signer-sha256") != NULL && signers_buf == NULL)) {
@@ -108,6 +108,12 @@ cmd_token_claims(const struct cli_values *v, json_t **claims_out, struct ag_err 
 	}
 	o.clock_skew_s = cli_get_duration_ms(v, "clock-skew") / 1000;
 	o.max_age_s = cli_get(v, "max-age") != NULL ? cli_get_duration_ms(v, "max-age") / 1000 : 0;
+	/* A policy's freshness, unless the command line is stricter about the age. */
+	if (pin != NULL) {
+		o.clock_skew_s = pin->clock_skew_s;
+		if (o.max_age_s == 0 || (pin->max_age_s > 0 && pin->max_age_s < o.max_age_s))
+			o.max_age_s = pin->max_age_s;
+	}
 	o.nonce = cli_get(v, "nonce");
 	o.user_data = cli_get(v, "user-data");
 	rc = ag_file_read(token_path, TOKEN_FILE_MAX, AG_ECONFIG, &tok, &len, &err);
@@ -160,7 +166,7 @@ cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_err_clear(&err);
 	if (cli_get(v, "token") == NULL || cli_get(v, "url") == NULL)
 		return cli_usage_error(cmd, "--token and --url are required");
-	rc = cmd_token_claims(v, &claims, &err);
+	rc = cmd_token_claims(v, NULL, &claims, &err);
 	if (rc == AG_OK) {
 		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 

@@ -34,8 +34,15 @@ int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
 
-/* The verified claims of --token, checked as verify-token checks it (--url, --jwks, --at...); the error code otherwise. */
-enum ag_code cmd_token_claims(const struct cli_values *v, json_t **claims, struct ag_err *err);
+/* What a policy pins for its tokens: the instance, the age and the skew. */
+struct cmd_token_pin {
+	const char *url;
+	int64_t max_age_s, clock_skew_s;
+};
+
+/* The verified claims of --token, checked as verify-token checks it (--url, --jwks, --at...), with pin (may be NULL) instead of --url and the freshness flags. */
+enum ag_code cmd_token_claims(const struct cli_values *v, const struct cmd_token_pin *pin, json_t **claims,
+    struct ag_err *err);
 int cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v);
 

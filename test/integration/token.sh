@@ -83,4 +83,8 @@ sed 's/equals: azure-signed-katacc-uvm/equals: azure-compliant-cvm/' "$W/p.yaml"
 t_exit 5 "policy check --token: claims that do not hold, exit 5" "$BIN" policy check --policy "$W/p2.yaml" --token "$W/f/tokens/good-rs256.jwt" \
 	--jwks "$W/f/jwks.json" --url "$ISS" --at 2026-01-01T00:00:00Z
 t_exit 2 "policy check with both --claims and --token: exit 2" pc --token "$W/f/tokens/good-rs256.jwt" --claims "$W/p.yaml"
+t_exit 2 "policy check --token with another instance than the policy's: exit 2" "$BIN" policy check --policy "$W/p.yaml" \
+	--token "$W/f/tokens/good-rs256.jwt" --jwks "$W/f/jwks.json" --url https://other.attest.azure.net --at 2026-01-01T00:00:00Z
+t_exit 6 "policy check --token applies the policy's maxTokenAge (10m)" pc --token "$W/f/tokens/iat-too-old.jwt"
+t_grep "the reason is the age" 'more than maxTokenAge 600s' "$T_ERR"
 t_done
