@@ -122,6 +122,7 @@ an unknown TPM access mode|--set gate.tpm.access=root|gate.tpm.access
 an unknown value|--set gate.colour=blue|Additional property colour
 a policy that is not installed|--set gate.policyName=nope --set example.enabled=true|no policy named "nope"
 a duration the CLI refuses|--set gate.timeout=1m30|gate.timeout
+built-ins off while the gate pins one (false stays false)|--set policies.builtin=false --set example.enabled=true|no policy named "azure-cvm"
 EOF2
 # Issue 18 point 13: what the CLI takes as a duration, the chart takes too.
 for d in 1m30s 90s 1h 250ms 2h30m15s; do
@@ -137,6 +138,9 @@ t_exit 0 "the parent chart's output validates" "$KV" "$W/parent.yaml"
 t_grep "parent: the image tag is attestgate's version, not the parent's appVersion" \
 	"image: ghcr.io/attestgate/attestgate:$("$BIN" version | sed -n 's/^attestgate \([0-9.]*\).*/\1/p')$" "$W/parent.yaml"
 t_grep "parent: its values apply (devicePlugin, OS as flags)" '^ +- --os-distro=Ubuntu$' "$W/parent.yaml"
+sed -i 's/(dict "context" . "values" .Values.attestgate)/(dict "context" .)/' "$W/parent/templates/app.yaml"
+t_exit 1 "parent: calling the helpers without attestgate's values fails at render (never the parent's image)" "$HT" rel "$W/parent"
+t_grep "parent: the message says what to pass" 'from another chart, pass attestgate.s values' "$T_ERR"
 t_grep "parent: defaults fill what it did not set (the built-in policy's digest)" \
 	"--policy-sha256=$(sha256sum "$REPO/deploy/policies/azure-cvm.yaml" | cut -d' ' -f1)" "$W/parent.yaml"
 t_done

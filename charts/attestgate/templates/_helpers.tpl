@@ -48,10 +48,30 @@ gate:
       memory: 64Mi
 {{- end -}}
 
-{{/* The values the helpers use, as YAML: "values" (or .context.Values) with the defaults for what it lacks. */}}
+{{/* Fills the keys dst lacks from src, recursing into maps; a false or empty value that is set stays set. */}}
+{{- define "attestgate.fill" -}}
+{{- $dst := .dst -}}
+{{- range $k, $d := .src -}}
+{{- if not (hasKey $dst $k) -}}
+{{- $_ := set $dst $k (deepCopy $d) -}}
+{{- else if and (kindIs "map" $d) (kindIs "map" (index $dst $k)) -}}
+{{- include "attestgate.fill" (dict "dst" (index $dst $k) "src" $d) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The values the helpers use, as YAML: "values" (this chart: .context.Values) with the defaults for what it lacks. */}}
 {{- define "attestgate.values" -}}
-{{- $given := .values | default .context.Values | default dict -}}
-{{- toYaml (merge (deepCopy $given) (fromYaml (include "attestgate.defaults" .))) -}}
+{{- $given := dict -}}
+{{- if hasKey . "values" -}}
+{{- $given = deepCopy (.values | default dict) -}}
+{{- else if eq .context.Chart.Name "attestgate" -}}
+{{- $given = deepCopy .context.Values -}}
+{{- else -}}
+{{- fail "attestgate helpers: from another chart, pass attestgate's values: (dict \"context\" . \"values\" .Values.attestgate)" -}}
+{{- end -}}
+{{- include "attestgate.fill" (dict "dst" $given "src" (fromYaml (include "attestgate.defaults" .))) -}}
+{{- toYaml $given -}}
 {{- end -}}
 
 {{- define "attestgate.labels" -}}
@@ -88,6 +108,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- $v := fromYaml (include "attestgate.values" .) -}}
 {{- $g := $v.gate -}}
 {{- $policy := .policy | default $g.policyName -}}
+{{- $pin := dict "context" .context "name" $policy -}}
+{{- if hasKey . "values" -}}{{- $_ := set $pin "values" .values -}}{{- end -}}
 - name: attestgate
   image: {{ include "attestgate.image" $v }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
@@ -95,7 +117,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     - run
     - --policy-dir=/etc/attestgate/policies
     - --policy-name={{ $policy }}
-    - --policy-sha256={{ include "attestgate.policySha256" (dict "context" .context "values" .values "name" $policy) }}
+    - --policy-sha256={{ include "attestgate.policySha256" $pin }}
     - --output-dir=/run/attestgate
     - --platform={{ $g.platform }}
     - --timeout={{ $g.timeout }}
