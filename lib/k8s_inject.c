@@ -144,10 +144,46 @@ key_cmp(const void *a, const void *b, void *doc)
  * first, sigs.k8s.io/yaml and PyYAML keep the last) and merge keys ("<<",
  * whose keys libyaml does not resolve).  Checked over the whole document.
  */
+/* A node referenced twice: an alias (*name) of an anchor, which edits of this tool would change in both places. */
+static enum ag_code
+check_aliases(struct ctx *c)
+{
+	size_t n = (size_t)(c->doc->nodes.top - c->doc->nodes.start);
+	unsigned char *seen = calloc(n + 1, 1);
+	enum ag_code rc = AG_OK;
+
+	if (seen == NULL)
+		return ag_err_set(c->err, AG_ECONFIG, "out of memory");
+	for (yaml_node_t *m = c->doc->nodes.start; rc == AG_OK && m < c->doc->nodes.top; m++) {
+		int ids[2];
+
+		if (m->type == YAML_SEQUENCE_NODE)
+			for (yaml_node_item_t *i = m->data.sequence.items.start; rc == AG_OK && i < m->data.sequence.items.top; i++)
+				if (*i > 0 && (size_t)*i <= n && seen[*i]++)
+					rc = fail(c, node(c, *i), "an alias (*name) of an anchor: this tool would edit both places; "
+								  "write it out");
+		if (m->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *p = m->data.mapping.pairs.start; rc == AG_OK && p < m->data.mapping.pairs.top; p++) {
+			ids[0] = p->key;
+			ids[1] = p->value;
+			for (int k = 0; k < 2 && rc == AG_OK; k++)
+				if (ids[k] > 0 && (size_t)ids[k] <= n && seen[ids[k]]++)
+					rc = fail(c, node(c, ids[k]), "an alias (*name) of an anchor: this tool would edit both places; "
+								     "write it out");
+		}
+	}
+	free(seen);
+	return rc;
+}
+
 static enum ag_code
 check_keys(struct ctx *c)
 {
-	enum ag_code rc = AG_OK;
+	enum ag_code rc = check_aliases(c);
+
+	if (rc != AG_OK)
+		return rc;
 
 	for (yaml_node_t *m = c->doc->nodes.start; rc == AG_OK && m < c->doc->nodes.top; m++) {
 		size_t n = 0, pairs;
@@ -483,7 +519,15 @@ subtree_end(const struct ctx *c, const yaml_node_t *n)
 {
 	size_t end = 0;
 
-	if (n->type == YAML_SCALAR_NODE || (n->type == YAML_SEQUENCE_NODE && n->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE) ||
+	if (n->type == YAML_SCALAR_NODE) {
+		/* A block scalar (| or >) ends at the start of the next line: its end is the newline before that. */
+		size_t e = byte_at(c, n->end_mark.index);
+
+		while (e > 0 && c->in[e - 1] == ' ')
+			e--;
+		return e > 0 && c->in[e - 1] == '\n' ? e - 1 : byte_at(c, n->end_mark.index);
+	}
+	if ((n->type == YAML_SEQUENCE_NODE && n->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE) ||
 	    (n->type == YAML_MAPPING_NODE && n->data.mapping.style == YAML_FLOW_MAPPING_STYLE))
 		return byte_at(c, n->end_mark.index);
 	if (n->type == YAML_SEQUENCE_NODE)
@@ -499,6 +543,18 @@ subtree_end(const struct ctx *c, const yaml_node_t *n)
 			end = e > end ? e : end;
 		}
 	return end;
+}
+
+/* The column of a block sequence item's "-". */
+static size_t
+dash_column(const struct ctx *c, const yaml_node_t *item)
+{
+	size_t dash = byte_at(c, item->start_mark.index), line;
+
+	while (dash > 0 && c->in[dash - 1] == ' ')
+		dash--;
+	line = dash > 0 ? blank_line_start(c, dash - 1) : 0;
+	return dash > 0 && line != (size_t)-1 ? dash - 1 - line : 0;
 }
 
 /* The start of the line of a block sequence item's "- ", or (size_t)-1 when it does not start its own line. */
@@ -527,8 +583,11 @@ remove_pair(struct ctx *c, yaml_node_t *m, const char *key)
 		start = blank_line_start(c, byte_at(c, k->start_mark.index));
 		if (m->data.mapping.style == YAML_FLOW_MAPPING_STYLE || start == (size_t)-1)
 			return fail(c, k, "--remove takes the gate out of block-style YAML only; remove this by hand");
+		/* Up to the next key, but not the comment lines that belong to it. */
 		return add_delete(c, start, p + 1 < m->data.mapping.pairs.top ?
-		    blank_line_start(c, byte_at(c, node(c, p[1].key)->start_mark.index)) : line_end(c, subtree_end(c, node(c, p->value))));
+		    above_own_comments(c, blank_line_start(c, byte_at(c, node(c, p[1].key)->start_mark.index)),
+			node(c, p[1].key)->start_mark.column) :
+		    line_end(c, subtree_end(c, node(c, p->value))));
 	}
 	return AG_OK;
 }
@@ -561,8 +620,11 @@ remove_named(struct ctx *c, yaml_node_t *m, const char *key, const char *const *
 			ours |= scalar_is(get(c, node(c, *i), "name"), names[k]);
 		if (!ours)
 			continue;
+		/* Up to the next item, but not the comment lines that belong to it. */
 		end = i + 1 < seq->data.sequence.items.top ? item_line(c, node(c, i[1])) :
 							       line_end(c, subtree_end(c, node(c, *i)));
+		if (i + 1 < seq->data.sequence.items.top && end != (size_t)-1)
+			end = above_own_comments(c, end, dash_column(c, node(c, i[1])));
 		rc = start == (size_t)-1 || end == (size_t)-1 ? fail(c, node(c, *i), "an item that does not start its own line") :
 								add_delete(c, start, end);
 	}
@@ -571,7 +633,7 @@ remove_named(struct ctx *c, yaml_node_t *m, const char *key, const char *const *
 
 /* Takes the gate out of one pod template: its init container, volumes, the containers' mounts, the status annotation. */
 static enum ag_code
-remove_gate(struct ctx *c, yaml_node_t *spec, yaml_node_t *tmeta)
+remove_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *spec, yaml_node_t *tmeta)
 {
 	static const char *const gate[] = { "attestgate", NULL };
 	static const char *const volumes[] = { "attestgate", "attestgate-policies", "attestgate-tpmrm0", "attestgate-securityfs",
@@ -581,15 +643,26 @@ remove_gate(struct ctx *c, yaml_node_t *spec, yaml_node_t *tmeta)
 
 	if (rc == AG_OK)
 		rc = remove_named(c, spec, "volumes", volumes);
+	yaml_node_t *inits = get(c, spec, "initContainers");
+
 	for (yaml_node_item_t *i = ctrs != NULL && ctrs->type == YAML_SEQUENCE_NODE ? ctrs->data.sequence.items.start : NULL;
 	     rc == AG_OK && i != NULL && i < ctrs->data.sequence.items.top; i++)
 		rc = remove_named(c, node(c, *i), "volumeMounts", gate);
+	/* Other init containers may mount the outputs too: a mount of a removed volume is refused by the API server. */
+	for (yaml_node_item_t *i = inits != NULL && inits->type == YAML_SEQUENCE_NODE ? inits->data.sequence.items.start : NULL;
+	     rc == AG_OK && i != NULL && i < inits->data.sequence.items.top; i++)
+		if (!scalar_is(get(c, node(c, *i), "name"), "attestgate"))
+			rc = remove_named(c, node(c, *i), "volumeMounts", gate);
 	if (rc == AG_OK && get(c, get(c, tmeta, "annotations"), "attestgate.io/status") != NULL) {
 		yaml_node_t *ann = get(c, tmeta, "annotations");
 
-		/* The annotations mapping the gate brought, with nothing else in it, goes with it. */
-		rc = ann->data.mapping.pairs.top - ann->data.mapping.pairs.start == 1 ? remove_pair(c, tmeta, "annotations") :
-											remove_pair(c, ann, "attestgate.io/status");
+		/* The annotations (and metadata) mapping the gate brought, with nothing else in it, go with it. */
+		if (ann->data.mapping.pairs.top - ann->data.mapping.pairs.start > 1)
+			rc = remove_pair(c, ann, "attestgate.io/status");
+		else if (tmeta->data.mapping.pairs.top - tmeta->data.mapping.pairs.start > 1)
+			rc = remove_pair(c, tmeta, "annotations");
+		else
+			rc = remove_pair(c, tmpl, "metadata");
 	}
 	return rc;
 }
@@ -661,6 +734,66 @@ has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
 	return 0;
 }
 
+/* The gate's volumes for TPM access mode tpm (new reference). */
+static json_t *
+gate_volumes(const struct ctx *c, const char *tpm)
+{
+	json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
+	    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
+
+	if (strcmp(tpm, "privileged") == 0) {
+		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
+						 "/dev/tpmrm0", "type", "CharDevice"));
+		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-securityfs", "hostPath", "path",
+						 "/sys/kernel/security", "type", "Directory"));
+	}
+	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
+		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath", "path",
+						 "/etc/os-release", "type", "File"));
+	return vols;
+}
+
+/* Nonzero when YAML node n holds exactly the JSON value j (scalars compared as the text YAML would give them). */
+static int
+node_equals(const struct ctx *c, const yaml_node_t *n, const json_t *j)
+{
+	char text[32];
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+
+	if (n == NULL)
+		return 0;
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		return scalar_is(n, json_string_value(j));
+	case JSON_INTEGER:
+		snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		return scalar_is(n, text);
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return scalar_is(n, json_is_true(j) ? "true" : "false");
+	case JSON_OBJECT:
+		if (n->type != YAML_MAPPING_NODE ||
+		    (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) != json_object_size(j))
+			return 0;
+		json_object_foreach((json_t *)j, k, v)
+			if (!node_equals(c, get(c, n, k), v))
+				return 0;
+		return 1;
+	case JSON_ARRAY:
+		if (n->type != YAML_SEQUENCE_NODE ||
+		    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) != json_array_size(j))
+			return 0;
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++, i++)
+			if (!node_equals(c, node(c, *it), json_array_get(j, i)))
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The item of seq (a list of mappings) whose name is name, or NULL. */
 static yaml_node_t *
 named(const struct ctx *c, yaml_node_t *seq, const char *name)
@@ -699,7 +832,7 @@ mounts_outputs(const struct ctx *c, yaml_node_t *ctr, int ro)
 
 /* Why the first init container is not exactly the gate this tool renders, or NULL. */
 static const char *
-not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want)
+not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want, const char *tpm)
 {
 	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *vol, *ctrs;
 
@@ -722,6 +855,23 @@ not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want)
 	}
 	if (!mounts_outputs(c, first, 0))
 		return "the gate does not write to the attestgate volume at /run/attestgate";
+	/* Everything else as rendered today: security context, mounts, resources (an older gate lacks a mount, or runs
+	 * privileged where the TPM now comes from a device plugin). */
+	if (!node_equals(c, first, want))
+		return "the gate container is not the one this tool renders for this pod now (security context, mounts or resources)";
+	{
+		json_t *vols = gate_volumes(c, tpm), *gv;
+		size_t k;
+		int ok = vols != NULL;
+
+		json_array_foreach(vols, k, gv)
+			ok &= node_equals(c, named(c, get(c, spec, "volumes"), json_string_value(json_object_get(gv, "name"))), gv);
+		json_decref(vols);
+		if (!ok)
+			return "the gate's volumes are not the ones this tool renders for this pod now";
+	}
+	if (get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
+		return "the pod has no fsGroup, so its app cannot read the token";
 	vol = named(c, get(c, spec, "volumes"), "attestgate");
 	if (vol == NULL || get(c, vol, "emptyDir") == NULL || get(c, vol, "hostPath") != NULL || get(c, vol, "configMap") != NULL)
 		return "the attestgate volume is not an emptyDir";
@@ -746,7 +896,7 @@ check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char 
     const char *tpm)
 {
 	json_t *want = gate_container(c, policy, digest, platform, tpm);
-	const char *why = want != NULL ? not_the_gate(c, spec, want) : "out of memory";
+	const char *why = want != NULL ? not_the_gate(c, spec, want, tpm) : "out of memory";
 
 	json_decref(want);
 	if (why != NULL)
@@ -788,7 +938,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			return AG_OK;
 		}
 		c->res->removed++;
-		return remove_gate(c, spec, tmeta);
+		return remove_gate(c, tmpl, spec, tmeta);
 	}
 	if (strcmp(skip, "true") == 0 || (!c->o->all && strcmp(want, "true") != 0)) {
 		c->res->skipped++;
@@ -823,7 +973,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (looks && c->o->mode == AG_INJECT_REPLACE_STALE) {
 		/* --update, first pass: a gate that is not the one this tool renders now (image, digest...) is taken out. */
 		json_t *want_ctr = gate_container(c, policy, digest, platform, tpm);
-		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr) : "out of memory";
+		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr, tpm) : "out of memory";
 
 		json_decref(want_ctr);
 		if (why == NULL) {
@@ -831,28 +981,15 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 			return AG_OK;
 		}
 		c->res->updated++;
-		return remove_gate(c, spec, tmeta);
+		return remove_gate(c, tmpl, spec, tmeta);
 	}
 	if (looks)
 		return check_injected(c, spec, policy, digest, platform, tpm);
 	if (c->o->mode == AG_INJECT_REPLACE_STALE)
 		return AG_OK;   /* first pass of --update: only stale gates are touched */
 	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
-	if (rc == AG_OK) {
-		json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
-		    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
-
-		if (strcmp(tpm, "privileged") == 0) {
-			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
-							 "/dev/tpmrm0", "type", "CharDevice"));
-			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-securityfs", "hostPath",
-							 "path", "/sys/kernel/security", "type", "Directory"));
-		}
-		if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
-			json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath",
-							 "path", "/etc/os-release", "type", "File"));
-		rc = add_to_list(c, spec, "volumes", vols);
-	}
+	if (rc == AG_OK)
+		rc = add_to_list(c, spec, "volumes", gate_volumes(c, tpm));
 	containers = get(c, spec, "containers");
 	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
 		rc = fail(c, spec, "the pod spec has no containers list");
@@ -925,9 +1062,14 @@ inject_object(struct ctx *c, yaml_node_t *obj, int depth)
 		tmpl = obj;
 	else if (known)
 		tmpl = get(c, spec, "template");
-	else if (strcmp(kind, "CronJob") == 0)
+	else if (strcmp(kind, "CronJob") == 0) {
+		yaml_node_t *jmeta = get(c, get(c, spec, "jobTemplate"), "metadata");
+
 		tmpl = get(c, get(c, get(c, spec, "jobTemplate"), "spec"), "template");
-	else if (strcmp(kind, "PodTemplate") == 0)
+		/* The Job template's own annotations ask for the gate as much as the CronJob's do. */
+		if (get(c, get(c, jmeta, "annotations"), "attestgate.io/inject") != NULL)
+			meta = jmeta;
+	} else if (strcmp(kind, "PodTemplate") == 0)
 		tmpl = get(c, obj, "template");
 	known |= strcmp(kind, "Pod") == 0 || strcmp(kind, "CronJob") == 0 || strcmp(kind, "PodTemplate") == 0;
 	if (!known) {

@@ -75,7 +75,7 @@ dup policy attestgate.io/policy "${POD}    attestgate.io/policy: azure-cvm\n    
 dup quoted template 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      annotations: {attestgate.io/inject: "true"}\n    spec: {containers: [{name: c, image: busybox}]}\n  "template":\n    spec: {containers: [{name: c, image: evil}]}\n'
 printf "${POD}x: &a {containers: [{name: c, image: busybox}]}\nspec:\n  <<: *a\n" >"$W/merge.yaml"
 t_exit 2 "a merge key: exit 2" inj -f "$W/merge.yaml" --policy-name azure-cvm
-t_grep "a merge key: the message says to write the keys out" 'line [0-9]+:[0-9]+: a merge key' "$T_ERR"
+t_grep "a merge key: the message says to write the keys out" 'line [0-9]+(:[0-9]+)?: (a merge key|an alias)' "$T_ERR"
 
 # Issue 17 finding 2: "already injected" is checked, not trusted by name.
 inj -f "$D/deployment.in.yaml" --policy-name azure-cvm >"$W/good.yaml" 2>/dev/null
@@ -92,7 +92,7 @@ fake help "a gate whose first argument is --help" 's|            - run$|        
 fake extra "a gate with an extra insecure flag" 's|            - "--output-dir=/run/attestgate"|            - "--output-dir=/run/attestgate"\n            - --insecure-test-roots=/tmp|' 'arguments are not the ones'
 fake command "a gate whose entrypoint is replaced" 's|^          args:$|          command: ["/bin/true"]\n          args:|' 'settings the gate is not rendered with'
 fake sidecar "a gate turned into a sidecar (restartPolicy: Always)" 's|^          args:$|          restartPolicy: Always\n          args:|' 'settings the gate is not rendered with'
-fake configmap "outputs that come from a ConfigMap" '/- name: attestgate$/{n;s|emptyDir:|configMap:|}' 'not an emptyDir|settings the gate'
+fake configmap "outputs that come from a ConfigMap" '/- name: attestgate$/{n;s|emptyDir:|configMap:|}' 'not an emptyDir|settings the gate|volumes are not the ones'
 
 printf "${POD}    attestgate.io/status: injected\nspec:\n  containers:\n  - name: c\n    image: busybox\n" >"$W/status-only.yaml"
 t_exit 2 "only the status annotation, no gate: exit 2" inj -f "$W/status-only.yaml" --policy-name azure-cvm
@@ -172,4 +172,39 @@ t_check "--remove: no gate, volume, mount or status left in the kata pod (the us
 t_exit 2 "--remove of a gate in flow-style YAML: exit 2" inj -f "$D/workloads.out.yaml" --remove
 t_grep "--remove: the message says to remove it by hand" 'block-style YAML only; remove this by hand' "$T_ERR"
 t_exit 2 "--update and --remove together: exit 2" inj -f "$D/deployment.out.yaml" --remove --update
+# Second review: --update also rewrites a gate that differs in more than image and args.
+sed 's|            privileged: true|            privileged: false|' "$D/deployment.out.yaml" >"$W/unprivileged.yaml"
+t_exit 2 "a gate whose security context differs: exit 2" inj -f "$W/unprivileged.yaml" --policy-name azure-cvm
+t_exit 0 "--update rewrites it" inj -f "$W/unprivileged.yaml" --policy-name azure-cvm --update
+t_grep "--update: said so" '"updated":1' "$T_ERR"
+"$PY" -c "
+import re, sys
+t = open('$D/deployment.out.yaml').read()
+t = re.sub(r'\n *- name: attestgate-securityfs\n( +(hostPath:|path:|type:|mountPath:|readOnly:).*\n)+', '\n', t)
+open('$W/no-securityfs.yaml', 'w').write(t)"
+t_check "the older injection really lacks securityfs" bash -c "! grep -q securityfs '$W/no-securityfs.yaml'"
+t_exit 0 "--update adds what an older injection lacks (securityfs)" inj -f "$W/no-securityfs.yaml" --policy-name azure-cvm --update
+t_grep "--update: securityfs now there" 'mountPath: /sys/kernel/security' "$T_OUT"
+t_exit 0 "--update switching to --tpm-access devicePlugin" inj -f "$D/deployment.out.yaml" --policy-name azure-cvm --update --tpm-access devicePlugin
+t_check "devicePlugin after --update: no privileged gate, no TPM hostPath" bash -c "! grep -q 'privileged: true\|/dev/tpmrm0' '$T_OUT'"
+# Second review: removal keeps the next item's comments, block scalars and empty metadata.
+printf "${POD}spec:\n  initContainers:\n  # migrate the database first\n  - name: migrate\n    image: busybox\n    command:\n    - sh\n    - -c\n    - |\n      echo one\n      echo two\n  restartPolicy: Never\n  containers:\n  - name: c\n    image: busybox\n" >"$W/rm.yaml"
+inj -f "$W/rm.yaml" --policy-name azure-cvm >"$W/rm-in.yaml" 2>/dev/null
+t_exit 0 "--remove after inject" inj -f "$W/rm-in.yaml" --remove
+t_grep "--remove keeps the next init container's comment" '^  # migrate the database first$' "$T_OUT"
+t_grep "--remove keeps the key after a block scalar" '^  restartPolicy: Never$' "$T_OUT"
+t_check "--remove: what is left is the input, but for the fsGroup" \
+	bash -c "diff '$W/rm.yaml' '$T_OUT' | grep '^[<>]' | grep -v 'securityContext:\|fsGroup: 65532' | wc -l | grep -qx 0"
+printf 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    image: busybox\n' >"$W/nometa.yaml"
+inj -f "$W/nometa.yaml" --all --policy-name azure-cvm >"$W/nometa-in.yaml" 2>/dev/null
+t_exit 0 "--remove of a template whose metadata the gate brought" inj -f "$W/nometa-in.yaml" --remove
+cp "$T_OUT" "$W/nometa-out.yaml"
+t_check "--remove: no empty metadata left" bash -c "! grep -q '^metadata:' '$W/nometa-out.yaml'"
+t_exit 0 "and it injects again" inj -f "$W/nometa-out.yaml" --all --policy-name azure-cvm
+printf "${POD}x: &c {name: c, image: busybox}\nspec:\n  containers:\n  - *c\n" >"$W/alias.yaml"
+t_exit 2 "an alias anywhere: exit 2" inj -f "$W/alias.yaml" --policy-name azure-cvm
+t_grep "the message names the alias" 'an alias \(\*name\) of an anchor' "$T_ERR"
+printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: n\nspec:\n  schedule: "0 3 * * *"\n  jobTemplate:\n    metadata:\n      annotations:\n        attestgate.io/inject: "true"\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n          - name: r\n            image: busybox\n' >"$W/cron.yaml"
+t_exit 0 "an annotation on a CronJob's jobTemplate selects its pods" inj -f "$W/cron.yaml" --policy-name azure-cvm
+t_grep "CronJob jobTemplate annotation: injected" '"injected":1' "$T_ERR"
 t_done
