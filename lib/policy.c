@@ -670,6 +670,9 @@ regex_cost(const char *re)
 
 			if (*end == ',')
 				n = end[1] == '}' ? m : strtol(end + 1, &end, 10);
+			/* Bounds as written can be anything (strtol saturates): past the limit is past the limit. */
+			m = m < 0 ? 0 : m > REGEX_COST_MAX ? REGEX_COST_MAX : m;
+			n = n < 0 ? 0 : n > REGEX_COST_MAX ? REGEX_COST_MAX : n;
 			times = (m > n ? m : n) + 1;
 			p = strchr(p, '}') != NULL ? strchr(p, '}') : p + strlen(p) - 1;
 		} else if (*p == '|') {
