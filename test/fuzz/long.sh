@@ -4,6 +4,7 @@
 # build/fuzz-long/corpus/<target> (seeded as in smoke.sh, growing from run
 # to run).  Writes build/fuzz-long/report.txt: executions, corpus size and
 # findings per target; crash inputs are kept in build/fuzz-long/findings/.
+# FUZZ_TARGETS limits the run to the targets it names.
 # Not part of `make test`.
 set -u
 out=$1 secs=${2:-600} jobs=${3:-2}
@@ -24,6 +25,8 @@ run_one() {
 }
 for src in test/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
+	# FUZZ_TARGETS="fuzz_a fuzz_b": only those (the report keeps the others' last results).
+	case " ${FUZZ_TARGETS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
 	run_one "$name" &
 done
