@@ -78,7 +78,11 @@ add_edit(struct ctx *c, size_t at, int indent, char *text)
 static enum ag_code
 add_delete(struct ctx *c, size_t at, size_t end)
 {
-	enum ag_code rc = add_edit(c, at, 0, strdup(""));
+	enum ag_code rc;
+
+	if (end < at || end > c->len)
+		return ag_err_set(c->err, AG_ECONFIG, "--remove cannot tell where the gate ends here; remove it by hand");
+	rc = add_edit(c, at, 0, strdup(""));
 
 	if (rc == AG_OK)
 		c->edits[c->n_edits - 1].del = end - at;
@@ -370,6 +374,8 @@ blank_line_start(const struct ctx *c, size_t at)
 static size_t
 above_own_comments(const struct ctx *c, size_t at, size_t col)
 {
+	if (at > c->len)
+		return at;
 	while (at > 0 && c->in[at - 1] == '\n') {
 		size_t prev = at - 1, i;
 
@@ -576,18 +582,19 @@ remove_pair(struct ctx *c, yaml_node_t *m, const char *key)
 {
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key);
-		size_t start;
+		size_t start, end;
 
 		if (!scalar_is(k, key))
 			continue;
 		start = blank_line_start(c, byte_at(c, k->start_mark.index));
-		if (m->data.mapping.style == YAML_FLOW_MAPPING_STYLE || start == (size_t)-1)
-			return fail(c, k, "--remove takes the gate out of block-style YAML only; remove this by hand");
 		/* Up to the next key, but not the comment lines that belong to it. */
-		return add_delete(c, start, p + 1 < m->data.mapping.pairs.top ?
-		    above_own_comments(c, blank_line_start(c, byte_at(c, node(c, p[1].key)->start_mark.index)),
-			node(c, p[1].key)->start_mark.column) :
-		    line_end(c, subtree_end(c, node(c, p->value))));
+		end = p + 1 < m->data.mapping.pairs.top ? blank_line_start(c, byte_at(c, node(c, p[1].key)->start_mark.index)) :
+							 line_end(c, subtree_end(c, node(c, p->value)));
+		if (m->data.mapping.style == YAML_FLOW_MAPPING_STYLE || start == (size_t)-1 || end == (size_t)-1)
+			return fail(c, k, "--remove takes the gate out of block-style YAML only; remove this by hand");
+		if (p + 1 < m->data.mapping.pairs.top)
+			end = above_own_comments(c, end, node(c, p[1].key)->start_mark.column);
+		return add_delete(c, start, end);
 	}
 	return AG_OK;
 }

@@ -50,6 +50,7 @@ struct loader {
 	struct ag_policy_rule *rule;   /* rule being loaded */
 	int op_set;
 	yaml_node_t *verifier_node;
+	long regex_cost;                /* summed over the policy's matches rules */
 };
 
 static enum ag_code
@@ -630,7 +631,8 @@ has_backref(const char *re)
 	return 0;
 }
 
-#define REGEX_COST_MAX 20000   /* copies of pattern nodes glibc's regcomp may make (it expands repetitions) */
+#define REGEX_COST_MAX 2000    /* copies of pattern nodes glibc's regcomp may make (it expands repetitions) */
+#define REGEX_TOTAL_COST_MAX 8000   /* over all matches rules of one policy (each compiled regex stays in memory) */
 #define REGEX_DEPTH_MAX 32
 
 /*
@@ -711,6 +713,7 @@ f_matches(struct loader *l, yaml_node_t *v)
 {
 	char *re = NULL, msg[160];
 	enum ag_code rc = set_op(l, v, AG_OP_MATCHES);
+	long cost;
 	int e;
 
 	if (rc == AG_OK)
@@ -727,10 +730,16 @@ f_matches(struct loader *l, yaml_node_t *v)
 		free(re);
 		return fail_at(l, v, "matches: back-references (\\1 to \\9) are not supported; write the alternatives out");
 	}
-	if (regex_cost(re) < 0) {
+	cost = regex_cost(re);
+	if (cost < 0) {
 		free(re);
 		return fail_at(l, v, "matches: the regular expression repeats too much (stacked or nested repetitions); "
 				     "simplify it");
+	}
+	l->regex_cost += cost;
+	if (l->regex_cost > REGEX_TOTAL_COST_MAX) {
+		free(re);
+		return fail_at(l, v, "matches: the policy's regular expressions together repeat too much; simplify them");
 	}
 	/* Compiled as written: the whole-claim anchor is checked on the match's span (ag_policy_eval), so the
 	 * author's groups keep their numbers. */

@@ -214,6 +214,14 @@ test_matches_bounds(void **state)
 	parse_fails(HEAD "  - claim: /s\n    matches: \"((((a{50}){50}){50}){50})\"\n", "t.yaml:12:14:", "repeats too much");
 	parse_fails(HEAD "  - claim: /s\n    matches: \"a{4,99999999999999999999999999999}\"\n", "t.yaml:12:14:", "repeats too much");
 	parse_fails(HEAD "  - claim: /s\n    matches: \"((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\"\n", "t.yaml:12:14:", "repeats too much");
+	/* Deep enough for glibc's epsilon closure to recurse thousands of frames (fuzz_policy found a stack overflow). */
+	parse_fails(HEAD "  - claim: /s\n    matches: \"(a{100}){100}\"\n", "t.yaml:12:14:", "repeats too much");
+	assert_true(holds_on("{\"s\": \"aaa\"}", "  - claim: /s\n    matches: \"a{0,1800}\"\n"));
+	/* Each within bounds, together not: every compiled expression stays in memory. */
+	parse_fails(HEAD "  - claim: /s\n    matches: \"a{0,1800}\"\n  - claim: /s\n    matches: \"b{0,1800}\"\n"
+			 "  - claim: /s\n    matches: \"c{0,1800}\"\n  - claim: /s\n    matches: \"d{0,1800}\"\n"
+			 "  - claim: /s\n    matches: \"e{0,1800}\"\n",
+	    "t.yaml:20:14:", "together repeat too much");
 	assert_true(holds_on("{\"s\": \"10.2.33\"}", "  - claim: /s\n    matches: \"[0-9]{1,3}(\\\\.[0-9]{1,3}){2}\"\n"));
 	assert_true(holds_on("{\"s\": \"abab\"}", "  - claim: /s\n    matches: \"(a|b)*\"\n"));
 	/* An escaped backslash before a digit is no back-reference. */
