@@ -365,7 +365,25 @@ blank_line_start(const struct ctx *c, size_t at)
 	return s;
 }
 
-/* Inserts items (an array, stolen) as the first elements of sequence seq. */
+/*
+ * The start of the line of a block sequence item's "- ", or (size_t)-1 when
+ * it does not start its own line; *col (when not NULL) gets the "-"'s column.
+ */
+static size_t
+item_line(const struct ctx *c, const yaml_node_t *item, size_t *col)
+{
+	size_t dash = byte_at(c, item->start_mark.index), line;
+
+	while (dash > 0 && c->in[dash - 1] == ' ')
+		dash--;
+	if (dash == 0 || c->in[dash - 1] != '-')
+		return (size_t)-1;
+	line = blank_line_start(c, dash - 1);
+	if (line != (size_t)-1 && col != NULL)
+		*col = dash - 1 - line;
+	return line;
+}
+
 /*
  * The start of the comment lines (at column col, right above the line that
  * starts at at) that belong to the item on that line: what is inserted
@@ -390,11 +408,12 @@ above_own_comments(const struct ctx *c, size_t at, size_t col)
 	return at;
 }
 
+/* Inserts items (an array, stolen) as the first elements of sequence seq. */
 static enum ag_code
 prepend_items(struct ctx *c, yaml_node_t *seq, json_t *items)
 {
 	struct ag_buf b;
-	size_t at, dash, indent;
+	size_t at, indent = 0;
 	int rc = 0;
 
 	ag_buf_init(&b, 1024 * 1024);
@@ -419,15 +438,11 @@ prepend_items(struct ctx *c, yaml_node_t *seq, json_t *items)
 		return add_edit(c, at + 1, 0, text_of(&b, rc));
 	}
 	/* Block sequence: before the line of the first "- ", at the same column. */
-	at = byte_at(c, node(c, seq->data.sequence.items.start[0])->start_mark.index);
-	dash = at;
-	while (dash > 0 && c->in[dash - 1] == ' ')
-		dash--;
-	if (dash == 0 || c->in[dash - 1] != '-' || (at = blank_line_start(c, dash - 1)) == (size_t)-1) {
+	at = item_line(c, node(c, seq->data.sequence.items.start[0]), &indent);
+	if (at == (size_t)-1) {
 		json_decref(items);
 		return fail(c, seq, "a block sequence whose first item does not start its own line: not supported");
 	}
-	indent = dash - 1 - at;
 	at = above_own_comments(c, at, indent);
 	rc = emit_block(&b, items, (int)indent, 1);
 	json_decref(items);
@@ -551,31 +566,6 @@ subtree_end(const struct ctx *c, const yaml_node_t *n)
 	return end;
 }
 
-/* The column of a block sequence item's "-". */
-static size_t
-dash_column(const struct ctx *c, const yaml_node_t *item)
-{
-	size_t dash = byte_at(c, item->start_mark.index), line;
-
-	while (dash > 0 && c->in[dash - 1] == ' ')
-		dash--;
-	line = dash > 0 ? blank_line_start(c, dash - 1) : 0;
-	return dash > 0 && line != (size_t)-1 ? dash - 1 - line : 0;
-}
-
-/* The start of the line of a block sequence item's "- ", or (size_t)-1 when it does not start its own line. */
-static size_t
-item_line(const struct ctx *c, const yaml_node_t *item)
-{
-	size_t dash = byte_at(c, item->start_mark.index);
-
-	while (dash > 0 && c->in[dash - 1] == ' ')
-		dash--;
-	if (dash == 0 || c->in[dash - 1] != '-')
-		return (size_t)-1;
-	return blank_line_start(c, dash - 1);
-}
-
 /* Removes the pair of key from block mapping m: its key's line through its value's last line. */
 static enum ag_code
 remove_pair(struct ctx *c, yaml_node_t *m, const char *key)
@@ -621,17 +611,17 @@ remove_named(struct ctx *c, yaml_node_t *m, const char *key, const char *const *
 		return remove_pair(c, m, key);
 	for (yaml_node_item_t *i = seq->data.sequence.items.start; rc == AG_OK && i < seq->data.sequence.items.top; i++) {
 		int ours = 0;
-		size_t start = item_line(c, node(c, *i)), end;
+		size_t start = item_line(c, node(c, *i), NULL), end, col = 0;
 
 		for (size_t k = 0; names[k] != NULL; k++)
 			ours |= scalar_is(get(c, node(c, *i), "name"), names[k]);
 		if (!ours)
 			continue;
 		/* Up to the next item, but not the comment lines that belong to it. */
-		end = i + 1 < seq->data.sequence.items.top ? item_line(c, node(c, i[1])) :
+		end = i + 1 < seq->data.sequence.items.top ? item_line(c, node(c, i[1]), &col) :
 							       line_end(c, subtree_end(c, node(c, *i)));
 		if (i + 1 < seq->data.sequence.items.top && end != (size_t)-1)
-			end = above_own_comments(c, end, dash_column(c, node(c, i[1])));
+			end = above_own_comments(c, end, col);
 		rc = start == (size_t)-1 || end == (size_t)-1 ? fail(c, node(c, *i), "an item that does not start its own line") :
 								add_delete(c, start, end);
 	}
