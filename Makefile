@@ -20,14 +20,14 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS  ?= -O2 -g
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE -Ilib -Icmd/attestgate $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(EXTRA_CFLAGS) -D_GNU_SOURCE -Ilib -Icmd/attestgate $(PKG_CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # The sanitizer build: same sources, separate tree.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS  := $(sort $(wildcard lib/*.c))
+LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
 CMD_SRCS  := $(sort $(wildcard cmd/attestgate/*.c))
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz_*.c))

@@ -2,13 +2,13 @@
 # fetch-roots.sh DIR - fills DIR with the AMD ARK/ASK/ASVK (Milan, Genoa,
 # Turin) and the Intel SGX Root CA from the vendors' servers, keeping only
 # certificates whose SHA-256 is one of the fingerprints compiled into
-# attestgate (lib/amd_certs.c, lib/tdx.c).  Run by the Dockerfile's
+# attestgate (lib/format/amd_certs.c, lib/format/tdx.c).  Run by the Dockerfile's
 # builder; anything that does not match a pin is an error, never kept.
 set -eu
 cd "$(dirname "$0")/.."
 DIR=$1
 mkdir -p "$DIR"
-pins=$(grep -ho '"[0-9a-f]\{64\}"' lib/amd_certs.c lib/tdx.c | tr -d '"' | sort -u)
+pins=$(grep -ho '"[0-9a-f]\{64\}"' lib/format/amd_certs.c lib/format/tdx.c | tr -d '"' | sort -u)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for p in Milan Genoa Turin; do
 	for kind in vcek vlek; do

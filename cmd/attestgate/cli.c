@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
+#include "base/duration.h"
 
 const struct cli_flag cli_common_flags[] = {
 	{ "log-level", CLI_CHOICE, "LEVEL", "info", "debug|info|warn|error",

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "commands.h"
-#include "digest.h"
-#include "log.h"
-#include "platform.h"
-#include "tpm.h"
+#include "base/digest.h"
+#include "base/log.h"
+#include "platform/platform.h"
+#include "node/tpm.h"
 
 int
 cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)

@@ -10,12 +10,12 @@
 #include <string.h>
 
 #include "commands.h"
-#include "digest.h"
-#include "fileio.h"
-#include "k8s_inject.h"
-#include "log.h"
-#include "policy.h"
-#include "version.h"
+#include "base/digest.h"
+#include "base/fileio.h"
+#include "k8s/inject.h"
+#include "base/log.h"
+#include "policy/policy.h"
+#include "base/version.h"
 
 #define POLICY_MAX (256 * 1024)
 #define DIGESTS_MAX 64

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claims.h"
+#include "format/claims.h"
 #include "commands.h"
-#include "fileio.h"
-#include "log.h"
-#include "policy.h"
-#include "token.h"
+#include "base/fileio.h"
+#include "base/log.h"
+#include "policy/policy.h"
+#include "format/token.h"
 
 #define CELL_MAX 48
 

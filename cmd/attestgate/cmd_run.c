@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "gate.h"
-#include "log.h"
+#include "gate/gate.h"
+#include "base/log.h"
 
 static volatile sig_atomic_t stop_requested;
 

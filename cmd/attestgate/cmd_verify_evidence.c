@@ -10,14 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "amd_certs.h"
-#include "clock.h"
-#include "crl.h"
+#include "format/amd_certs.h"
+#include "base/clock.h"
+#include "base/crl.h"
 #include "commands.h"
-#include "digest.h"
-#include "evidence.h"
-#include "fileio.h"
-#include "verifier_local.h"
+#include "base/digest.h"
+#include "platform/evidence.h"
+#include "base/fileio.h"
+#include "verifier/local.h"
 
 #define EVIDENCE_FILE_MAX (1024 * 1024)
 #define DEFAULT_ROOTS "/etc/attestgate/roots"

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "commands.h"
-#include "fileio.h"
-#include "jwks_fetch.h"
-#include "jwt.h"
-#include "log.h"
-#include "token.h"
+#include "base/fileio.h"
+#include "verifier/jwks_fetch.h"
+#include "format/jwt.h"
+#include "base/log.h"
+#include "format/token.h"
 
 #define LIST_MAX 16
 /* Read more than a token may be, so that an oversized token is reported as invalid (exit 6), not as a bad file. */

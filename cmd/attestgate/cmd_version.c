@@ -9,7 +9,7 @@
 #include <yaml.h>
 
 #include "commands.h"
-#include "version.h"
+#include "base/version.h"
 
 int
 cmd_version(const struct cli_cmd *cmd, const struct cli_values *v)

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Intel collateral and CRLs, for run and verify-evidence alike: command-line only (they decide what is trusted). */
 #define COLLATERAL_FLAGS \

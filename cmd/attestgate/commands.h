@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "error.h"
+#include "base/error.h"
 
 /* The command table, ending with a zeroed entry. */
 extern const struct cli_cmd commands[];

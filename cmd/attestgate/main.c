@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "version.h"
+#include "base/version.h"
 
 int
 main(int argc, char **argv)

@@ -23,5 +23,5 @@ for src in test/fuzz/fuzz_*.c; do
 	if [ -f "$bin" ] && [ -z "$(find "$src" lib -newer "$bin" -name '*.[ch]' | head -1)" ]; then continue; fi
 	echo "fuzz: building $bin"
 	# shellcheck disable=SC2086
-	"$cc" $flags $pkg_cflags "$src" lib/*.c -o "$bin" $pkg_libs
+	"$cc" $flags $pkg_cflags "$src" lib/*/*.c -o "$bin" $pkg_libs
 done

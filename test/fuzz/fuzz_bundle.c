@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence.h"
+#include "platform/evidence.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

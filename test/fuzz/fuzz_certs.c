@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "amd_certs.h"
+#include "format/amd_certs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claims.h"
-#include "policy.h"
+#include "format/claims.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

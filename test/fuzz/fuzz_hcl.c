@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "hcl.h"
+#include "format/hcl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

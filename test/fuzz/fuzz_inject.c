@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "k8s_inject.h"
+#include "k8s/inject.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

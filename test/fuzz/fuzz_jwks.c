@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "jwks.h"
+#include "format/jwks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

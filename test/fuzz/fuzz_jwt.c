@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwks.h"
-#include "jwt.h"
-#include "token.h"
+#include "format/jwks.h"
+#include "format/jwt.h"
+#include "format/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maa.h"
-#include "maa_vm.h"
+#include "verifier/maa_guest.h"
+#include "verifier/maa_vm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "snp.h"
+#include "format/snp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

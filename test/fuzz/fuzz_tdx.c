@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tdx.h"
+#include "format/tdx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tdx_tcb.h"
+#include "format/tdx_tcb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpm_attest.h"
+#include "format/tpm_attest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -5,11 +5,11 @@
 
 #include <time.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "duration.h"
-#include "error.h"
-#include "fileio.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/duration.h"
+#include "base/error.h"
+#include "base/fileio.h"
 
 static void
 test_error_set_and_prefix(void **state)

@@ -10,10 +10,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "digest.h"
-#include "fileio.h"
-#include "hcl.h"
-#include "tpm_attest.h"
+#include "base/digest.h"
+#include "base/fileio.h"
+#include "format/hcl.h"
+#include "format/tpm_attest.h"
 
 static const char *
 shared(void)

@@ -10,11 +10,11 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-#include "base64.h"
-#include "fileio.h"
-#include "jwks.h"
-#include "jwt.h"
-#include "token.h"
+#include "base/base64.h"
+#include "base/fileio.h"
+#include "format/jwks.h"
+#include "format/jwt.h"
+#include "format/token.h"
 
 #define MAA_ISS "https://sharedwus.wus.attest.azure.net"
 

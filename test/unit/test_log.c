@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static const char *const JWT =
     "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL3gifQ.c2lnbmF0dXJl";

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "output.h"
+#include "publish/output.h"
 
 static void
 fail_status(struct ag_status *st, enum ag_code code, const char *msg)

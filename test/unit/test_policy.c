@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "claims.h"
-#include "digest.h"
-#include "policy.h"
+#include "format/claims.h"
+#include "base/digest.h"
+#include "policy/policy.h"
 
 #define HEAD \
 	"apiVersion: attestgate.io/v1\n" \

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "status.h"
+#include "publish/status.h"
 
 static const char *const design_keys[] = { "apiVersion", "kind", "type", "status", "reason",
 	"message", "lastTransitionTime", "platform", "verifier", "issuer", "policy", "rules", "token",

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "digest.h"
-#include "tdx_qe.h"
+#include "base/digest.h"
+#include "format/tdx_qe.h"
 
 static void
 intel_qe(uint8_t qe[384])

@@ -1,0 +1,51 @@
+/*
+ * base/fileio.c - whole-file reads through the bounded buffer.
+ */
+#include "base/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+
+enum ag_code
+ag_file_read(const char *path, size_t max, enum ag_code code, uint8_t **data, size_t *len,
+    struct ag_err *err)
+{
+	struct ag_buf b;
+	uint8_t chunk[8192];
+	enum ag_code rc = AG_OK;
+	int fd;
+
+	ag_buf_init(&b, max);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ag_err_set(err, code, "cannot open %s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ag_err_set(err, code, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (ag_buf_append(&b, chunk, (size_t)n) != 0) {
+			rc = ag_err_set(err, code, "%s is larger than the limit of %zu bytes", path, max);
+			goto out;
+		}
+	}
+	if (b.data == NULL && ag_buf_append(&b, "", 0) != 0) {
+		rc = ag_err_set(err, code, "out of memory reading %s", path);
+		goto out;
+	}
+	*data = ag_buf_steal(&b, len);
+out:
+	close(fd);
+	ag_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * base/fileio.h - bounded reads of whole files (policies, evidence, tokens,
+ * certificates).  Not for the output directory: see output.h.
+ */
+#ifndef AG_FILEIO_H
+#define AG_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/*
+ * Reads at most max bytes of path into a NUL-terminated heap buffer (*data,
+ * freed by the caller).  A larger file is an error, never truncated.  On
+ * failure the error carries code and names the file.
+ */
+enum ag_code ag_file_read(const char *path, size_t max, enum ag_code code, uint8_t **data,
+    size_t *len, struct ag_err *err);
+
+#endif

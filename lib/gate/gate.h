@@ -1,0 +1,48 @@
+/*
+ * gate/gate.h - `attestgate run` as a library call: the steps of the gate, the
+ * outputs they publish and the exit code.  The CLI only fills the config.
+ */
+#ifndef AG_GATE_H
+#define AG_GATE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+struct ag_gate_config {
+	const char *policy_dir;
+	const char *policy_name;
+	const char *policy_file;
+	const char *policy_sha256;
+	const char *output_dir;
+	const char *platform;
+	int64_t timeout_ms;
+	int keep_evidence;
+	int print_claims;               /* discovery: print the verified claims, apply no policy, write no token or ready */
+	const char *tcti;
+	const char *ca_file;
+	const char *insecure_test_ca;   /* tests only: CA of the test verifier */
+	const char *imds_url;
+	const char *eventlog;
+	const char *os_release;         /* the node's os-release (AzureGuest's OS fields); NULL: the default */
+	const char *os_distro, *os_version;   /* given instead of os_release (both or neither) */
+	const char *tsm_root;
+	const char *sev_guest;
+	const char *uvm_dir;
+	const char *roots;
+	const char *kds_url;
+	const char *cert_cache;
+	const char *insecure_test_roots; /* tests only: test AMD roots */
+	const char *tdx_tcb_info, *tdx_tcb_chain;          /* Intel collateral for the local checks of TD quotes */
+	const char *tdx_qe_identity, *tdx_qe_identity_chain;
+	const char *crls;                /* CRL files, '\n'-separated, or NULL */
+	const char *termination_log;
+	int termination_log_create;  /* create the file if missing (explicit path) */
+	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */
+};
+
+/* Runs the gate end to end; always publishes a status (if the output directory opens) and returns the exit code. */
+enum ag_code ag_gate_run(const struct ag_gate_config *cfg);
+
+#endif

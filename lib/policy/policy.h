@@ -1,0 +1,93 @@
+/*
+ * policy/policy.h - the AttestationPolicy: strict loading from YAML (libyaml) into
+ * a compiled policy, digest pinning, selection from a directory, and
+ * evaluation against verified claims, rule by rule.  Not for fetching
+ * claims or deciding exit codes of the gate.
+ */
+#ifndef AG_POLICY_H
+#define AG_POLICY_H
+
+#include <jansson.h>
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/digest.h"
+#include "base/error.h"
+#include "publish/status.h"
+
+#define AG_POLICY_MAX_BYTES (64 * 1024)
+#define AG_POLICY_MAX_RULES 256
+#define AG_POLICY_MAX_LIST 256
+#define AG_POLICY_MAX_ALIASES 32
+#define AG_POLICY_MAX_DEPTH 16
+
+enum ag_policy_op {
+	AG_OP_EQUALS,
+	AG_OP_ONEOF,
+	AG_OP_NONEOF,
+	AG_OP_ATLEAST,
+	AG_OP_ATMOST,
+	AG_OP_MATCHES,
+	AG_OP_EXISTS,
+	AG_OP_ABSENT,
+};
+
+struct ag_policy_rule {
+	char *claim;            /* JSON Pointer */
+	enum ag_policy_op op;
+	json_t *expected;       /* scalar, array of scalars, or true for exists/absent */
+	regex_t re;             /* compiled, anchored, for AG_OP_MATCHES */
+	int has_re;
+	size_t line;            /* 1-based line of the rule in the file */
+};
+
+struct ag_policy {
+	char *name;                          /* metadata.name */
+	char **platforms;
+	size_t n_platforms;
+	char *verifier_type;                 /* "maa" or "local" */
+	char *verifier_url;                  /* maa: https URL without trailing '/'; local: NULL */
+	int nonce;                           /* freshness.nonce (default true) */
+	int64_t max_token_age_ms;            /* freshness.maxTokenAge (default 10m) */
+	int64_t clock_skew_ms;               /* freshness.clockSkew (default 60s) */
+	enum ag_policy_mode mode;            /* default enforce */
+	struct ag_policy_rule *rules;
+	size_t n_rules;
+	char sha256[AG_SHA256_HEX_LEN + 1];  /* of the file's bytes */
+};
+
+/* Name of an operator as written in policies ("equals", "oneOf", ...). */
+const char *ag_policy_op_name(enum ag_policy_op op);
+
+/* Parses policy YAML from bytes; file names the source in errors ("file:line:col: ..."). AG_ECONFIG on error. */
+enum ag_code ag_policy_parse(const uint8_t *buf, size_t len, const char *file, struct ag_policy **out,
+    struct ag_err *err);
+
+/* Reads, pins (when pin_sha256 is not NULL) and parses one policy file. */
+enum ag_code ag_policy_load_file(const char *path, const char *pin_sha256, struct ag_policy **out,
+    struct ag_err *err);
+
+/* Selects NAME from a policy directory (NAME.yaml, NAME.yml or NAME), pins and parses it; metadata.name must equal NAME. */
+enum ag_code ag_policy_load_named(const char *dir, const char *name, const char *pin_sha256,
+    struct ag_policy **out, struct ag_err *err);
+
+/* Frees a policy; NULL is allowed. */
+void ag_policy_free(struct ag_policy *p);
+
+/* Nonzero if the policy lists platform. */
+int ag_policy_allows_platform(const struct ag_policy *p, const char *platform);
+
+/*
+ * Evaluates every rule against claims.  *results gets a new array of
+ * {claim, op, expected, actual (or missing: true), ok, reason when it
+ * failed}.  Returns AG_OK when all hold, else AG_EPOLICY with a message
+ * listing the failed rules (ag_policy_denial_text).
+ */
+enum ag_code ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **results,
+    struct ag_err *err);
+
+/* Writes "policy NAME denied: K of N rules failed: each failed rule; ..." of results into buf, whole rules only; returns its length. */
+size_t ag_policy_denial_text(const char *policy, const json_t *results, char *buf, size_t size);
+
+#endif
