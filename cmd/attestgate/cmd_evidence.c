@@ -3,7 +3,6 @@
  * nonce (given, or 32 fresh random bytes) into a bundle directory.  Nothing
  * is sent anywhere and nothing is judged beyond the collector's own checks.
  */
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +17,7 @@ int
 cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 {
 	const char *out = cli_get(v, "out"), *hex = cli_get(v, "nonce");
-	uint8_t nonce[AG_NONCE_MAX];
-	size_t nonce_len = 32;
+	struct ag_nonce nonce;
 	struct ag_collect_opts o;
 	struct ag_evidence e;
 	struct ag_err err;
@@ -29,20 +27,15 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 		(void)cli_usage_error(cmd, "--out is required");
 		return AG_ECONFIG;
 	}
-	if (hex != NULL) {
-		if (ag_hex_decode_var(hex, nonce, AG_NONCE_MAX, &nonce_len) != 0) {
-			fprintf(stderr, "attestgate %s: --nonce must be 2 to %d hexadecimal digits (1 to %d bytes)\n", cmd->name,
-			    2 * AG_NONCE_MAX, AG_NONCE_MAX);
-			return AG_ECONFIG;
-		}
-	} else if (RAND_bytes(nonce, (int)nonce_len) != 1) {
-		fprintf(stderr, "attestgate %s: cannot draw a random nonce\n", cmd->name);
-		return AG_EEVIDENCE;
+	ag_err_clear(&err);
+	rc = hex != NULL ? ag_nonce_from_hex(&nonce, hex, "--nonce", &err) : ag_nonce_draw(&nonce, &err);
+	if (rc != AG_OK) {
+		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);
+		return (int)rc;
 	}
 	memset(&o, 0, sizeof(o));
 	o.tcti = cli_get(v, "tcti");
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
+	o.nonce = &nonce;
 	o.fresh_report = cli_get_bool(v, "fresh-report");
 	o.deadline_ms = ag_clock_mono_ms() + cli_get_duration_ms(v, "timeout");
 	o.eventlog = cli_get(v, "eventlog");

@@ -101,8 +101,11 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 	else if (rc == AG_OK)
 		rc = ag_file_read(claims_path, AG_CLAIMS_MAX_BYTES, AG_ECONFIG, &buf, &len, &err);
 	if (rc == AG_OK && claims == NULL && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {
-		ag_err_prefix(&err, "%s", claims_path);
-		rc = AG_ECONFIG;
+		char why[AG_ERR_MSG_MAX];
+
+		/* The claims file is the caller's input: unparseable is a usage error (2). */
+		snprintf(why, sizeof(why), "%s", err.msg);
+		rc = ag_err_set(&err, AG_ECONFIG, "%s: %s", claims_path, why);
 	}
 	free(buf);
 	if (rc != AG_OK) {
@@ -111,8 +114,8 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 		return rc;
 	}
 	rc = ag_policy_evaluate(p, claims, &results, &err);
-	allowed = rc == AG_OK || p->mode == AG_MODE_AUDIT;
-	exit_code = allowed ? 0 : AG_EPOLICY;
+	exit_code = ag_exit_code(rc, p->mode == AG_MODE_AUDIT);
+	allowed = exit_code == 0;
 	if (rc != AG_OK && p->mode == AG_MODE_AUDIT)
 		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the gate would let the pod start",
 		    "policy", json_string(p->name), "detail", json_string(err.msg), NULL);

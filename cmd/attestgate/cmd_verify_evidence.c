@@ -40,9 +40,7 @@ add_flag_file(const struct cli_values *v, const char *flag, const char *name, st
 static enum ag_code
 nonce_from_flag(const struct cli_values *v, struct ag_evidence *e, struct ag_err *err)
 {
-	if (ag_hex_decode_var(cli_get(v, "nonce"), e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
-		return ag_err_set(err, AG_ECONFIG, "--nonce must be 2 to %d hexadecimal digits", 2 * AG_NONCE_MAX);
-	return AG_OK;
+	return ag_nonce_from_hex(&e->nonce, cli_get(v, "nonce"), "--nonce", err);
 }
 
 static enum ag_code

@@ -16,6 +16,7 @@ ag_err_clear(struct ag_err *err)
 		return;
 	err->code = AG_OK;
 	err->transient = 0;
+	err->cause = AG_CAUSE_NONE;
 	err->msg[0] = '\0';
 }
 
@@ -35,6 +36,7 @@ vset(struct ag_err *err, enum ag_code code, int transient, const char *fmt, va_l
 		return code;
 	err->code = code;
 	err->transient = transient;
+	err->cause = AG_CAUSE_NONE;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	flatten(err->msg);
 	return code;
@@ -49,6 +51,25 @@ ag_err_set(struct ag_err *err, enum ag_code code, const char *fmt, ...)
 	vset(err, code, 0, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+enum ag_code
+ag_err_set_cause(struct ag_err *err, enum ag_code code, enum ag_cause cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(err, code, 0, fmt, ap);
+	va_end(ap);
+	if (err != NULL)
+		err->cause = cause;
+	return code;
+}
+
+int
+ag_exit_code(enum ag_code code, int audit)
+{
+	return code == AG_OK || (code == AG_EPOLICY && audit) ? 0 : (int)code;
 }
 
 enum ag_code

@@ -23,9 +23,17 @@ enum ag_code {
 
 #define AG_ERR_MSG_MAX 512
 
+/* What a caller may branch on (never on the message text). */
+enum ag_cause {
+	AG_CAUSE_NONE = 0,
+	AG_CAUSE_ABSENT,         /* the object asked for does not exist (a TPM handle or NV index) */
+	AG_CAUSE_PCR_CHANGED,    /* the PCRs changed between reading them and quoting them: worth another try */
+};
+
 struct ag_err {
 	enum ag_code code;          /* AG_OK until set */
 	int transient;              /* nonzero: retrying may succeed */
+	enum ag_cause cause;        /* AG_CAUSE_NONE unless set with ag_err_set_cause */
 	char msg[AG_ERR_MSG_MAX];   /* one line, no trailing newline */
 };
 
@@ -39,6 +47,13 @@ enum ag_code ag_err_set(struct ag_err *err, enum ag_code code, const char *fmt, 
 /* Like ag_err_set but marks the failure as transient (worth retrying). */
 enum ag_code ag_err_set_transient(struct ag_err *err, enum ag_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Like ag_err_set with a structured cause callers may branch on. */
+enum ag_code ag_err_set_cause(struct ag_err *err, enum ag_code code, enum ag_cause cause, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The process exit code of a result, for every command: 0 for AG_OK and for a policy denial under audit mode. */
+int ag_exit_code(enum ag_code code, int audit);
 
 /* Prefixes the existing message with "prefix: " (context from an outer layer). */
 void ag_err_prefix(struct ag_err *err, const char *fmt, ...)

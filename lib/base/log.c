@@ -204,3 +204,14 @@ ag_log(enum ag_log_level level, const char *msg, ...)
 	fflush(out);
 	json_decref(rec);
 }
+
+void
+ag_log_step(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err)
+{
+	if (rc == AG_OK)
+		ag_log(AG_LOG_INFO, "step done", "step", json_string(step), "durationMs", json_integer(ms), "reason",
+		    json_string(ag_code_reason(rc)), NULL);
+	else
+		ag_log(AG_LOG_ERROR, "step failed", "step", json_string(step), "durationMs", json_integer(ms), "reason",
+		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
+}

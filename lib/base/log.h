@@ -7,6 +7,7 @@
 #ifndef AG_LOG_H
 #define AG_LOG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/error.h"
@@ -28,5 +29,8 @@ void ag_log(enum ag_log_level level, const char *msg, ...);
 
 /* Nonzero if s contains something shaped like a compact JWS/JWT. */
 int ag_log_looks_like_jwt(const char *s);
+
+/* One line per gate step: "step done" (info) or "step failed" (error) with its duration and reason. */
+void ag_log_step(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err);
 
 #endif

@@ -13,13 +13,8 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/nonce.h"
 #include "format/jwks.h"
-
-/* Where a protocol puts the gate's nonce in the token. */
-enum ag_nonce_site {
-	AG_NONCE_AZUREGUEST,   /* /x-ms-runtime/client-payload/nonce (MAA AzureGuest) */
-	AG_NONCE_RUNTIME,      /* /x-ms-runtime/nonce (runtime data: SevSnpVm, TdxVm, local) */
-};
 
 struct ag_token_opts {
 	const char *issuer;                 /* pinned instance URL, no trailing '/' */

@@ -95,7 +95,7 @@ ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t s
 		return ag_err_set(err, AG_EINVALID, "quote selects no PCR");
 	if (ag_sha256(concat, n, digest) != 0 || a.attested.quote.pcrDigest.size != AG_SHA256_LEN ||
 	    !ag_ct_equal(digest, a.attested.quote.pcrDigest.buffer, AG_SHA256_LEN))
-		return ag_err_set(err, AG_EINVALID, "the PCR values do not match the quote's PCR digest");
+		return ag_err_set_cause(err, AG_EINVALID, AG_CAUSE_PCR_CHANGED, "the PCR values do not match the quote's PCR digest");
 	info->clock = a.clockInfo.clock;
 	info->reset_count = a.clockInfo.resetCount;
 	return AG_OK;

@@ -8,31 +8,22 @@
 #include "gate/gate.h"
 
 #include <jansson.h>
-#include <string.h>
-
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/crl.h"
-#include "base/digest.h"
-#include "platform/evidence.h"
-#include "node/imds.h"
-#include "format/jwks.h"
-#include "verifier/jwks_fetch.h"
 #include "base/log.h"
-#include "verifier/maa_guest.h"
-#include "node/os_release.h"
-#include "publish/output.h"
+#include "base/nonce.h"
+#include "node/imds.h"
+#include "node/tpm.h"
+#include "platform/evidence.h"
 #include "platform/platform.h"
 #include "policy/policy.h"
+#include "publish/output.h"
 #include "publish/status.h"
-#include "format/token.h"
-#include "node/tpm.h"
-#include "verifier/local.h"
-#include "verifier/maa.h"
+#include "verifier/verifier.h"
 
 /* Checks the flags and loads the pinned policy into *policy. */
 static enum ag_code
@@ -66,109 +57,12 @@ check_config(const struct ag_gate_config *cfg, struct ag_policy **policy, struct
 /* What one run produced, for the outputs. */
 struct run_result {
 	struct ag_evidence evidence;
-	char *token;
-	char *jwks;
-	json_t *claims;
+	struct ag_verify_out v;       /* the verifier's claims (and token, keys) */
 	json_t *rules;
-	struct ag_token_info info;
 	const char *platform;
 	char denial_hint[160];        /* what to fix first when the policy denied (a missing mount), or "" */
 	STACK_OF(X509_CRL) *crls;     /* --crl, loaded before any evidence */
 };
-
-static void
-step_log(const char *step, enum ag_code rc, int64_t ms, const struct ag_err *err)
-{
-	if (rc == AG_OK)
-		ag_log(AG_LOG_INFO, "step done", "step", json_string(step), "durationMs", json_integer(ms), "reason",
-		    json_string(ag_code_reason(rc)), NULL);
-	else
-		ag_log(AG_LOG_ERROR, "step failed", "step", json_string(step), "durationMs", json_integer(ms), "reason",
-		    json_string(ag_code_reason(rc)), "error", json_string(err->msg), NULL);
-}
-
-/* The node's OS: --os-distro and --os-version when given (both), else its os-release file. */
-static enum ag_code
-node_os(const struct ag_gate_config *cfg, struct ag_os_release *os, struct ag_err *err)
-{
-	char text[512];
-	int n;
-
-	if ((cfg->os_distro == NULL) != (cfg->os_version == NULL))
-		return ag_err_set(err, AG_ECONFIG, "--os-distro and --os-version go together");
-	if (cfg->os_distro == NULL)
-		return ag_os_release_read(cfg->os_release != NULL ? cfg->os_release : AG_OS_RELEASE_DEFAULT, os, err);
-	/* The same parser and rules as for the file. */
-	n = snprintf(text, sizeof(text), "NAME=\"%s\"\nVERSION_ID=\"%s\"\n", cfg->os_distro, cfg->os_version);
-	if (n < 0 || (size_t)n >= sizeof(text) || strpbrk(cfg->os_distro, "\"\n\\") != NULL ||
-	    strpbrk(cfg->os_version, "\"\n\\") != NULL)
-		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: too long, or with quotes or newlines");
-	if (ag_os_release_parse(text, (size_t)n, os, err) != AG_OK) {
-		ag_err_prefix(err, "--os-distro/--os-version");
-		return AG_ECONFIG;
-	}
-	return AG_OK;
-}
-
-/* The MAA verifier: AzureGuest (CVM) or SevSnpVm/TdxVm, the instance's keys, and the token checked against the policy's freshness. */
-static enum ag_code
-maa_step(const struct ag_gate_config *cfg, const struct ag_policy *p, const struct ag_local_opts *lo, const char *nonce,
-    struct ag_status *st, struct run_result *res, struct ag_err *err)
-{
-	static const char *const algs[] = { "RS256", NULL };
-	struct ag_maa_opts mo;
-	struct ag_token_opts to;
-	struct ag_jwks *keys = NULL;
-	char *nonce_claim = NULL;
-	int guest = strcmp(res->evidence.platform, "azure-cvm") == 0;
-	int64_t t;
-	enum ag_code rc;
-
-	/* Where the nonce travels: AzureGuest's client payload (base64 of the text), or the runtime data (hex). */
-	if (guest) {
-		nonce_claim = ag_maa_guest_nonce_claim(nonce);
-	} else if ((nonce_claim = malloc(2 * strlen(nonce) + 1)) != NULL) {
-		ag_hex_encode((const uint8_t *)nonce, strlen(nonce), nonce_claim);
-	}
-	if (nonce_claim == NULL)
-		return ag_err_set(err, AG_EINVALID, "out of memory");
-	memset(&mo, 0, sizeof(mo));
-	mo.url = p->verifier_url;
-	mo.tcti = cfg->tcti;
-	mo.local = *lo;
-	/* AzureGuest reports the node's OS as Microsoft's clients do: NAME and VERSION_ID of its os-release. */
-	if (guest && (rc = node_os(cfg, &mo.os, err)) != AG_OK) {
-		free(nonce_claim);
-		return rc;
-	}
-	t = ag_clock_mono_ms();
-	rc = guest ? ag_maa_attest_azure_guest(&mo, &res->evidence, nonce, &res->token, err) :
-		     ag_maa_attest_vm(&mo, &res->evidence, nonce_claim, &res->token, err);
-	if (rc == AG_OK)
-		rc = ag_jwks_fetch(p->verifier_url, &mo.local.http, &keys, err);
-	st->ms_verifier = ag_clock_mono_ms() - t;
-	step_log("verifier", rc, st->ms_verifier, err);
-	if (rc != AG_OK)
-		goto out;
-	t = ag_clock_mono_ms();
-	memset(&to, 0, sizeof(to));
-	to.issuer = p->verifier_url;
-	to.algs = algs;
-	to.now = time(NULL);
-	to.clock_skew_s = p->clock_skew_ms / 1000;
-	to.max_age_s = p->max_token_age_ms / 1000;
-	to.nonce = p->nonce ? nonce_claim : NULL;
-	to.nonce_site = guest ? AG_NONCE_AZUREGUEST : AG_NONCE_RUNTIME;
-	rc = ag_token_verify((const uint8_t *)res->token, strlen(res->token), keys, &to, &res->claims, &res->info, err);
-	if (rc == AG_OK)
-		res->jwks = ag_jwks_dump(keys);
-	st->ms_verify = ag_clock_mono_ms() - t;
-	step_log("token", rc, st->ms_verify, err);
-out:
-	free(nonce_claim);
-	ag_jwks_free(keys);
-	return rc;
-}
 
 /* One log line per failed rule: error when it blocks the pod, warn under mode: audit. */
 static void
@@ -226,28 +120,42 @@ explain_missing_eventlog(const struct ag_evidence *e, const json_t *rules, char 
 	}
 }
 
-/* Evidence, verifier, token and policy, in that order; fills st's timings and res. */
-static enum ag_code
-attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
-    struct ag_err *err)
+/* The verifier's inputs beyond the evidence: roots, collateral, CRLs and HTTP for every check made here. */
+static void
+local_opts(const struct ag_gate_config *cfg, const struct run_result *res, int64_t deadline, struct ag_local_opts *lo)
 {
-	int64_t deadline = ag_clock_mono_ms() + cfg->timeout_ms, t;
-	uint8_t raw[32];
-	char nonce[65];
+	memset(lo, 0, sizeof(*lo));
+	lo->imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+	lo->roots = cfg->roots;
+	lo->kds_url = cfg->kds_url;
+	lo->cert_cache = cfg->cert_cache;
+	lo->insecure_test_roots = cfg->insecure_test_roots;
+	lo->http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+	lo->http.deadline_ms = deadline;
+	lo->http.cancel = cfg->cancel;
+	/* Collateral and CRLs apply wherever a report is checked here: the local verifier, and before MAA. */
+	lo->tdx_tcb_info = cfg->tdx_tcb_info;
+	lo->tdx_tcb_chain = cfg->tdx_tcb_chain;
+	lo->tdx_qe_identity = cfg->tdx_qe_identity;
+	lo->tdx_qe_identity_chain = cfg->tdx_qe_identity_chain;
+	lo->crls = res->crls;
+}
+
+/* Evidence bound to a fresh nonce, from the platform the flag names (or the one detected). */
+static enum ag_code
+collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct ag_status *st,
+    struct run_result *res, struct ag_err *err)
+{
 	struct ag_collect_opts co;
-	struct ag_local_opts lo;
+	struct ag_nonce nonce;
+	int64_t t;
 	enum ag_code rc;
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return ag_err_set(err, AG_EEVIDENCE, "cannot draw a random nonce");
-	/* The CRL files are read before any evidence: a bad path is exit 2 without a TPM round trip. */
-	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &res->crls, err)) != AG_OK)
+	if ((rc = ag_nonce_draw_text(&nonce, err)) != AG_OK)
 		return rc;
-	ag_hex_encode(raw, sizeof(raw), nonce);
 	memset(&co, 0, sizeof(co));
 	co.tcti = cfg->tcti;
-	co.nonce = (const uint8_t *)nonce;
-	co.nonce_len = strlen(nonce);
+	co.nonce = &nonce;
 	co.deadline_ms = deadline;
 	co.eventlog = cfg->eventlog;
 	co.tsm_root = cfg->tsm_root;
@@ -259,54 +167,64 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	t = ag_clock_mono_ms();
 	rc = ag_platform_collect(cfg->platform, &co, &res->evidence, err);
 	st->ms_evidence = ag_clock_mono_ms() - t;
-	step_log("evidence", rc, st->ms_evidence, err);
+	ag_log_step("evidence", rc, st->ms_evidence, err);
 	if (rc != AG_OK)
 		return rc;
 	res->platform = res->evidence.platform;
 	if (!ag_policy_allows_platform(p, res->platform))
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" does not allow platform %s, which this node is", p->name,
 		    res->platform);
-
-	memset(&lo, 0, sizeof(lo));
-	lo.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
-	lo.roots = cfg->roots;
-	lo.kds_url = cfg->kds_url;
-	lo.cert_cache = cfg->cert_cache;
-	lo.insecure_test_roots = cfg->insecure_test_roots;
-	lo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
-	lo.http.deadline_ms = deadline;
-	lo.http.cancel = cfg->cancel;
-	/* Collateral and CRLs apply wherever a report is checked here: the local verifier, and before MAA. */
-	lo.tdx_tcb_info = cfg->tdx_tcb_info;
-	lo.tdx_tcb_chain = cfg->tdx_tcb_chain;
-	lo.tdx_qe_identity = cfg->tdx_qe_identity;
-	lo.tdx_qe_identity_chain = cfg->tdx_qe_identity_chain;
-	lo.crls = res->crls;
 	if ((cfg->tdx_tcb_info != NULL || cfg->tdx_qe_identity != NULL) && ag_evidence_get(&res->evidence, "td-quote.bin") == NULL)
 		ag_log(AG_LOG_WARN, "TDX collateral was given, but this node's evidence has no TD quote: it does not apply here",
 		    "platform", json_string(res->platform), NULL);
-	if (strcmp(p->verifier_type, "local") == 0) {
-		t = ag_clock_mono_ms();
-		rc = ag_local_verify(&lo, &res->evidence, &res->claims, err);
-		st->ms_verify = ag_clock_mono_ms() - t;
-		step_log("local-verifier", rc, st->ms_verify, err);
-	} else {
-		rc = maa_step(cfg, p, &lo, nonce, st, res, err);
-	}
+	return AG_OK;
+}
+
+/* Evidence, verifier and policy, in that order; fills st's timings and res. */
+static enum ag_code
+attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
+    struct ag_err *err)
+{
+	int64_t deadline = ag_clock_mono_ms() + cfg->timeout_ms;
+	const struct ag_verifier *verifier = ag_verifier_find(p->verifier_type);
+	struct ag_verify_in in;
+	struct ag_local_opts lo;
+	enum ag_code rc;
+
+	if (verifier == NULL)
+		return ag_err_set(err, AG_ECONFIG, "policy \"%s\": verifier %s is not built into this attestgate", p->name,
+		    p->verifier_type);
+	/* The CRL files are read before any evidence: a bad path is exit 2 without a TPM round trip. */
+	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &res->crls, err)) != AG_OK)
+		return rc;
+	if ((rc = collect(cfg, p, deadline, st, res, err)) != AG_OK)
+		return rc;
+	local_opts(cfg, res, deadline, &lo);
+	memset(&in, 0, sizeof(in));
+	in.evidence = &res->evidence;
+	in.policy = p;
+	in.local = &lo;
+	in.tcti = cfg->tcti;
+	in.os_release = cfg->os_release;
+	in.os_distro = cfg->os_distro;
+	in.os_version = cfg->os_version;
+	rc = verifier->verify(&in, &res->v, err);
+	st->ms_verifier = res->v.ms_verifier;
+	st->ms_verify = res->v.ms_verify;
 	if (rc != AG_OK)
 		return rc;
 	if (cfg->print_claims) {
 		/* Discovery: what this node's verified claims are, to write a policy from. */
-		char *text = json_dumps(res->claims, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *text = json_dumps(res->v.claims, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", text != NULL ? text : "{}");
 		fflush(stdout);
 		free(text);
 		ag_log(AG_LOG_INFO, "verified claims printed (--print-claims: no policy rules applied, no token or ready written)",
-		    "claims", json_incref(res->claims), NULL);
+		    "claims", json_incref(res->v.claims), NULL);
 		return ag_err_set(err, AG_OK, "verified; --print-claims: claims in claims.json, no policy rules applied");
 	}
-	rc = ag_policy_evaluate(p, res->claims, &res->rules, err);
+	rc = ag_policy_evaluate(p, res->v.claims, &res->rules, err);
 	log_failed_rules(p, res->rules);
 	if (rc == AG_EPOLICY)
 		explain_missing_eventlog(&res->evidence, res->rules, res->denial_hint, sizeof(res->denial_hint), err);
@@ -314,7 +232,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
 		    NULL);
 	else
-		step_log("policy", rc, 0, err);
+		ag_log_step("policy", rc, 0, err);
 	return rc;
 }
 
@@ -368,21 +286,21 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		st.policy_known = 1;
 		st.policy_name = policy->name;
 		st.policy_sha256 = policy->sha256;
-		st.mode = policy->mode;
+		st.audit = policy->mode == AG_MODE_AUDIT;
 		st.verifier = policy->verifier_type;
 		st.issuer = policy->verifier_url;
 	}
 	st.platform = res.platform != NULL ? res.platform : strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
 	st.rules = res.rules;
-	st.token_exp = res.info.exp;
-	st.token_iat = res.info.iat;
-	st.token_jti = res.info.jti;
+	st.token_exp = res.v.info.exp;
+	st.token_iat = res.v.info.iat;
+	st.token_jti = res.v.info.jti;
 	st.ms_total = ag_clock_mono_ms() - t0;
 	memset(&pub, 0, sizeof(pub));
 	pub.status = &st;
-	pub.token = res.token;
-	pub.jwks = res.jwks;
-	pub.claims = res.claims;
+	pub.token = res.v.token;
+	pub.jwks = res.v.jwks;
+	pub.claims = res.v.claims;
 	pub.no_ready = cfg->print_claims;
 	st.no_policy = cfg->print_claims;
 	if (cfg->keep_evidence && res.evidence.n_files > 0) {
@@ -421,9 +339,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	rc = ag_status_exit_code(&st);
 	free(files);
 	free(manifest);
-	free(res.token);
-	free(res.jwks);
-	json_decref(res.claims);
+	ag_verify_out_clear(&res.v);
 	json_decref(res.rules);
 	sk_X509_CRL_pop_free(res.crls, X509_CRL_free);
 	ag_evidence_clear(&res.evidence);

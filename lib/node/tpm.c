@@ -179,7 +179,8 @@ handle_tr(struct ag_tpm *t, uint32_t handle, ESYS_TR *tr, const char *what, stru
 		return AG_OK;
 	snprintf(buf, sizeof(buf), "%s (handle 0x%08x) on %s", what, handle, t->where);
 	if (base_rc(rc) == TPM2_RC_HANDLE || base_rc(rc) == (TPM2_RC_HANDLE & 0xBF))
-		return ag_err_set(err, AG_EEVIDENCE, "%s does not exist: this is not an Azure Confidential VM vTPM", buf);
+		return ag_err_set_cause(err, AG_EEVIDENCE, AG_CAUSE_ABSENT, "%s does not exist: this is not an Azure Confidential VM vTPM",
+		    buf);
 	return tpm_fail(err, rc, "cannot open %s", buf);
 }
 

@@ -175,21 +175,53 @@ request(const char *dir, const uint8_t *inblob, int privlevel, struct ag_tsm_rep
 	return 0;
 }
 
+/* Creates a private entry under root, its path in dir. */
+static enum ag_code
+make_entry(const char *root, char dir[4096], struct ag_err *err)
+{
+	uint8_t rnd[8];
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return ag_err_set(err, AG_EEVIDENCE, "cannot draw a random entry name");
+	snprintf(dir, 4096, "%s/attestgate-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", root, (long)getpid(), rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if (mkdir(dir, 0700) != 0)
+		return ag_err_set(err, AG_EEVIDENCE, "configfs-tsm: cannot create a report entry in %s: %s", root, strerror(errno));
+	return AG_OK;
+}
+
+int
+ag_tsm_provider(const char *root, char *out, size_t size)
+{
+	char dir[4096];
+	uint8_t *prov = NULL;
+	size_t len = 0;
+	int r;
+
+	if (size == 0 || make_entry(root, dir, NULL) != AG_OK)
+		return -1;
+	r = read_attr(dir, "provider", size - 1, &prov, &len);
+	(void)rmdir(dir);
+	if (r != 0)
+		return -1;
+	memcpy(out, prov, len);
+	out[len] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	free(prov);
+	return 0;
+}
+
 enum ag_code
 ag_tsm_report_get(const char *root, const uint8_t inblob[AG_TSM_INBLOB_LEN], int privlevel, struct ag_tsm_report *out,
     struct ag_err *err)
 {
-	uint8_t rnd[8];
 	char dir[4096];
 	int r = -1;
+	enum ag_code rc;
 
 	memset(out, 0, sizeof(*out));
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return ag_err_set(err, AG_EEVIDENCE, "cannot draw a random entry name");
-	snprintf(dir, sizeof(dir), "%s/attestgate-%ld-%02x%02x%02x%02x%02x%02x%02x%02x", root, (long)getpid(), rnd[0], rnd[1],
-	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	if (mkdir(dir, 0700) != 0)
-		return ag_err_set(err, AG_EEVIDENCE, "configfs-tsm: cannot create a report entry in %s: %s", root, strerror(errno));
+	if ((rc = make_entry(root, dir, err)) != AG_OK)
+		return rc;
 	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
 		ag_tsm_report_clear(out);
 		r = request(dir, inblob, privlevel, out, err);

@@ -28,6 +28,9 @@ struct ag_tsm_report {
 /* Nonzero when root (a configfs-tsm report directory) exists. */
 int ag_tsm_available(const char *root);
 
+/* The provider of root's reports ("sev_guest", "tdx_guest", ...) into out, read from a throw-away entry; -1 when unreadable. */
+int ag_tsm_provider(const char *root, char *out, size_t size);
+
 /*
  * Gets one report for inblob (64 bytes) from the configfs-tsm directory
  * root; privlevel (SNP VMPL) is written unless negative.  AG_EEVIDENCE when

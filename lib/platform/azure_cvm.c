@@ -8,6 +8,7 @@
 #include "platform/platform.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,7 +52,7 @@ fresh_report(struct ag_tpm *t, const struct ag_collect_opts *o, uint8_t **hcl, s
 	char want[129];
 	enum ag_code rc;
 
-	memcpy(user, o->nonce, o->nonce_len < 64 ? o->nonce_len : 64);
+	memcpy(user, o->nonce->v, o->nonce->len < 64 ? o->nonce->len : 64);
 	ag_hex_encode(user, sizeof(user), want);
 	rc = ag_tpm_nv_write(t, AG_AZURE_USER_DATA_INDEX, user, sizeof(user), err);
 	if (rc != AG_OK)
@@ -90,8 +91,8 @@ quote_with_pcrs(struct ag_tpm *t, const struct ag_collect_opts *o, EVP_PKEY *ak,
 	struct ag_quote_info qi;
 	enum ag_code rc = AG_EEVIDENCE;
 	/* For MAA the qualifying data is empty, as Microsoft's clients send it; the local verifier needs the nonce. */
-	const uint8_t *qual = o->quote_unbound ? NULL : o->nonce;
-	size_t qual_len = o->quote_unbound ? 0 : o->nonce_len;
+	const uint8_t *qual = o->quote_unbound ? NULL : o->nonce->v;
+	size_t qual_len = o->quote_unbound ? 0 : o->nonce->len;
 
 	if (pcrs == NULL)
 		return ag_err_set(err, AG_EEVIDENCE, "out of memory");
@@ -106,7 +107,7 @@ quote_with_pcrs(struct ag_tpm *t, const struct ag_collect_opts *o, EVP_PKEY *ak,
 		if (rc != AG_OK)
 			break;
 		rc = ag_quote_verify(msg, msg_len, sig, sig_len, ak, qual, qual_len, pcrs, AG_TPM_PCRS_LEN, &qi, err);
-		if (rc == AG_OK || strstr(err->msg, "PCR digest") == NULL)
+		if (rc == AG_OK || err->cause != AG_CAUSE_PCR_CHANGED)
 			break;
 	}
 	if (rc == AG_OK) {
@@ -148,8 +149,9 @@ td_quote(const struct ag_collect_opts *o, const struct ag_hcl_report *r, struct 
 	return rc;
 }
 
-enum ag_code
-ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
+/* Azure CVM evidence from the vTPM: HCL report, AK, AK certificate, PCRs, quote, event log. */
+static enum ag_code
+collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
 {
 	struct ag_tpm *t = NULL;
 	struct ag_hcl_report r;
@@ -162,15 +164,14 @@ ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidenc
 	memset(&r, 0, sizeof(r));
 	e->platform = "azure-cvm";
 	e->time_ms = ag_clock_wall_ms();
-	memcpy(e->nonce, o->nonce, o->nonce_len);
-	e->nonce_len = o->nonce_len;
+	e->nonce = *o->nonce;
 	e->quote_unbound = o->quote_unbound;
 	rc = ag_tpm_open(o->tcti, &t, err);
 	if (rc != AG_OK)
 		return rc;
 	rc = o->fresh_report ? fresh_report(t, o, &hcl, &hcl_len, err) :
 			       ag_tpm_nv_read(t, AG_AZURE_HCL_INDEX, &hcl, &hcl_len, err);
-	if (rc == AG_EEVIDENCE && !err->transient && strstr(err->msg, "does not exist") != NULL)
+	if (rc == AG_EEVIDENCE && err->cause == AG_CAUSE_ABSENT)
 		ag_err_prefix(err, "no HCL report");
 	if (rc == AG_OK) {
 		rc = ag_hcl_parse(hcl, hcl_len, &r, err);
@@ -232,3 +233,16 @@ ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidenc
 	ag_tpm_close(t);
 	return rc;
 }
+
+/* A vTPM: a TCTI device that exists, or a software TPM (tests). */
+static int
+detect(const struct ag_collect_opts *o)
+{
+	const char *tcti = o->tcti != NULL ? o->tcti : "device:/dev/tpmrm0";
+
+	if (strncmp(tcti, "device:", 7) == 0)
+		return access(tcti + 7, F_OK) == 0;
+	return strncmp(tcti, "swtpm", 5) == 0;
+}
+
+const struct ag_platform ag_platform_azure_cvm = { "azure-cvm", detect, collect };

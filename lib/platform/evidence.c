@@ -56,10 +56,10 @@ ag_evidence_fact(struct ag_evidence *e, const char *key, json_t *v)
 json_t *
 ag_evidence_manifest(const struct ag_evidence *e)
 {
-	char nonce[2 * AG_NONCE_MAX + 1], when[AG_RFC3339_MAX];
+	char nonce[AG_NONCE_HEX_MAX], when[AG_RFC3339_MAX];
 	json_t *m, *files = json_array();
 
-	ag_hex_encode(e->nonce, e->nonce_len, nonce);
+	ag_nonce_hex(&e->nonce, nonce);
 	for (size_t i = 0; i < e->n_files; i++) {
 		char sum[AG_SHA256_HEX_LEN + 1] = "";
 
@@ -184,7 +184,7 @@ ag_evidence_manifest_parse(const uint8_t *text, size_t len, struct ag_evidence *
 	nonce = json_string_value(json_object_get(m, "nonce"));
 	if (e->platform == NULL)
 		rc = ag_err_set(err, AG_ECONFIG, "evidence.json names no known platform");
-	else if (nonce == NULL || ag_hex_decode_var(nonce, e->nonce, AG_NONCE_MAX, &e->nonce_len) != 0)
+	else if (nonce == NULL || ag_nonce_from_hex(&e->nonce, nonce, "evidence.json's nonce", NULL) != AG_OK)
 		rc = ag_err_set(err, AG_ECONFIG, "evidence.json has no valid nonce (hex, at most %d bytes)", AG_NONCE_MAX);
 	else if (!json_is_array(json_object_get(m, "files")) || json_array_size(json_object_get(m, "files")) > AG_EVIDENCE_MAX_FILES)
 		rc = ag_err_set(err, AG_ECONFIG, "evidence.json has no list of at most %d files", AG_EVIDENCE_MAX_FILES);

@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/nonce.h"
 #include "publish/output.h"
 
 #define AG_EVIDENCE_MAX_FILES 16
-#define AG_NONCE_MAX 64
 
 struct ag_evidence_blob {
 	char name[48];
@@ -26,8 +26,7 @@ struct ag_evidence_blob {
 struct ag_evidence {
 	const char *platform;              /* static string: "azure-cvm", ... */
 	const char *report_type;           /* static string: "snp", "tdx" */
-	uint8_t nonce[AG_NONCE_MAX];
-	size_t nonce_len;
+	struct ag_nonce nonce;             /* the nonce bound into the evidence */
 	int64_t time_ms;                   /* wall clock at collection */
 	int quote_unbound;                 /* azure-cvm: the vTPM quote's qualifying data is empty, not the nonce */
 	struct ag_evidence_blob files[AG_EVIDENCE_MAX_FILES];

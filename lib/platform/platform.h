@@ -22,8 +22,7 @@
 
 struct ag_collect_opts {
 	const char *tcti;                        /* azure-cvm: the vTPM */
-	const uint8_t *nonce;
-	size_t nonce_len;                        /* 1..AG_NONCE_MAX */
+	const struct ag_nonce *nonce;            /* bound into the evidence */
 	int fresh_report;                        /* azure-cvm: ask the paravisor for a new HCL report */
 	int64_t deadline_ms;                     /* monotonic */
 	const char *eventlog;                    /* TCG event log path */
@@ -39,15 +38,23 @@ struct ag_collect_opts {
 #define AG_UVM_REFERENCE_INFO "reference-info-base64"
 #define AG_UVM_HOST_AMD_CERT "host-amd-cert-base64"
 
-/* Collects Azure CVM evidence from the vTPM: HCL report, AK, AK certificate, PCRs, quote, event log. */
-enum ag_code ag_platform_azure_cvm_collect(const struct ag_collect_opts *o, struct ag_evidence *e,
-    struct ag_err *err);
+/*
+ * One evidence source: a row of the platform table (platform.c).  detect
+ * says whether this node offers it (auto detection asks the rows in table
+ * order: the first that is present is used, never a weaker one after a
+ * failure); collect gathers the evidence bound to o->nonce.
+ */
+struct ag_platform {
+	const char *name;      /* --platform value and evidence.json "platform" */
+	int (*detect)(const struct ag_collect_opts *o);
+	enum ag_code (*collect)(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err);
+};
 
-/* Collects SEV-SNP evidence (configfs-tsm or sev-guest); kata adds the runtime data and the UVM's security context. */
-enum ag_code ag_platform_snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evidence *e, struct ag_err *err);
+/* The rows, one per backend file: azure_cvm.c, tee.c (kata-cc, TDX, SEV-SNP). */
+extern const struct ag_platform ag_platform_azure_cvm, ag_platform_azure_kata_cc, ag_platform_tdx, ag_platform_sev_snp;
 
-/* Collects a TD quote through configfs-tsm, REPORT_DATA bound to the nonce through the runtime data. */
-enum ag_code ag_platform_tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err);
+/* The row named name, or NULL. */
+const struct ag_platform *ag_platform_find(const char *name);
 
 /* Collects evidence for platform ("auto" detects); AG_EEVIDENCE when no TEE is found, AG_ECONFIG for a platform not built in. */
 enum ag_code ag_platform_collect(const char *platform, const struct ag_collect_opts *o, struct ag_evidence *e,

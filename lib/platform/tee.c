@@ -121,9 +121,8 @@ runtime_data(const struct ag_collect_opts *o, struct ag_evidence *e, char **runt
 	char hex[2 * AG_NONCE_MAX + 1];
 	json_t *rt;
 
-	memcpy(e->nonce, o->nonce, o->nonce_len);
-	e->nonce_len = o->nonce_len;
-	ag_hex_encode(o->nonce, o->nonce_len, hex);
+	e->nonce = *o->nonce;
+	ag_nonce_hex(o->nonce, hex);
 	rt = json_pack("{s:s}", "nonce", hex);
 	*runtime = rt != NULL ? json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(rt);
@@ -134,8 +133,9 @@ runtime_data(const struct ag_collect_opts *o, struct ag_evidence *e, char **runt
 	return AG_OK;
 }
 
-enum ag_code
-ag_platform_snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evidence *e, struct ag_err *err)
+/* SEV-SNP evidence (configfs-tsm or sev-guest); kata adds the runtime data and the UVM's security context. */
+static enum ag_code
+snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evidence *e, struct ag_err *err)
 {
 	uint8_t inblob[64], *report = NULL, *certs = NULL;
 	size_t len = 0, certs_len = 0;
@@ -148,8 +148,8 @@ ag_platform_snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evi
 	rc = runtime_data(o, e, &runtime, inblob, err);
 	if (rc == AG_OK)
 		rc = hw_report(o, "sev_guest", inblob, &report, &len, &certs, &certs_len, err);
-	if (rc == AG_OK && (rc = ag_snp_parse(report, len, &snp, err)) != AG_OK)
-		rc = AG_EINVALID;
+	if (rc == AG_OK)
+		rc = ag_snp_parse(report, len, &snp, err);
 	if (rc == AG_OK && memcmp(snp.report_data, inblob, 64) != 0)
 		rc = ag_err_set(err, AG_EINVALID, "the SNP report's REPORT_DATA is not what was asked for");
 	if (rc == AG_OK && kata)
@@ -172,8 +172,9 @@ ag_platform_snp_collect(const struct ag_collect_opts *o, int kata, struct ag_evi
 	return rc;
 }
 
-enum ag_code
-ag_platform_tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
+/* A TD quote through configfs-tsm, REPORT_DATA bound to the nonce through the runtime data. */
+static enum ag_code
+tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
 {
 	uint8_t inblob[64], *quote = NULL, *aux = NULL;
 	size_t len = 0, aux_len = 0;
@@ -187,8 +188,8 @@ ag_platform_tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, 
 	if (rc == AG_OK)
 		rc = hw_report(o, "tdx_guest", inblob, &quote, &len, &aux, &aux_len, err);
 	free(aux);
-	if (rc == AG_OK && (rc = ag_tdx_parse(quote, len, &q, err)) != AG_OK)
-		rc = AG_EINVALID;
+	if (rc == AG_OK)
+		rc = ag_tdx_parse(quote, len, &q, err);
 	if (rc == AG_OK && memcmp(q.report_data, inblob, 64) != 0)
 		rc = ag_err_set(err, AG_EINVALID, "the TD quote's REPORT_DATA is not what was asked for");
 	if (rc == AG_OK) {
@@ -203,3 +204,53 @@ ag_platform_tdx_collect(const struct ag_collect_opts *o, struct ag_evidence *e, 
 	free(runtime);
 	return rc;
 }
+
+static enum ag_code
+sev_snp_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
+{
+	return snp_collect(o, 0, e, err);
+}
+
+static enum ag_code
+kata_cc_collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
+{
+	return snp_collect(o, 1, e, err);
+}
+
+static const char *
+tsm_root(const struct ag_collect_opts *o)
+{
+	return o->tsm_root != NULL ? o->tsm_root : AG_TSM_DEFAULT_ROOT;
+}
+
+/* configfs-tsm whose provider is tdx_guest. */
+static int
+tdx_detect(const struct ag_collect_opts *o)
+{
+	char provider[32];
+
+	return ag_tsm_available(tsm_root(o)) && ag_tsm_provider(tsm_root(o), provider, sizeof(provider)) == 0 &&
+	    strcmp(provider, "tdx_guest") == 0;
+}
+
+/* configfs-tsm of any other provider (collection names it when it is not sev_guest), else the sev-guest device. */
+static int
+sev_snp_detect(const struct ag_collect_opts *o)
+{
+	const char *dev = o->sev_guest != NULL ? o->sev_guest : AG_SEV_GUEST_DEFAULT_DEVICE;
+
+	return (ag_tsm_available(tsm_root(o)) && !tdx_detect(o)) || access(dev, F_OK) == 0;
+}
+
+/* A kata-cc UVM: its security context directory is named (flag or UVM_SECURITY_CONTEXT_DIR). */
+static int
+kata_cc_detect(const struct ag_collect_opts *o)
+{
+	const char *uvm = o->uvm_dir != NULL ? o->uvm_dir : getenv("UVM_SECURITY_CONTEXT_DIR");
+
+	return uvm != NULL && uvm[0] != '\0';
+}
+
+const struct ag_platform ag_platform_azure_kata_cc = { "azure-kata-cc", kata_cc_detect, kata_cc_collect };
+const struct ag_platform ag_platform_tdx = { "tdx", tdx_detect, tdx_collect };
+const struct ag_platform ag_platform_sev_snp = { "sev-snp", sev_snp_detect, sev_snp_collect };

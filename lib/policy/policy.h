@@ -14,7 +14,9 @@
 
 #include "base/digest.h"
 #include "base/error.h"
-#include "publish/status.h"
+
+/* enforce: a denial blocks the pod; audit: a denial is logged and the pod starts. */
+enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
 
 #define AG_POLICY_MAX_BYTES (64 * 1024)
 #define AG_POLICY_MAX_RULES 256

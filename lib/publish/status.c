@@ -29,14 +29,13 @@ ag_status_set_error(struct ag_status *st, const struct ag_err *err)
 int
 ag_status_passes(const struct ag_status *st)
 {
-	return st->reason == AG_OK ||
-	    (st->reason == AG_EPOLICY && st->policy_known && st->mode == AG_MODE_AUDIT);
+	return ag_exit_code(st->reason, st->policy_known && st->audit) == 0;
 }
 
 enum ag_code
 ag_status_exit_code(const struct ag_status *st)
 {
-	return ag_status_passes(st) ? AG_OK : st->reason;
+	return (enum ag_code)ag_exit_code(st->reason, st->policy_known && st->audit);
 }
 
 static json_t *
@@ -62,7 +61,7 @@ ag_status_to_json(const struct ag_status *st)
 
 	policy = st->policy_known ?
 	    json_pack("{s:o, s:o, s:s}", "name", str_or_null(st->policy_name), "sha256",
-		str_or_null(st->policy_sha256), "mode", st->mode == AG_MODE_AUDIT ? "audit" : "enforce") :
+		str_or_null(st->policy_sha256), "mode", st->audit ? "audit" : "enforce") :
 	    json_null();
 	token = (st->token_exp != 0 || st->token_iat != 0 || st->token_jti != NULL) ?
 	    json_pack("{s:o, s:o, s:o}", "expiresAt", time_or_null(st->token_exp), "issuedAt",

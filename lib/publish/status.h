@@ -12,8 +12,6 @@
 
 #include "base/error.h"
 
-enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
-
 struct ag_status {
 	enum ag_code reason;        /* AG_OK = Verified; otherwise the failure */
 	char message[AG_ERR_MSG_MAX];
@@ -22,7 +20,7 @@ struct ag_status {
 	const char *issuer;
 	const char *policy_name;
 	const char *policy_sha256;
-	enum ag_policy_mode mode;
+	int audit;                  /* the policy is in mode: audit (a denial lets the pod start) */
 	int policy_known;           /* policy fields are meaningful */
 	json_t *rules;              /* borrowed array of rule results, or NULL */
 	time_t token_exp, token_iat; /* 0 = unknown */

@@ -24,6 +24,9 @@
 #include "verifier/maa_guest.h"
 #include "platform/platform.h"
 #include "node/tpm.h"
+#include "base/clock.h"
+#include "verifier/jwks_fetch.h"
+#include "verifier/verifier.h"
 
 /* An evidence file as request bytes (empty when absent). */
 static struct ag_maa_bytes
@@ -68,8 +71,7 @@ http_refusal(const char *url, const struct ag_http_response *resp, struct ag_err
 }
 
 enum ag_code
-ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt,
-    struct ag_err *err)
+ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt, struct ag_err *err)
 {
 	static const char *const needed[] = { "hcl-report.bin", "ak-cert.der", "ak-pub.tpm", "quote.msg", "quote.sig",
 		"pcrs.bin" };
@@ -81,7 +83,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	struct ag_tpm *t = NULL;
 	uint8_t *enc_pub = NULL, *certify = NULL, *certify_sig = NULL, *key = NULL;
 	size_t enc_pub_len = 0, certify_len = 0, certify_sig_len = 0, key_len = 0;
-	char *vcek = NULL, *body = NULL;
+	char *vcek = NULL, *body = NULL, nonce[AG_NONCE_MAX + 1];
 	enum ag_code rc;
 	int parsed = 0;
 
@@ -91,6 +93,8 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (ag_evidence_get(e, needed[i]) == NULL)
 			return ag_err_set(err, AG_EEVIDENCE, "AzureGuest needs Azure CVM evidence: %s is missing", needed[i]);
+	if (ag_nonce_text(&e->nonce, nonce) != 0)
+		return ag_err_set(err, AG_EEVIDENCE, "AzureGuest sends the nonce as text: this evidence's nonce is binary");
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
 	if (rc == AG_OK && r.report_type == AG_HCL_TDX) {
@@ -202,18 +206,8 @@ snp_chain_pem(const struct ag_maa_opts *o, const struct ag_evidence *e, char **p
 	return rc;
 }
 
-/* The request's numeric nonce (the sidecar sends a random uint64): the first 16 hex digits of this run's nonce. */
-static uint64_t
-request_nonce(const char *hex)
-{
-	char head[17];
-
-	snprintf(head, sizeof(head), "%s", hex);
-	return strtoull(head, NULL, 16);
-}
-
 enum ag_code
-ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt, struct ag_err *err)
+ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt, struct ag_err *err)
 {
 	int tdx = e->platform != NULL && strcmp(e->platform, "tdx") == 0;
 	const struct ag_evidence_blob *hw = ag_evidence_get(e, tdx ? "td-quote.bin" : "snp-report.bin"),
@@ -255,7 +249,7 @@ ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const
 		}
 		if (rc == AG_OK)
 			rc = ag_maa_snp_vm_request((struct ag_maa_bytes){ hw->data, hw->len }, pem, cose, runtime,
-			    request_nonce(nonce), &body, err);
+			    ag_nonce_request_number(&e->nonce), &body, err);
 		if (rc == AG_OK)
 			rc = post_json(o, AG_MAA_SNP_VM_PATH, body, &http, err);
 	}
@@ -267,3 +261,91 @@ ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const
 	free(body);
 	return rc;
 }
+
+/* The node's OS: --os-distro and --os-version when given (both), else its os-release file. */
+static enum ag_code
+node_os(const struct ag_verify_in *in, struct ag_os_release *os, struct ag_err *err)
+{
+	char text[512], why[AG_ERR_MSG_MAX];
+	int n;
+
+	if ((in->os_distro == NULL) != (in->os_version == NULL))
+		return ag_err_set(err, AG_ECONFIG, "--os-distro and --os-version go together");
+	if (in->os_distro == NULL)
+		return ag_os_release_read(in->os_release != NULL ? in->os_release : AG_OS_RELEASE_DEFAULT, os, err);
+	/* The same parser and rules as for the file. */
+	n = snprintf(text, sizeof(text), "NAME=\"%s\"\nVERSION_ID=\"%s\"\n", in->os_distro, in->os_version);
+	if (n < 0 || (size_t)n >= sizeof(text) || strpbrk(in->os_distro, "\"\n\\") != NULL ||
+	    strpbrk(in->os_version, "\"\n\\") != NULL)
+		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: too long, or with quotes or newlines");
+	if (ag_os_release_parse(text, (size_t)n, os, err) != AG_OK) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: %s", why);
+	}
+	return AG_OK;
+}
+
+/* The token checked against the instance's keys, the policy's freshness and this evidence's nonce. */
+static enum ag_code
+check_token(const struct ag_verify_in *in, const struct ag_jwks *keys, enum ag_nonce_site site, struct ag_verify_out *out,
+    struct ag_err *err)
+{
+	static const char *const algs[] = { "RS256", NULL };
+	const struct ag_policy *p = in->policy;
+	struct ag_token_opts to;
+	char *nonce_claim = p->nonce ? ag_nonce_claim(&in->evidence->nonce, site) : NULL;
+	enum ag_code rc;
+
+	if (p->nonce && nonce_claim == NULL)
+		return ag_err_set(err, AG_EINVALID, "out of memory");
+	memset(&to, 0, sizeof(to));
+	to.issuer = p->verifier_url;
+	to.algs = algs;
+	to.now = time(NULL);
+	to.clock_skew_s = p->clock_skew_ms / 1000;
+	to.max_age_s = p->max_token_age_ms / 1000;
+	to.nonce = nonce_claim;
+	to.nonce_site = site;
+	rc = ag_token_verify((const uint8_t *)out->token, strlen(out->token), keys, &to, &out->claims, &out->info, err);
+	if (rc == AG_OK)
+		out->jwks = ag_jwks_dump(keys);
+	free(nonce_claim);
+	return rc;
+}
+
+/* MAA: AzureGuest (azure-cvm) or SevSnpVm/TdxVm, the instance's keys, then the token. */
+static enum ag_code
+maa_verify(const struct ag_verify_in *in, struct ag_verify_out *out, struct ag_err *err)
+{
+	const struct ag_evidence *e = in->evidence;
+	int guest = strcmp(e->platform, "azure-cvm") == 0;
+	struct ag_maa_opts mo;
+	struct ag_jwks *keys = NULL;
+	int64_t t;
+	enum ag_code rc;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.url = in->policy->verifier_url;
+	mo.tcti = in->tcti;
+	mo.local = *in->local;
+	/* AzureGuest reports the node's OS as Microsoft's clients do: NAME and VERSION_ID of its os-release. */
+	if (guest && (rc = node_os(in, &mo.os, err)) != AG_OK)
+		return rc;
+	t = ag_clock_mono_ms();
+	rc = guest ? ag_maa_attest_azure_guest(&mo, e, &out->token, err) : ag_maa_attest_vm(&mo, e, &out->token, err);
+	if (rc == AG_OK)
+		rc = ag_jwks_fetch(mo.url, &mo.local.http, &keys, err);
+	out->ms_verifier = ag_clock_mono_ms() - t;
+	ag_log_step("verifier", rc, out->ms_verifier, err);
+	if (rc != AG_OK)
+		goto out;
+	t = ag_clock_mono_ms();
+	rc = check_token(in, keys, guest ? AG_NONCE_AZUREGUEST : AG_NONCE_RUNTIME, out, err);
+	out->ms_verify = ag_clock_mono_ms() - t;
+	ag_log_step("token", rc, out->ms_verify, err);
+out:
+	ag_jwks_free(keys);
+	return rc;
+}
+
+const struct ag_verifier ag_verifier_maa = { "maa", maa_verify };

@@ -20,12 +20,11 @@ struct ag_maa_opts {
 	struct ag_local_opts local;      /* IMDS, roots and HTTP: the report is checked locally before it is sent */
 };
 
-/* AzureGuest: evidence from ag_platform_azure_cvm_collect, nonce as text; *jwt is the decrypted token. */
-enum ag_code ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce,
-    char **jwt, struct ag_err *err);
-
-/* SevSnpVm (azure-kata-cc, sev-snp) or TdxVm (tdx): the report is verified locally first; nonce as sent (hex). */
-enum ag_code ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, const char *nonce, char **jwt,
+/* AzureGuest: evidence from ag_platform_azure_cvm_collect, its nonce sent as text; *jwt is the decrypted token. */
+enum ag_code ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt,
     struct ag_err *err);
+
+/* SevSnpVm (azure-kata-cc, sev-snp) or TdxVm (tdx): the report is verified locally first; the nonce is in its runtime data. */
+enum ag_code ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt, struct ag_err *err);
 
 #endif

@@ -34,12 +34,6 @@ b64_text(const char *text)
 	return b64(&b);
 }
 
-char *
-ag_maa_guest_nonce_claim(const char *nonce)
-{
-	return ag_b64_encode((const uint8_t *)nonce, strlen(nonce));
-}
-
 static json_t *
 isolation_json(const struct ag_maa_guest_request *r)
 {

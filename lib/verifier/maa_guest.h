@@ -48,9 +48,6 @@ struct ag_maa_guest_response {
 /* The request body {"AttestationInfo": base64url(JSON)} as a new string. */
 enum ag_code ag_maa_guest_request_build(const struct ag_maa_guest_request *r, char **body, struct ag_err *err);
 
-/* The ClientPayload nonce value as MAA returns it in x-ms-runtime.client-payload.nonce (base64 of the text). */
-char *ag_maa_guest_nonce_claim(const char *nonce);
-
 /* Parses a response body {"token": base64url(envelope JSON)}. AG_EINVALID on anything unexpected. */
 enum ag_code ag_maa_guest_response_parse(const uint8_t *body, size_t len, struct ag_maa_guest_response *out,
     struct ag_err *err);

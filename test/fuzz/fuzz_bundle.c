@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	ag_evidence_init(&e);
 	if (ag_evidence_manifest_parse(data, len, &e, &files, &err) == AG_OK) {
 		/* Every accepted entry is a plain file name: no path can escape the bundle directory. */
-		if (e.platform == NULL || !json_is_array(files) || e.nonce_len > AG_NONCE_MAX)
+		if (e.platform == NULL || !json_is_array(files) || e.nonce.len > AG_NONCE_MAX)
 			abort();
 		json_array_foreach(files, i, f) {
 			const char *name = json_string_value(json_object_get(f, "name"));

@@ -291,7 +291,7 @@ test_audit_denial_passes(void **state)
 	(void)state;
 	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
 	fail_status(&st, AG_EPOLICY, "rule /secureboot equals true: got false");
-	st.mode = AG_MODE_AUDIT;
+	st.audit = 1;
 	pub.status = &st;
 	pub.token = "eyJh.eyJi.c2ln";
 	assert_int_equal(ag_status_exit_code(&st), AG_OK);

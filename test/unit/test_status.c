@@ -85,7 +85,7 @@ test_passes_and_exit_codes(void **state)
 	assert_false(ag_status_passes(&st));
 	assert_int_equal(ag_status_exit_code(&st), 5);
 	st.policy_known = 1;
-	st.mode = AG_MODE_AUDIT;
+	st.audit = 1;
 	assert_true(ag_status_passes(&st));
 	assert_int_equal(ag_status_exit_code(&st), 0);
 	st.reason = AG_EINVALID;   /* audit never excuses a bad token */
