@@ -122,7 +122,7 @@ static int
 usage_error(const struct cli_cmd *cmd)
 {
 	fprintf(stderr, "Run 'attestgate %s --help' for usage.\n", cmd->name);
-	return 2;
+	return AG_ECONFIG;
 }
 
 int
@@ -179,7 +179,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 	memset(v, 0, sizeof(*v));
 	if (add_flags(v, cmd->flags) != 0 || add_flags(v, cli_common_flags) != 0) {
 		fprintf(stderr, "attestgate %s: too many flags defined\n", cmd->name);
-		return 2;
+		return AG_ECONFIG;
 	}
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *name, *eq, *val = NULL;
@@ -231,7 +231,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 				return usage_error(cmd);
 			if (asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
 				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
-				return 2;
+				return AG_ECONFIG;
 			}
 			free(v->owned[k]);
 			v->owned[k] = joined;
@@ -277,7 +277,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 			v->owned[k] = strdup(e);
 			if (v->owned[k] == NULL) {
 				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
-				return 2;
+				return AG_ECONFIG;
 			}
 			v->vals[k] = v->owned[k];
 		} else {

@@ -64,3 +64,28 @@ cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_evidence_clear(&e);
 	return (int)rc;
 }
+
+static const struct cli_flag evidence_flags[] = {
+	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "evidence source", 0, 0 },
+	{ "out", CLI_STRING, "DIR", NULL, NULL, "bundle directory to write (created if missing)", 0, 0 },
+	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
+	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0, 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "caller nonce bound into the evidence (default: 32 random bytes)", 0, 0 },
+	{ "fresh-report", CLI_BOOL, NULL, NULL, NULL, "ask the paravisor for a fresh HCL report", 0, 0 },
+	{ "eventlog", CLI_STRING, "FILE", "/sys/kernel/security/tpm0/binary_bios_measurements", NULL,
+	    "TCG event log (absent is recorded, not an error)", 0, 0 },
+	{ "tsm-root", CLI_STRING, "DIR", "/sys/kernel/config/tsm/report", NULL,
+	    "configfs-tsm report directory (SEV-SNP and TDX guests)", 0, 0 },
+	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 0 },
+	{ "uvm-security-context-dir", CLI_STRING, "DIR", NULL, NULL,
+	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 0 },
+	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (TDX CVMs: the TD quote service)", 0, 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL, "overall deadline", 0, 0 },
+	{ 0 },
+};
+
+const struct cli_cmd cmd_evidence_command = { "evidence", "Collect raw evidence into a bundle directory, nothing else.",
+    "Writes evidence.json (platform, nonce, files with SHA-256) and the evidence files.\n"
+    "Exit 3 when the evidence cannot be read, 6 when it fails its own checks.",
+    evidence_flags, cmd_evidence };

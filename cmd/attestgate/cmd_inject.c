@@ -127,3 +127,33 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	free(d);
 	return (int)rc;
 }
+
+static const struct cli_flag inject_flags[] = {
+	{ "file", CLI_STRING, "FILE", "-", NULL, "Kubernetes YAML to read ('-' for stdin)", 'f', 0 },
+	{ "policy-name", CLI_STRING, "NAME", NULL, NULL, "policy name for pods without an annotation (as run's --policy-name)", 0, 0 },
+	{ "image", CLI_STRING, "IMAGE", NULL, NULL, "attestgate image reference", 0, 0 },
+	{ "all", CLI_BOOL, NULL, NULL, NULL, "inject into every pod template, not only annotated ones", 0, 0 },
+	{ "update", CLI_BOOL, NULL, NULL, NULL,
+	    "also rewrite a gate whose image or policy digest is stale (after a policy change), and say so", 0, 1 },
+	{ "remove", CLI_BOOL, NULL, NULL, NULL, "take the gate out of every pod template (init container, volumes, mounts)", 0, 1 },
+	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,
+	    "where the policies are, to pin each by its SHA-256 (the files the ConfigMap installs)", 0, 0 },
+	{ "tpm-access", CLI_CHOICE, "MODE", "privileged", "privileged|devicePlugin|none",
+	    "how the gate reaches the vTPM on CVM nodes (kata-cc pods: always none)", 0, 0 },
+	{ "os-distro", CLI_STRING, "NAME", NULL, NULL,
+	    "CVM pods: the node's NAME as a flag instead of mounting its /etc/os-release (no hostPath; with --os-version)", 0, 0 },
+	{ "os-version", CLI_STRING, "VERSION", NULL, NULL, "the node's VERSION_ID, e.g. 22.04 (with --os-distro)", 0, 0 },
+	{ "device-plugin-resource", CLI_STRING, "NAME", "squat.ai/tpmrm0", NULL,
+	    "extended resource of the TPM device plugin (--tpm-access devicePlugin)", 0, 0 },
+	{ 0 },
+};
+
+const struct cli_cmd cmd_inject_command = { "inject", "Add the gate to the pod templates of Kubernetes YAML (render time).",
+    "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob templates with\n"
+    "the annotation attestgate.io/inject: \"true\" (or all, with --all; attestgate.io/skip:\n"
+    "\"true\" opts out) get the gate as their first init container, its volumes, a\n"
+    "read-only /run/attestgate in every container and attestgate.io/status: injected.\n"
+    "Text is inserted, never re-emitted: the rest of the input, comments included, is\n"
+    "unchanged, and running it again changes nothing.  kata-cc: inject, then generate\n"
+    "the kata agent policy.",
+    inject_flags, cmd_inject };

@@ -137,3 +137,19 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_policy_free(p);
 	return exit_code;
 }
+
+static const struct cli_flag policy_check_flags[] = {
+	{ "policy", CLI_STRING, "FILE", NULL, NULL, "AttestationPolicy YAML", 0, 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL, "refuse the policy unless its SHA-256 is HEX", 0, 0 },
+	{ "claims", CLI_STRING, "FILE", NULL, NULL, "claims JSON object (or --token)", 0, 0 },
+	{ "token", CLI_STRING, "FILE", NULL, NULL, "a verifier's token: verified (as verify-token) and its claims checked", 0, 0 },
+	{ "json", CLI_BOOL, NULL, NULL, NULL, "print the rule results as JSON", 0, 0 },
+	TOKEN_CHECK_FLAGS
+	{ 0 },
+};
+
+const struct cli_cmd cmd_policy_check_command = { "policy check", "Evaluate a policy against a claims file (or a token it verifies) and explain each rule.",
+    "Prints each rule with its expected and actual value.  Exit 0 when the gate would\n"
+    "let the pod start (all rules hold, or the policy is in mode: audit), 5 when it\n"
+    "would not, 2 for a bad policy or claims file.",
+    policy_check_flags, cmd_policy_check };

@@ -74,3 +74,55 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;
 	return (int)ag_gate_run(&cfg);
 }
+
+static const struct cli_flag run_flags[] = {
+	{ "policy-dir", CLI_STRING, "DIR", "/etc/attestgate/policies", NULL,
+	    "directory of installed policies (the chart's ConfigMap)", 0, 0 },
+	{ "policy-name", CLI_STRING, "NAME", NULL, NULL, "policy to select from --policy-dir", 0, 0 },
+	{ "policy", CLI_STRING, "FILE", NULL, NULL, "a single policy file instead of --policy-dir", 0, 0 },
+	{ "policy-sha256", CLI_STRING, "HEX", NULL, NULL,
+	    "required SHA-256 of the policy file's bytes (pinned in the pod spec)", 0, 0 },
+	{ "output-dir", CLI_STRING, "DIR", "/run/attestgate", NULL,
+	    "shared emptyDir for token, claims.json, status.json, ready", 0, 0 },
+	{ "platform", CLI_CHOICE, "NAME", "auto", "auto|azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "evidence source; auto detects and never falls back to a weaker one", 0, 0 },
+	{ "timeout", CLI_DURATION, "DURATION", "2m", NULL,
+	    "overall deadline, retries included", 0, 0 },
+	{ "keep-evidence", CLI_BOOL, NULL, NULL, NULL, "also write the raw evidence to evidence/", 0, 0 },
+	{ "print-claims", CLI_BOOL, NULL, NULL, NULL,
+	    "discovery: attest, verify the token, print the verified claims; no policy rules, no token or ready", 0, 1 },
+	{ "tcti", CLI_STRING, "SPEC", "device:/dev/tpmrm0", NULL,
+	    "TPM transport: device:PATH, swtpm:path=SOCK or swtpm:host=H,port=P", 0, 1 },
+	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for TLS to the verifier", 0, 1 },
+	{ "insecure-test-ca", CLI_STRING, "FILE", NULL, NULL,
+	    "INSECURE, tests only: trust the test verifier's CA in FILE", 0, 1 },
+	{ "imds-url", CLI_STRING, "URL", "http://169.254.169.254", NULL, "Azure IMDS (THIM certificates)", 0, 1 },
+	{ "eventlog", CLI_STRING, "FILE", "/sys/kernel/security/tpm0/binary_bios_measurements", NULL,
+	    "TCG event log sent with the evidence (absent is recorded)", 0, 1 },
+	{ "os-release", CLI_STRING, "FILE", "/etc/os-release", NULL,
+	    "the node's os-release (mount it read-only): AzureGuest sends its NAME and VERSION_ID", 0, 1 },
+	{ "os-distro", CLI_STRING, "NAME", NULL, NULL,
+	    "the node's NAME instead of reading --os-release (with --os-version; where no hostPath may be mounted)", 0, 1 },
+	{ "os-version", CLI_STRING, "VERSION", NULL, NULL, "the node's VERSION_ID (with --os-distro), e.g. 22.04", 0, 1 },
+	{ "tsm-root", CLI_STRING, "DIR", "/sys/kernel/config/tsm/report", NULL,
+	    "configfs-tsm report directory (SEV-SNP and TDX guests)", 0, 1 },
+	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 1 },
+	{ "uvm-security-context-dir", CLI_STRING, "DIR", NULL, NULL,
+	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 1 },
+	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
+	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0, 1 },
+	COLLATERAL_FLAGS
+	{ "amd-kds-url", CLI_STRING, "URL", NULL, NULL,
+	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 1 },
+	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 1 },
+	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
+	    "INSECURE, tests only: also trust the test roots in DIR", 0, 1 },
+	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
+	    "where the one-line reason goes for kubectl describe", 0, 0 },
+	{ 0 },
+};
+
+const struct cli_cmd cmd_run_command = { "run", "Run the gate: collect evidence, verify it, check the policy, write the outputs.",
+    "Exit codes: 0 attested, 2 configuration, 3 evidence unavailable, 4 verifier\n"
+    "unreachable or deadline, 5 policy denied, 6 token or evidence invalid.",
+    run_flags, cmd_run };

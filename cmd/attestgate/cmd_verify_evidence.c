@@ -159,3 +159,36 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_evidence_clear(&e);
 	return (int)rc;
 }
+
+static const struct cli_flag verify_evidence_flags[] = {
+	{ "platform", CLI_CHOICE, "NAME", NULL, "azure-cvm|azure-kata-cc|sev-snp|tdx",
+	    "kind of evidence", 0, 0 },
+	{ "in", CLI_STRING, "DIR", NULL, NULL, "a bundle written by attestgate evidence", 0, 0 },
+	{ "snp-report", CLI_STRING, "FILE", NULL, NULL, "SEV-SNP attestation report", 0, 0 },
+	{ "td-quote", CLI_STRING, "FILE", NULL, NULL, "TDX quote (v4 or v5)", 0, 0 },
+	{ "runtime-data", CLI_STRING, "FILE", NULL, NULL, "the runtime data JSON the report binds (kata-cc, and bundles)", 0, 0 },
+	COLLATERAL_FLAGS
+	{ "hcl-report", CLI_STRING, "FILE", NULL, NULL, "Azure HCL report", 0, 0 },
+	{ "quote-msg", CLI_STRING, "FILE", NULL, NULL, "TPMS_ATTEST of the vTPM quote", 0, 0 },
+	{ "quote-sig", CLI_STRING, "FILE", NULL, NULL, "TPMT_SIGNATURE or raw RSA signature", 0, 0 },
+	{ "pcrs", CLI_STRING, "FILE", NULL, NULL, "PCR 0-23 SHA-256 values (768 bytes)", 0, 0 },
+	{ "certs", CLI_STRING, "FILE", NULL, NULL, "PEM bundle, DER certificate or cert table", 0, 0 },
+	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "expected nonce", 0, 0 },
+	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 },
+	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL, "root certificates", 0, 1 },
+	{ "amd-kds-url", CLI_STRING, "URL", NULL, NULL,
+	    "fetch VCEKs from AMD KDS when no other source has one (off by default; AMD's is https://kdsintf.amd.com)", 0, 1 },
+	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 1 },
+	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for AMD KDS", 0, 1 },
+	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
+	    "INSECURE: also trust the test roots in DIR (tests only)", 0, 1 },
+	{ 0 },
+};
+
+const struct cli_cmd cmd_verify_evidence_command = { "verify-evidence", "Verify recorded evidence offline against the pinned roots.",
+    "Prints the verified claims as JSON (MAA claim names) and exits 0, or the reason\n"
+    "and exits 6; 2 for usage.  With --nonce (hex) the report must be bound to it:\n"
+    "REPORT_DATA = nonce (sev-snp, tdx), or SHA-256 of the runtime data whose \"nonce\"\n"
+    "is its hex (--runtime-data; azure-kata-cc always), or the vTPM quote's qualifying\n"
+    "data (azure-cvm).",
+    verify_evidence_flags, cmd_verify_evidence };

@@ -179,3 +179,14 @@ cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v)
 	json_decref(claims);
 	return (int)rc;
 }
+
+static const struct cli_flag verify_token_flags[] = {
+	{ "token", CLI_STRING, "FILE", NULL, NULL, "the JWT to verify", 0, 0 },
+	TOKEN_CHECK_FLAGS
+	{ 0 },
+};
+
+const struct cli_cmd cmd_verify_token_command = { "verify-token", "Verify a verifier's JWT against the pinned issuer and its keys.",
+    "Prints the verified claims as JSON (exit 0), or why the token is not acceptable\n"
+    "(exit 6; 4 when the keys cannot be fetched, 2 for bad flags or files).",
+    verify_token_flags, cmd_verify_token };

@@ -23,3 +23,6 @@ cmd_version(const struct cli_cmd *cmd, const struct cli_values *v)
 	printf("  libyaml  %s\n", yaml_get_version_string());
 	return 0;
 }
+
+const struct cli_cmd cmd_version_command = { "version", "Print the version of attestgate and of the libraries it uses.",
+	NULL, NULL, cmd_version };

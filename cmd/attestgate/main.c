@@ -17,7 +17,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		commands_print_usage(stderr);
-		return 2;
+		return AG_ECONFIG;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {

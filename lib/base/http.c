@@ -224,53 +224,83 @@ attempt_once(CURL *h, const char *method, const char *url, struct curl_slist *hd
 	return AG_OK;
 }
 
-enum ag_code
-ag_http_request(const char *method, const char *url, const char *const *headers, const void *body,
-    size_t body_len, const struct ag_http_opts *o, struct ag_http_response *resp, struct ag_err *err)
+/* After an attempt worth retrying: how long to wait first, or the error that ends the request. */
+static enum ag_code
+backoff(const struct ag_http_opts *o, const char *url, const struct attempt *a, int attempts, const char *last,
+    enum ag_code fail, int64_t *wait, struct ag_err *err)
+{
+	int64_t cap = BACKOFF_BASE_MS << (attempts < 6 ? attempts - 1 : 5), left;
+
+	if (o->max_attempts > 0 && attempts >= o->max_attempts)
+		return ag_err_set_transient(err, fail, "%s: gave up after %d attempts; last: %s", url, attempts, last);
+	*wait = jitter(cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS);
+	if (a->retry_after_ms > *wait)
+		*wait = a->retry_after_ms;
+	left = o->deadline_ms - ag_clock_mono_ms();
+	if (a->retry_after_ms > 0 && a->retry_after_ms >= left)
+		return ag_err_set_transient(err, fail,
+		    "%s: unavailable (%s) and it asks to retry after %lld s, past the deadline: giving up "
+		    "(after %d attempt%s)", url, last, (long long)(a->retry_after_ms / 1000), attempts, attempts == 1 ? "" : "s");
+	if (*wait >= left)
+		return ag_err_set_transient(err, fail,
+		    "%s: unavailable (%s) and the deadline leaves no time to retry (after %d attempt%s)", url, last, attempts,
+		    attempts == 1 ? "" : "s");
+	return AG_OK;
+}
+
+/* Checks the URL and CA, initialises libcurl once, builds the header list and the handle. */
+static enum ag_code
+prepare(const char *url, const char *const *headers, const struct ag_http_opts *o, const char *ca,
+    struct curl_slist **hdrs, CURL **h, struct ag_err *err)
 {
 	static int curl_ready;
-	struct curl_slist *hdrs = NULL;
-	const char *ca = ag_http_ca_file(o);
-	char errbuf[CURL_ERROR_SIZE], last[300] = "";
-	int64_t per = o->attempt_timeout_ms > 0 ? o->attempt_timeout_ms : DEFAULT_ATTEMPT_MS;
-	size_t max = o->max_response > 0 ? o->max_response : AG_HTTP_DEFAULT_MAX_RESPONSE;
-	CURL *h = NULL;
-	enum ag_code rc = AG_OK;
 
-	memset(resp, 0, sizeof(*resp));
-	ag_buf_init(&resp->body, max);
 	if (strncmp(url, "https://", 8) != 0 && !(o->allow_http && strncmp(url, "http://", 7) == 0))
 		return ag_err_set(err, AG_ECONFIG, "%s: only https:// URLs are allowed", url);
 	if (ca == NULL && strncmp(url, "https://", 8) == 0)
-		return ag_err_set(err, AG_ECONFIG,
-		    "no CA bundle found for TLS to %s: pass --ca-file FILE", url);
+		return ag_err_set(err, AG_ECONFIG, "no CA bundle found for TLS to %s: pass --ca-file FILE", url);
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return ag_err_set(err, AG_ECONFIG, "cannot initialise libcurl");
 		curl_ready = 1;
 	}
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
-		struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
+		struct curl_slist *n = curl_slist_append(*hdrs, headers[i]);
 
-		if (n == NULL) {
-			rc = ag_err_set(err, AG_ECONFIG, "out of memory");
-			goto out;
-		}
-		hdrs = n;
+		if (n == NULL)
+			return ag_err_set(err, AG_ECONFIG, "out of memory");
+		*hdrs = n;
 	}
-	h = curl_easy_init();
-	if (h == NULL) {
-		rc = ag_err_set(err, AG_ECONFIG, "cannot create a libcurl handle");
+	if ((*h = curl_easy_init()) == NULL)
+		return ag_err_set(err, AG_ECONFIG, "cannot create a libcurl handle");
+	return AG_OK;
+}
+
+enum ag_code
+ag_http_request(const char *method, const char *url, const char *const *headers, const void *body,
+    size_t body_len, const struct ag_http_opts *o, struct ag_http_response *resp, struct ag_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	const char *ca = ag_http_ca_file(o);
+	char errbuf[CURL_ERROR_SIZE], last[300] = "";
+	int64_t per = o->attempt_timeout_ms > 0 ? o->attempt_timeout_ms : DEFAULT_ATTEMPT_MS, wait = 0;
+	size_t max = o->max_response > 0 ? o->max_response : AG_HTTP_DEFAULT_MAX_RESPONSE;
+	enum ag_code fail = o->unreachable != AG_OK ? o->unreachable : AG_EVERIFIER;
+	CURL *h = NULL;
+	enum ag_code rc;
+
+	memset(resp, 0, sizeof(*resp));
+	ag_buf_init(&resp->body, max);
+	if ((rc = prepare(url, headers, o, ca, &hdrs, &h, err)) != AG_OK)
 		goto out;
-	}
 	for (;;) {
 		struct attempt a = { &resp->body, 0, -1 };
-		int64_t left = o->deadline_ms - ag_clock_mono_ms(), wait;
+		int64_t left = o->deadline_ms - ag_clock_mono_ms();
 		CURLcode cc = CURLE_OK;
 		long status = 0;
 
 		if (left <= 0) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER, "%s: deadline exceeded after %d attempt%s%s%s", url,
+			rc = ag_err_set_transient(err, fail, "%s: deadline exceeded after %d attempt%s%s%s", url,
 			    resp->attempts, resp->attempts == 1 ? "" : "s", last[0] != '\0' ? "; last: " : "", last);
 			goto out;
 		}
@@ -281,11 +311,11 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		if (rc != AG_OK)
 			goto out;
 		if (o->cancel != NULL && *o->cancel) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER, "%s: cancelled", url);
+			rc = ag_err_set_transient(err, fail, "%s: cancelled", url);
 			goto out;
 		}
 		if (a.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-			rc = ag_err_set(err, AG_EVERIFIER, "%s: response larger than %zu bytes", url, max);
+			rc = ag_err_set(err, fail, "%s: response larger than %zu bytes", url, max);
 			goto out;
 		}
 		if (cc == CURLE_OK && !retryable_status(status)) {
@@ -294,41 +324,17 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		}
 		if (cc != CURLE_OK && !retryable_curl(cc)) {
 			/* TLS and certificate failures are not healed by waiting. */
-			rc = ag_err_set(err, AG_EVERIFIER, "%s: %s", url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
+			rc = ag_err_set(err, fail, "%s: %s", url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
 			goto out;
 		}
 		if (cc == CURLE_OK)
 			snprintf(last, sizeof(last), "HTTP %ld", status);
 		else
 			snprintf(last, sizeof(last), "%s", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
-		if (o->max_attempts > 0 && resp->attempts >= o->max_attempts) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER, "%s: gave up after %d attempts; last: %s", url,
-			    resp->attempts, last);
+		if ((rc = backoff(o, url, &a, resp->attempts, last, fail, &wait, err)) != AG_OK)
 			goto out;
-		}
-		{
-			int64_t cap = BACKOFF_BASE_MS << (resp->attempts < 6 ? resp->attempts - 1 : 5);
-
-			wait = jitter(cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS);
-		}
-		if (a.retry_after_ms > wait)
-			wait = a.retry_after_ms;
-		left = o->deadline_ms - ag_clock_mono_ms();
-		if (a.retry_after_ms > 0 && a.retry_after_ms >= left) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER,
-			    "%s: unavailable (%s) and it asks to retry after %lld s, past the deadline: giving up "
-			    "(after %d attempt%s)", url, last, (long long)(a.retry_after_ms / 1000), resp->attempts,
-			    resp->attempts == 1 ? "" : "s");
-			goto out;
-		}
-		if (wait >= left) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER,
-			    "%s: unavailable (%s) and the deadline leaves no time to retry (after %d attempt%s)", url, last,
-			    resp->attempts, resp->attempts == 1 ? "" : "s");
-			goto out;
-		}
 		if (ag_clock_sleep_ms(wait, o->cancel) != 0) {
-			rc = ag_err_set_transient(err, AG_EVERIFIER, "%s: cancelled", url);
+			rc = ag_err_set_transient(err, fail, "%s: cancelled", url);
 			goto out;
 		}
 	}

@@ -30,6 +30,8 @@ struct ag_http_opts {
 	int allow_http;                      /* permit http:// (IMDS only) */
 	int max_attempts;                    /* 0: until the deadline */
 	volatile sig_atomic_t *cancel;       /* set (by a signal handler) to stop; NULL: none */
+	enum ag_code unreachable;            /* the code when the peer cannot be reached: AG_OK means AG_EVERIFIER;
+						an evidence source (IMDS, AMD KDS) passes AG_EEVIDENCE */
 };
 
 struct ag_http_response {

@@ -280,7 +280,6 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	rc = check_config(cfg, &policy, &err);
 	if (rc == AG_OK)
 		rc = attest(cfg, policy, &st, &res, &err);
-	err.code = rc;
 	ag_status_set_error(&st, &err);
 	if (policy != NULL) {
 		st.policy_known = 1;

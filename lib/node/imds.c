@@ -63,10 +63,11 @@ ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t repor
 	snprintf(url, sizeof(url), "%s/metadata/THIM/amd/certification", base);
 	opts.allow_http = 1;
 	opts.max_response = THIM_MAX;
+	opts.unreachable = AG_EEVIDENCE;   /* IMDS is where evidence comes from, not the verifier */
 	rc = ag_http_request("GET", url, headers, NULL, 0, &opts, &resp, err);
 	if (rc != AG_OK) {
 		ag_err_prefix(err, "IMDS THIM (VCEK certificates)");
-		return rc == AG_EVERIFIER ? AG_EEVIDENCE : rc;
+		return rc;
 	}
 	if (resp.status != 200) {
 		rc = ag_err_set(err, AG_EEVIDENCE, "IMDS THIM %s answered HTTP %ld", url, resp.status);
@@ -102,11 +103,12 @@ ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *
 	snprintf(url, sizeof(url), "%s/acc/tdquote", base);
 	opts.allow_http = 1;
 	opts.max_response = THIM_MAX;
+	opts.unreachable = AG_EEVIDENCE;
 	rc = ag_http_request("POST", url, headers, body, strlen(body), &opts, &resp, err);
 	free(body);
 	if (rc != AG_OK) {
 		ag_err_prefix(err, "IMDS TD quote service");
-		return rc == AG_EVERIFIER ? AG_EEVIDENCE : rc;
+		return rc;
 	}
 	if (resp.status != 200) {
 		rc = ag_err_set(err, AG_EEVIDENCE, "IMDS %s answered HTTP %ld", url, resp.status);

@@ -1185,9 +1185,12 @@ ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **res
 	}
 	if (failed == 0)
 		return ag_err_set(err, AG_OK, "policy \"%s\": all %zu rules hold", p->name, p->n_rules);
-	ag_policy_denial_text(p->name, *results, err->msg, sizeof(err->msg));
-	err->code = AG_EPOLICY;
-	return AG_EPOLICY;
+	{
+		char text[AG_ERR_MSG_MAX];
+
+		ag_policy_denial_text(p->name, *results, text, sizeof(text));
+		return ag_err_set(err, AG_EPOLICY, "%s", text);
+	}
 }
 
 /* "CLAIM OP EXPECTED, actual ACTUAL (REASON)" of one failed rule result. */

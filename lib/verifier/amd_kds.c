@@ -70,10 +70,11 @@ get(const char *url, const struct ag_http_opts *o, struct ag_http_response *resp
 
 	h.max_response = KDS_MAX;
 	h.allow_http = 0;
+	h.unreachable = AG_EEVIDENCE;   /* KDS supplies evidence (the VCEK), it is not the verifier */
 	rc = ag_http_request("GET", url, NULL, NULL, 0, &h, resp, err);
 	if (rc != AG_OK) {
 		ag_err_prefix(err, "AMD KDS");
-		return rc == AG_EVERIFIER ? AG_EEVIDENCE : rc;
+		return rc;
 	}
 	if (resp->status != 200) {
 		ag_http_response_free(resp);
