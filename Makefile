@@ -4,6 +4,7 @@
 #   make           build/attestgate (dynamic, from the Debian libraries)
 #   make test      every suite: unit (plain and ASan+UBSan), integration, e2e, fuzz smoke
 #   make check     the quick loop: build, unit and integration suites without sanitizers
+#   make check-style  house rules: function length, public API comments, opening comments, layer order
 #   make demo      the quick-start demo
 #   make fuzz      build the libFuzzer targets;  make fuzz-smoke runs each for a few seconds,
 #                  make fuzz-long for ten minutes each (not part of make test)
@@ -43,7 +44,7 @@ DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libja
     python3-kubernetes python3-yaml golang-go golang-github-masterminds-sprig-dev \
     golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev
 
-.PHONY: all deps test check unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image bench clean
+.PHONY: all deps test check check-style unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image bench clean
 .DEFAULT_GOAL := all
 
 all: $(B)/attestgate
@@ -91,6 +92,10 @@ test: all unit-bins san-unit-bins fuzz build/emul/sev_guest_shim.so
 # The quick loop: build, the unit tests and the integration suites, no sanitizers, no e2e, no fuzzing.
 check: all unit-bins build/emul/sev_guest_shim.so
 	@AG_BUILD=$(B) AG_QUICK=1 test/run-tests.sh
+
+# Also run by make test and make check (test/integration/style.sh).
+check-style:
+	@python3 test/style/check_style.py
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \

@@ -173,6 +173,76 @@ cli_suggest(const char *given, size_t len, const char *const *names, size_t n)
 	return best;
 }
 
+/* Says that a flag is unknown, with the closest known name. */
+static int
+unknown_flag(const struct cli_cmd *cmd, const struct cli_values *v, const char *name, size_t len, char shortopt)
+{
+	const char *names[CLI_MAX_FLAGS], *hint;
+
+	for (int j = 0; j < v->n; j++)
+		names[j] = v->flags[j]->name;
+	hint = shortopt == 0 ? cli_suggest(name, len, names, (size_t)v->n) : NULL;
+	fprintf(stderr, "attestgate %s: unknown flag %s%.*s%s%s%s\n", cmd->name, shortopt != 0 ? "-" : "--", (int)len, name,
+	    hint != NULL ? " (did you mean --" : "", hint != NULL ? hint : "", hint != NULL ? "?)" : "");
+	return usage_error(cmd);
+}
+
+/* A list flag given again: its values are joined with newlines.  0, or non-zero after saying why. */
+static int
+append_value(const struct cli_cmd *cmd, struct cli_values *v, int k, const char *val)
+{
+	char from[80], *joined = NULL;
+
+	snprintf(from, sizeof(from), "--%s", v->flags[k]->name);
+	if (val == NULL) {
+		fprintf(stderr, "attestgate %s: flag --%s needs a value (%s)\n", cmd->name, v->flags[k]->name,
+		    v->flags[k]->metavar);
+		return usage_error(cmd);
+	}
+	if (validate(cmd, v->flags[k], val, from) != 0)
+		return usage_error(cmd);
+	if (asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
+		fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
+		return AG_ECONFIG;
+	}
+	free(v->owned[k]);
+	v->owned[k] = joined;
+	v->vals[k] = joined;
+	return 0;
+}
+
+/* Flags not given on the command line: the environment second (not for flag_only ones), defaults last. */
+static int
+env_and_defaults(const struct cli_cmd *cmd, struct cli_values *v)
+{
+	for (int k = 0; k < v->n; k++) {
+		char env[96];
+		const char *e;
+
+		if (v->vals[k] != NULL)
+			continue;
+		if (v->flags[k]->flag_only) {
+			v->vals[k] = v->flags[k]->def;
+			continue;
+		}
+		cli_env_name(v->flags[k]->name, env, sizeof(env));
+		e = getenv(env);
+		if (e == NULL) {
+			v->vals[k] = v->flags[k]->def;
+			continue;
+		}
+		if (validate(cmd, v->flags[k], e, env) != 0)
+			return usage_error(cmd);
+		v->owned[k] = strdup(e);
+		if (v->owned[k] == NULL) {
+			fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
+			return AG_ECONFIG;
+		}
+		v->vals[k] = v->owned[k];
+	}
+	return 0;
+}
+
 int
 cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v)
 {
@@ -205,37 +275,13 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 			return usage_error(cmd);
 		}
 		k = find_flag(v, name, len, shortopt);
-		if (k < 0) {
-			const char *names[CLI_MAX_FLAGS], *hint;
-
-			for (int j = 0; j < v->n; j++)
-				names[j] = v->flags[j]->name;
-			hint = shortopt == 0 ? cli_suggest(name, len, names, (size_t)v->n) : NULL;
-			fprintf(stderr, "attestgate %s: unknown flag %s%.*s%s%s%s\n", cmd->name, shortopt != 0 ? "-" : "--",
-			    (int)len, name, hint != NULL ? " (did you mean --" : "", hint != NULL ? hint : "",
-			    hint != NULL ? "?)" : "");
-			return usage_error(cmd);
-		}
+		if (k < 0)
+			return unknown_flag(cmd, v, name, len, shortopt);
 		if (v->vals[k] != NULL && v->flags[k]->type == CLI_LIST) {
-			char *joined = NULL;
-
-			snprintf(from, sizeof(from), "--%s", v->flags[k]->name);
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];
-			if (val == NULL) {
-				fprintf(stderr, "attestgate %s: flag --%s needs a value (%s)\n", cmd->name, v->flags[k]->name,
-				    v->flags[k]->metavar);
-				return usage_error(cmd);
-			}
-			if (validate(cmd, v->flags[k], val, from) != 0)
-				return usage_error(cmd);
-			if (asprintf(&joined, "%s\n%s", v->vals[k], val) < 0) {
-				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
+			if (append_value(cmd, v, k, val) != 0)
 				return AG_ECONFIG;
-			}
-			free(v->owned[k]);
-			v->owned[k] = joined;
-			v->vals[k] = joined;
 			continue;
 		}
 		if (v->vals[k] != NULL) {
@@ -258,33 +304,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_values *v
 			return usage_error(cmd);
 		v->vals[k] = val;
 	}
-	/* Environment second, so that flags win; defaults last. */
-	for (int k = 0; k < v->n; k++) {
-		char env[96];
-		const char *e;
-
-		if (v->vals[k] != NULL)
-			continue;
-		if (v->flags[k]->flag_only) {
-			v->vals[k] = v->flags[k]->def;
-			continue;
-		}
-		cli_env_name(v->flags[k]->name, env, sizeof(env));
-		e = getenv(env);
-		if (e != NULL) {
-			if (validate(cmd, v->flags[k], e, env) != 0)
-				return usage_error(cmd);
-			v->owned[k] = strdup(e);
-			if (v->owned[k] == NULL) {
-				fprintf(stderr, "attestgate %s: out of memory\n", cmd->name);
-				return AG_ECONFIG;
-			}
-			v->vals[k] = v->owned[k];
-		} else {
-			v->vals[k] = v->flags[k]->def;
-		}
-	}
-	return 0;
+	return env_and_defaults(cmd, v);
 }
 
 void

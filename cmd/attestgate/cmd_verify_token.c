@@ -61,6 +61,38 @@ load_keys(const struct cli_values *v, const char *url, struct ag_jwks **keys, st
 	return rc;
 }
 
+/* --clock-skew and --max-age, or a policy's freshness unless the command line is stricter about the age. */
+static void
+freshness(const struct cli_values *v, const struct cmd_token_pin *pin, struct ag_token_opts *o)
+{
+	o->clock_skew_s = cli_get_duration_ms(v, "clock-skew") / 1000;
+	o->max_age_s = cli_get(v, "max-age") != NULL ? cli_get_duration_ms(v, "max-age") / 1000 : 0;
+	if (pin != NULL) {
+		o->clock_skew_s = pin->clock_skew_s;
+		if (o->max_age_s == 0 || (pin->max_age_s > 0 && pin->max_age_s < o->max_age_s))
+			o->max_age_s = pin->max_age_s;
+	}
+}
+
+/* Verifies the token; the nonce's place follows the protocol, which a verified claim says. */
+static enum ag_code
+verify(const uint8_t *tok, size_t len, const struct ag_jwks *keys, struct ag_token_opts *o, json_t **claims,
+    struct ag_token_info *info, struct ag_err *err)
+{
+	struct ag_token_opts probe = *o;
+	enum ag_code rc;
+
+	if (o->nonce == NULL)
+		return ag_token_verify(tok, len, keys, o, claims, info, err);
+	probe.nonce = NULL;
+	rc = ag_token_verify(tok, len, keys, &probe, claims, info, err);
+	if (rc == AG_OK) {
+		o->nonce_site = ag_token_nonce_site_of(*claims);
+		rc = ag_token_check_nonce(*claims, o, err);
+	}
+	return rc;
+}
+
 enum ag_code
 cmd_token_claims(const struct cli_values *v, const struct cmd_token_pin *pin, json_t **claims_out, struct ag_err *out_err)
 {
@@ -106,14 +138,7 @@ cmd_token_claims(const struct cli_values *v, const struct cmd_token_pin *pin, js
 		ag_err_set(&err, AG_ECONFIG, "--at: \"%.64s\" is not an RFC 3339 time (2022-05-31T22:00:00Z)", at);
 		goto out;
 	}
-	o.clock_skew_s = cli_get_duration_ms(v, "clock-skew") / 1000;
-	o.max_age_s = cli_get(v, "max-age") != NULL ? cli_get_duration_ms(v, "max-age") / 1000 : 0;
-	/* A policy's freshness, unless the command line is stricter about the age. */
-	if (pin != NULL) {
-		o.clock_skew_s = pin->clock_skew_s;
-		if (o.max_age_s == 0 || (pin->max_age_s > 0 && pin->max_age_s < o.max_age_s))
-			o.max_age_s = pin->max_age_s;
-	}
+	freshness(v, pin, &o);
 	o.nonce = cli_get(v, "nonce");
 	o.user_data = cli_get(v, "user-data");
 	rc = ag_file_read(token_path, TOKEN_FILE_MAX, AG_ECONFIG, &tok, &len, &err);
@@ -125,19 +150,7 @@ cmd_token_claims(const struct cli_values *v, const struct cmd_token_pin *pin, js
 	rc = load_keys(v, url, &keys, &err);
 	if (rc != AG_OK)
 		goto out;
-	/* The nonce's place follows the protocol; a verified claim says which. */
-	if (o.nonce != NULL) {
-		struct ag_token_opts probe = o;
-
-		probe.nonce = NULL;
-		rc = ag_token_verify(tok, len, keys, &probe, &claims, &info, &err);
-		if (rc == AG_OK) {
-			o.nonce_site = ag_token_nonce_site_of(claims);
-			rc = ag_token_check_nonce(claims, &o, &err);
-		}
-	} else {
-		rc = ag_token_verify(tok, len, keys, &o, &claims, &info, &err);
-	}
+	rc = verify(tok, len, keys, &o, &claims, &info, &err);
 	if (rc == AG_OK) {
 		ag_log(AG_LOG_INFO, "token verified", "issuer", json_string(url), "kid", json_string(info.kid), "exp",
 		    json_integer(info.exp), NULL);

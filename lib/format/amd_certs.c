@@ -209,13 +209,80 @@ ag_snp_leaf(const struct ag_snp_report *r, STACK_OF(X509) *certs)
 	return first;
 }
 
+/*
+ * Whose chain this is: in production both the intermediate and the root are
+ * pinned AMD certificates of one product (which becomes *product); with test
+ * roots, the root must be one of them.
+ */
+static enum ag_code
+trusted_product(const struct ag_snp_report *r, X509 *mid, X509 *root, STACK_OF(X509) *test_roots,
+    const struct ag_amd_cert_info *info, enum ag_snp_product *product, struct ag_err *err)
+{
+	const struct pin *mid_pin, *root_pin;
+	char cn[128];
+
+	mid_pin = pinned(mid);
+	root_pin = pinned(root);
+	if (test_roots == NULL || mid_pin != NULL || root_pin != NULL) {
+		/* Production trust: both the intermediate and the root must be AMD's, of the same product. */
+		if (root_pin == NULL || root_pin->role != ROLE_ARK)
+			return ag_err_set(err, AG_EINVALID, "the root %s is not a pinned AMD ARK", ag_cert_cn(root, cn, sizeof(cn)));
+		if (mid_pin == NULL || mid_pin->product != root_pin->product ||
+		    mid_pin->role != (r->signer == AG_SNP_VLEK ? ROLE_ASVK : ROLE_ASK))
+			return ag_err_set(err, AG_EINVALID, "%s is not the pinned AMD %s of %s", ag_cert_cn(mid, cn, sizeof(cn)),
+			    r->signer == AG_SNP_VLEK ? "ASVK" : "ASK", ag_snp_product_name(root_pin->product));
+		if (*product != AG_SNP_UNKNOWN && *product != root_pin->product)
+			return ag_err_set(err, AG_EINVALID, "the report is from a %s CPU but is certified by the %s chain",
+			    ag_snp_product_name(*product), ag_snp_product_name(root_pin->product));
+		*product = root_pin->product;
+	} else {
+		int listed = 0;
+
+		for (int i = 0; i < sk_X509_num(test_roots); i++)
+			listed |= X509_cmp(sk_X509_value(test_roots, i), root) == 0;
+		if (!listed)
+			return ag_err_set(err, AG_EINVALID, "the root %s is neither a pinned AMD ARK nor a given test root",
+			    ag_cert_cn(root, cn, sizeof(cn)));
+		if (*product == AG_SNP_UNKNOWN)
+			*product = info->product != AG_SNP_UNKNOWN ? info->product : AG_SNP_MILAN;
+	}
+	return AG_OK;
+}
+
+/* The leaf is this chip's (CHIP_ID = HWID, unless masked) and was issued for the report's REPORTED_TCB. */
+static enum ag_code
+check_leaf_binding(const struct ag_snp_report *r, const struct ag_amd_cert_info *info, enum ag_snp_product product,
+    struct ag_err *err)
+{
+	if (r->signer == AG_SNP_VCEK && !r->mask_chip_key) {
+		uint8_t acc = 0;
+
+		if (info->hwid_len == 0 || CRYPTO_memcmp(info->hwid, r->chip_id, info->hwid_len) != 0)
+			return ag_err_set(err, AG_EINVALID, "CHIP_ID is not the HWID of the VCEK: the report is from another chip");
+		for (size_t i = info->hwid_len; i < 64; i++)
+			acc |= r->chip_id[i];
+		if (acc != 0)
+			return ag_err_set(err, AG_EINVALID, "CHIP_ID is not the HWID of the VCEK: the report is from another chip");
+	}
+	{
+		struct ag_snp_tcb t = ag_snp_tcb_unpack(r->reported_tcb, product);
+
+		if (t.bootloader != info->tcb.bootloader || t.tee != info->tcb.tee || t.snp != info->tcb.snp ||
+		    t.microcode != info->tcb.microcode || (product == AG_SNP_TURIN && t.fmc != info->tcb.fmc))
+			return ag_err_set(err, AG_EINVALID,
+			    "REPORTED_TCB (bl %u tee %u snp %u ucode %u) is not the TCB the certificate was issued for (bl %u tee %u snp %u ucode %u)",
+			    t.bootloader, t.tee, t.snp, t.microcode, info->tcb.bootloader, info->tcb.tee, info->tcb.snp,
+			    info->tcb.microcode);
+	}
+	return AG_OK;
+}
+
 enum ag_code
 ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X509) *test_roots, time_t at,
     json_t **claims, struct ag_err *err)
 {
 	struct ag_amd_cert_info info;
 	enum ag_snp_product product = ag_snp_product_of(r);
-	const struct pin *mid_pin = NULL, *root_pin = NULL;
 	X509 *leaf, *mid, *root;
 	char cn[128];
 	enum ag_code rc;
@@ -246,31 +313,9 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 		ERR_clear_error();
 		return ag_err_set(err, AG_EINVALID, "the ARK is not self-signed");
 	}
-	mid_pin = pinned(mid);
-	root_pin = pinned(root);
-	if (test_roots == NULL || mid_pin != NULL || root_pin != NULL) {
-		/* Production trust: both the intermediate and the root must be AMD's, of the same product. */
-		if (root_pin == NULL || root_pin->role != ROLE_ARK)
-			return ag_err_set(err, AG_EINVALID, "the root %s is not a pinned AMD ARK", ag_cert_cn(root, cn, sizeof(cn)));
-		if (mid_pin == NULL || mid_pin->product != root_pin->product ||
-		    mid_pin->role != (r->signer == AG_SNP_VLEK ? ROLE_ASVK : ROLE_ASK))
-			return ag_err_set(err, AG_EINVALID, "%s is not the pinned AMD %s of %s", ag_cert_cn(mid, cn, sizeof(cn)),
-			    r->signer == AG_SNP_VLEK ? "ASVK" : "ASK", ag_snp_product_name(root_pin->product));
-		if (product != AG_SNP_UNKNOWN && product != root_pin->product)
-			return ag_err_set(err, AG_EINVALID, "the report is from a %s CPU but is certified by the %s chain",
-			    ag_snp_product_name(product), ag_snp_product_name(root_pin->product));
-		product = root_pin->product;
-	} else {
-		int listed = 0;
-
-		for (int i = 0; i < sk_X509_num(test_roots); i++)
-			listed |= X509_cmp(sk_X509_value(test_roots, i), root) == 0;
-		if (!listed)
-			return ag_err_set(err, AG_EINVALID, "the root %s is neither a pinned AMD ARK nor a given test root",
-			    ag_cert_cn(root, cn, sizeof(cn)));
-		if (product == AG_SNP_UNKNOWN)
-			product = info.product != AG_SNP_UNKNOWN ? info.product : AG_SNP_MILAN;
-	}
+	rc = trusted_product(r, mid, root, test_roots, &info, &product, err);
+	if (rc != AG_OK)
+		return rc;
 	if (info.product != AG_SNP_UNKNOWN && info.product != product)
 		return ag_err_set(err, AG_EINVALID, "the %s says product %s, the chain %s", r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK",
 		    info.product_name, ag_snp_product_name(product));
@@ -278,26 +323,9 @@ ag_snp_verify(const struct ag_snp_report *r, STACK_OF(X509) *certs, STACK_OF(X50
 		return ag_err_set(err, AG_EINVALID, "a certificate of the chain is not valid at the verification time (expired? pin the time with --at)");
 	if (!info.has_tcb)
 		return ag_err_set(err, AG_EINVALID, "the %s carries no TCB extensions", r->signer == AG_SNP_VLEK ? "VLEK" : "VCEK");
-	if (r->signer == AG_SNP_VCEK && !r->mask_chip_key) {
-		uint8_t acc = 0;
-
-		if (info.hwid_len == 0 || CRYPTO_memcmp(info.hwid, r->chip_id, info.hwid_len) != 0)
-			return ag_err_set(err, AG_EINVALID, "CHIP_ID is not the HWID of the VCEK: the report is from another chip");
-		for (size_t i = info.hwid_len; i < 64; i++)
-			acc |= r->chip_id[i];
-		if (acc != 0)
-			return ag_err_set(err, AG_EINVALID, "CHIP_ID is not the HWID of the VCEK: the report is from another chip");
-	}
-	{
-		struct ag_snp_tcb t = ag_snp_tcb_unpack(r->reported_tcb, product);
-
-		if (t.bootloader != info.tcb.bootloader || t.tee != info.tcb.tee || t.snp != info.tcb.snp ||
-		    t.microcode != info.tcb.microcode || (product == AG_SNP_TURIN && t.fmc != info.tcb.fmc))
-			return ag_err_set(err, AG_EINVALID,
-			    "REPORTED_TCB (bl %u tee %u snp %u ucode %u) is not the TCB the certificate was issued for (bl %u tee %u snp %u ucode %u)",
-			    t.bootloader, t.tee, t.snp, t.microcode, info.tcb.bootloader, info.tcb.tee, info.tcb.snp,
-			    info.tcb.microcode);
-	}
+	rc = check_leaf_binding(r, &info, product, err);
+	if (rc != AG_OK)
+		return rc;
 	rc = ag_snp_verify_signature(r, X509_get0_pubkey(leaf), err);
 	if (rc != AG_OK)
 		return rc;

@@ -250,16 +250,93 @@ write_termination(const struct ag_gate_config *cfg, const char *msg)
 		    json_string(err.msg), NULL);
 }
 
+/* status.json's fields from what the run produced. */
+static void
+fill_status(const struct ag_gate_config *cfg, const struct ag_policy *policy, const struct run_result *res,
+    const struct ag_err *err, int64_t t0, struct ag_status *st)
+{
+	ag_status_set_error(st, err);
+	if (policy != NULL) {
+		st->policy_known = 1;
+		st->policy_name = policy->name;
+		st->policy_sha256 = policy->sha256;
+		st->audit = policy->mode == AG_MODE_AUDIT;
+		st->verifier = policy->verifier_type;
+		st->issuer = policy->verifier_url;
+	}
+	st->platform = res->platform != NULL ? res->platform : strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
+	st->rules = res->rules;
+	st->token_exp = res->v.info.exp;
+	st->token_iat = res->v.info.iat;
+	st->token_jti = res->v.info.jti;
+	st->ms_total = ag_clock_mono_ms() - t0;
+	st->no_policy = cfg->print_claims;
+}
+
+/* Writes the outputs; when that fails after a pass, clears the directory and publishes the failure instead. */
+static void
+publish(const struct ag_gate_config *cfg, struct ag_output **out, struct ag_status *st, const struct run_result *res)
+{
+	struct ag_publish pub;
+	struct ag_evidence_file *files = NULL;
+	char *manifest = NULL;
+	struct ag_err err;
+
+	memset(&pub, 0, sizeof(pub));
+	pub.status = st;
+	pub.token = res->v.token;
+	pub.jwks = res->v.jwks;
+	pub.claims = res->v.claims;
+	pub.no_ready = cfg->print_claims;
+	if (cfg->keep_evidence && res->evidence.n_files > 0) {
+		files = ag_evidence_files(&res->evidence, &manifest, &pub.n_evidence);
+		pub.evidence = files;
+	}
+	if (ag_output_publish(*out, &pub, &err) != AG_OK) {
+		ag_log(AG_LOG_ERROR, "cannot write the outputs", "error", json_string(err.msg), NULL);
+		if (ag_status_passes(st)) {
+			/* Nothing half-written stays behind: clear the directory again and publish the failure. */
+			struct ag_err e2;
+
+			ag_status_set_error(st, &err);
+			ag_output_close(*out);
+			*out = NULL;
+			memset(&pub, 0, sizeof(pub));
+			pub.status = st;
+			if (ag_output_open(cfg->output_dir, out, &e2) == AG_OK)
+				(void)ag_output_publish(*out, &pub, &e2);
+		}
+	}
+	free(files);
+	free(manifest);
+}
+
+/* The termination message of a failed run: every failed rule for a denial, else the reason. */
+static void
+report_failure(const struct ag_gate_config *cfg, const struct ag_status *st, const struct run_result *res,
+    const struct ag_policy *policy)
+{
+	if (ag_status_passes(st))
+		return;
+	if (st->reason == AG_EPOLICY && res->rules != NULL && policy != NULL) {
+		/* The termination message has room for every failed rule (kubectl describe shows up to 4 KiB). */
+		char denial[AG_TERMINATION_MESSAGE_MAX];
+		size_t n = res->denial_hint[0] != '\0' ? (size_t)snprintf(denial, sizeof(denial), "%s: ", res->denial_hint) : 0;
+
+		ag_policy_denial_text(policy->name, res->rules, denial + n, sizeof(denial) - n);
+		write_termination(cfg, denial);
+	} else {
+		write_termination(cfg, st->message);
+	}
+}
+
 enum ag_code
 ag_gate_run(const struct ag_gate_config *cfg)
 {
 	struct ag_output *out = NULL;
 	struct ag_policy *policy = NULL;
 	struct ag_status st;
-	struct ag_publish pub;
 	struct run_result res;
-	struct ag_evidence_file *files = NULL;
-	char *manifest = NULL;
 	struct ag_err err;
 	int64_t t0 = ag_clock_mono_ms();
 	enum ag_code rc;
@@ -280,64 +357,14 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	rc = check_config(cfg, &policy, &err);
 	if (rc == AG_OK)
 		rc = attest(cfg, policy, &st, &res, &err);
-	ag_status_set_error(&st, &err);
-	if (policy != NULL) {
-		st.policy_known = 1;
-		st.policy_name = policy->name;
-		st.policy_sha256 = policy->sha256;
-		st.audit = policy->mode == AG_MODE_AUDIT;
-		st.verifier = policy->verifier_type;
-		st.issuer = policy->verifier_url;
-	}
-	st.platform = res.platform != NULL ? res.platform : strcmp(cfg->platform, "auto") != 0 ? cfg->platform : NULL;
-	st.rules = res.rules;
-	st.token_exp = res.v.info.exp;
-	st.token_iat = res.v.info.iat;
-	st.token_jti = res.v.info.jti;
-	st.ms_total = ag_clock_mono_ms() - t0;
-	memset(&pub, 0, sizeof(pub));
-	pub.status = &st;
-	pub.token = res.v.token;
-	pub.jwks = res.v.jwks;
-	pub.claims = res.v.claims;
-	pub.no_ready = cfg->print_claims;
-	st.no_policy = cfg->print_claims;
-	if (cfg->keep_evidence && res.evidence.n_files > 0) {
-		files = ag_evidence_files(&res.evidence, &manifest, &pub.n_evidence);
-		pub.evidence = files;
-	}
-	if (ag_output_publish(out, &pub, &err) != AG_OK) {
-		ag_log(AG_LOG_ERROR, "cannot write the outputs", "error", json_string(err.msg), NULL);
-		if (ag_status_passes(&st)) {
-			/* Nothing half-written stays behind: clear the directory again and publish the failure. */
-			struct ag_err e2;
-
-			ag_status_set_error(&st, &err);
-			ag_output_close(out);
-			out = NULL;
-			memset(&pub, 0, sizeof(pub));
-			pub.status = &st;
-			if (ag_output_open(cfg->output_dir, &out, &e2) == AG_OK)
-				(void)ag_output_publish(out, &pub, &e2);
-		}
-	}
+	fill_status(cfg, policy, &res, &err, t0, &st);
+	publish(cfg, &out, &st, &res);
 	ag_output_close(out);
-	if (!ag_status_passes(&st) && st.reason == AG_EPOLICY && res.rules != NULL && policy != NULL) {
-		/* The termination message has room for every failed rule (kubectl describe shows up to 4 KiB). */
-		char denial[AG_TERMINATION_MESSAGE_MAX];
-		size_t n = res.denial_hint[0] != '\0' ? (size_t)snprintf(denial, sizeof(denial), "%s: ", res.denial_hint) : 0;
-
-		ag_policy_denial_text(policy->name, res.rules, denial + n, sizeof(denial) - n);
-		write_termination(cfg, denial);
-	} else if (!ag_status_passes(&st)) {
-		write_termination(cfg, st.message);
-	}
-	ag_log(ag_status_passes(&st) ? AG_LOG_INFO : AG_LOG_ERROR, "attestgate run finished", "reason",
-	    json_string(ag_code_reason(st.reason)), "message", json_string(st.message), "exitCode",
-	    json_integer(ag_status_exit_code(&st)), "durationMs", json_integer(st.ms_total), NULL);
+	report_failure(cfg, &st, &res, policy);
 	rc = ag_status_exit_code(&st);
-	free(files);
-	free(manifest);
+	ag_log(rc == AG_OK ? AG_LOG_INFO : AG_LOG_ERROR, "attestgate run finished", "reason",
+	    json_string(ag_code_reason(st.reason)), "message", json_string(st.message), "exitCode",
+	    json_integer(rc), "durationMs", json_integer(st.ms_total), NULL);
 	ag_verify_out_clear(&res.v);
 	json_decref(res.rules);
 	sk_X509_CRL_pop_free(res.crls, X509_CRL_free);

@@ -904,20 +904,49 @@ check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char 
 	return AG_OK;
 }
 
-/* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
+/* Adds the gate (ctr, consumed) to a pod spec: init container, volumes, mounts, fsGroup and the status annotation. */
 static enum ag_code
-inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
+add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, json_t *ctr_json, const char *tpm)
 {
-	yaml_node_t *tmeta = get(c, tmpl, "metadata"), *spec = get(c, tmpl, "spec"), *containers;
-	char want[16], skip[16], status[32], policy[256], runtime[64];
-	const char *digest, *tpm = c->o->tpm_access, *platform = "auto";
+	yaml_node_t *containers;
 	enum ag_code rc;
-	int looks;
 
-	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
-		return fail(c, tmpl, "the pod template has no spec mapping");
-	annotation(c, tmeta, wmeta, "attestgate.io/inject", want, sizeof(want));
-	annotation(c, tmeta, wmeta, "attestgate.io/skip", skip, sizeof(skip));
+	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", ctr_json));
+	if (rc == AG_OK)
+		rc = add_to_list(c, spec, "volumes", gate_volumes(c, tpm));
+	containers = get(c, spec, "containers");
+	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
+		rc = fail(c, spec, "the pod spec has no containers list");
+	for (yaml_node_item_t *i = rc == AG_OK ? containers->data.sequence.items.start : NULL;
+	     rc == AG_OK && i < containers->data.sequence.items.top; i++) {
+		yaml_node_t *ctr = node(c, *i);
+
+		if (ctr->type != YAML_MAPPING_NODE)
+			rc = fail(c, ctr, "a container that is not a mapping");
+		else if (!has_named(c, get(c, ctr, "volumeMounts"), "attestgate"))
+			rc = add_to_list(c, ctr, "volumeMounts",
+			    json_pack("[{s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "readOnly", 1));
+	}
+	/* The token is 0440: the app reads it through the pod's fsGroup (the gate's group unless the pod has its own). */
+	if (rc == AG_OK && get(c, spec, "securityContext") == NULL)
+		rc = append_pair(c, spec, "securityContext", json_pack("{s:i}", "fsGroup", 65532));
+	else if (rc == AG_OK && get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
+		rc = append_pair(c, get(c, spec, "securityContext"), "fsGroup", json_integer(65532));
+	if (rc == AG_OK && tmeta == NULL)
+		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
+	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)
+		rc = append_pair(c, tmeta, "annotations", json_pack("{s:s}", "attestgate.io/status", "injected"));
+	else if (rc == AG_OK)
+		rc = append_pair(c, get(c, tmeta, "annotations"), "attestgate.io/status", json_string("injected"));
+	return rc;
+}
+
+/* The inject and skip annotations of a template (or its workload), each "", "true" or "false". */
+static enum ag_code
+intent(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *wmeta, char want[16], char skip[16])
+{
+	annotation(c, tmeta, wmeta, "attestgate.io/inject", want, 16);
+	annotation(c, tmeta, wmeta, "attestgate.io/skip", skip, 16);
 	/* "yes", "True", 1...: YAML tools and people disagree on those; only the two strings mean something. */
 	if (strcmp(want, "") != 0 && strcmp(want, "true") != 0 && strcmp(want, "false") != 0)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/inject is \"%s\": write \"true\" or \"false\"",
@@ -925,6 +954,23 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (strcmp(skip, "") != 0 && strcmp(skip, "true") != 0 && strcmp(skip, "false") != 0)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/skip is \"%s\": write \"true\" or \"false\"",
 		    tmpl->start_mark.line + 1, skip);
+	return AG_OK;
+}
+
+/* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
+static enum ag_code
+inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
+{
+	yaml_node_t *tmeta = get(c, tmpl, "metadata"), *spec = get(c, tmpl, "spec");
+	char want[16], skip[16], status[32], policy[256], runtime[64];
+	const char *digest, *tpm = c->o->tpm_access, *platform = "auto";
+	enum ag_code rc;
+	int looks;
+
+	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
+		return fail(c, tmpl, "the pod template has no spec mapping");
+	if ((rc = intent(c, tmpl, tmeta, wmeta, want, skip)) != AG_OK)
+		return rc;
 	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), status, sizeof(status));
 	looks = strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
 	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies");
@@ -984,33 +1030,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		return check_injected(c, spec, policy, digest, platform, tpm);
 	if (c->o->mode == AG_INJECT_REPLACE_STALE)
 		return AG_OK;   /* first pass of --update: only stale gates are touched */
-	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", gate_container(c, policy, digest, platform, tpm)));
-	if (rc == AG_OK)
-		rc = add_to_list(c, spec, "volumes", gate_volumes(c, tpm));
-	containers = get(c, spec, "containers");
-	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
-		rc = fail(c, spec, "the pod spec has no containers list");
-	for (yaml_node_item_t *i = rc == AG_OK ? containers->data.sequence.items.start : NULL;
-	     rc == AG_OK && i < containers->data.sequence.items.top; i++) {
-		yaml_node_t *ctr = node(c, *i);
-
-		if (ctr->type != YAML_MAPPING_NODE)
-			rc = fail(c, ctr, "a container that is not a mapping");
-		else if (!has_named(c, get(c, ctr, "volumeMounts"), "attestgate"))
-			rc = add_to_list(c, ctr, "volumeMounts",
-			    json_pack("[{s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "readOnly", 1));
-	}
-	/* The token is 0440: the app reads it through the pod's fsGroup (the gate's group unless the pod has its own). */
-	if (rc == AG_OK && get(c, spec, "securityContext") == NULL)
-		rc = append_pair(c, spec, "securityContext", json_pack("{s:i}", "fsGroup", 65532));
-	else if (rc == AG_OK && get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
-		rc = append_pair(c, get(c, spec, "securityContext"), "fsGroup", json_integer(65532));
-	if (rc == AG_OK && tmeta == NULL)
-		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
-	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)
-		rc = append_pair(c, tmeta, "annotations", json_pack("{s:s}", "attestgate.io/status", "injected"));
-	else if (rc == AG_OK)
-		rc = append_pair(c, get(c, tmeta, "annotations"), "attestgate.io/status", json_string("injected"));
+	rc = add_gate(c, tmpl, tmeta, spec, gate_container(c, policy, digest, platform, tpm), tpm);
 	if (rc == AG_OK)
 		c->res->injected++;
 	return rc;

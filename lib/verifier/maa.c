@@ -70,6 +70,33 @@ http_refusal(const char *url, const struct ag_http_response *resp, struct ag_err
 	return code;
 }
 
+/* The HCL report's hardware report must verify here (TD quote, or SNP report with its VCEK chain) before it is sent. */
+static enum ag_code
+check_before_sending(const struct ag_maa_opts *o, const struct ag_hcl_report *r, const struct ag_evidence_blob *td,
+    char **vcek, struct ag_err *err)
+{
+	enum ag_code rc = AG_OK;
+
+	if (r->report_type == AG_HCL_TDX) {
+		/* The TD quote must also be this TDREPORT's. */
+		if (td == NULL)
+			return ag_err_set(err, AG_EEVIDENCE, "AzureGuest for a TDX CVM needs the TD quote (td-quote.bin)");
+		rc = ag_local_check_tdx(&o->local, td->data, td->len, NULL, err);
+		if (rc == AG_OK)
+			rc = ag_tdx_check_report_data(td->data, td->len, r->report_data, err);
+		if (rc == AG_EINVALID)
+			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
+		return rc;
+	}
+	if (r->report_type != AG_HCL_SNP)
+		return ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate",
+		    ag_hcl_report_type_name(r->report_type));
+	rc = ag_local_check_hcl_snp(&o->local, r, vcek, NULL, err);
+	if (rc == AG_EINVALID)
+		ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
+	return rc;
+}
+
 enum ag_code
 ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt, struct ag_err *err)
 {
@@ -97,25 +124,8 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		return ag_err_set(err, AG_EEVIDENCE, "AzureGuest sends the nonce as text: this evidence's nonce is binary");
 	rc = ag_hcl_parse(hcl->data, hcl->len, &r, err);
 	parsed = rc == AG_OK;
-	if (rc == AG_OK && r.report_type == AG_HCL_TDX) {
-		/* The TD quote must verify here, and be this TDREPORT's, before it is sent anywhere. */
-		if (td == NULL)
-			rc = ag_err_set(err, AG_EEVIDENCE, "AzureGuest for a TDX CVM needs the TD quote (td-quote.bin)");
-		if (rc == AG_OK)
-			rc = ag_local_check_tdx(&o->local, td->data, td->len, NULL, err);
-		if (rc == AG_OK)
-			rc = ag_tdx_check_report_data(td->data, td->len, r.report_data, err);
-		if (rc == AG_EINVALID)
-			ag_err_prefix(err, "the TD quote does not verify locally, so it is not sent");
-	} else if (rc == AG_OK && r.report_type != AG_HCL_SNP) {
-		rc = ag_err_set(err, AG_ECONFIG, "AzureGuest for %s CVMs is not built into this attestgate",
-		    ag_hcl_report_type_name(r.report_type));
-	} else if (rc == AG_OK) {
-		/* The SEV-SNP report must verify here before it is sent anywhere. */
-		rc = ag_local_check_hcl_snp(&o->local, &r, &vcek, NULL, err);
-		if (rc == AG_EINVALID)
-			ag_err_prefix(err, "the SEV-SNP report does not verify locally, so it is not sent");
-	}
+	if (rc == AG_OK)
+		rc = check_before_sending(o, &r, td, &vcek, err);
 	if (rc == AG_OK)
 		rc = ag_tpm_open(o->tcti, &t, err);
 	if (rc == AG_OK)
