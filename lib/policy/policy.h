@@ -19,6 +19,7 @@
 enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
 
 #define AG_POLICY_MAX_BYTES (64 * 1024)
+#define AG_POLICY_MATCH_MAX 4096   /* claims longer than this fail a matches rule */
 #define AG_POLICY_MAX_RULES 256
 #define AG_POLICY_MAX_LIST 256
 #define AG_POLICY_MAX_ALIASES 32
@@ -61,6 +62,9 @@ struct ag_policy {
 
 /* Name of an operator as written in policies ("equals", "oneOf", ...). */
 const char *ag_policy_op_name(enum ag_policy_op op);
+
+/* Nonzero when s is a valid policy name (lower-case DNS subdomain: metadata.name and --policy-name). */
+int ag_policy_name_valid(const char *s);
 
 /* Parses policy YAML from bytes; file names the source in errors ("file:line:col: ..."). AG_ECONFIG on error. */
 enum ag_code ag_policy_parse(const uint8_t *buf, size_t len, const char *file, struct ag_policy **out,

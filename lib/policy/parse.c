@@ -1,5 +1,5 @@
 /*
- * policy/policy.c - AttestationPolicy loading and evaluation.
+ * policy/parse.c - AttestationPolicy parsing (bytes in, struct out, no I/O).
  *
  * Loading is two passes over the bytes: an event scan that bounds the
  * structure (one document, nesting depth, alias count) before anything is
@@ -12,7 +12,6 @@
 #include "policy/policy.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -20,16 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
-#include "format/claims.h"
 #include "base/duration.h"
-#include "base/fileio.h"
+#include "format/claims.h"
 #include "format/token.h"
 
 #define REGEX_MAX 512
-#define AG_POLICY_MATCH_MAX 4096   /* claims longer than this fail a matches rule */
 #define MAX_FIELDS 16
 
 static const char *const op_names[] = { "equals", "oneOf", "noneOf", "atLeast", "atMost",
@@ -350,8 +346,8 @@ f_kind(struct loader *l, yaml_node_t *v)
 	return rc;
 }
 
-static int
-name_valid(const char *s)
+int
+ag_policy_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -368,7 +364,7 @@ f_meta_name(struct loader *l, yaml_node_t *v)
 {
 	enum ag_code rc = scalar_string(l, v, "metadata.name", &l->p->name);
 
-	if (rc == AG_OK && !name_valid(l->p->name))
+	if (rc == AG_OK && !ag_policy_name_valid(l->p->name))
 		rc = fail_at(l, v, "metadata.name \"%.64s\" must be lower-case letters, digits, '-' and '.'",
 		    l->p->name);
 	return rc;
@@ -889,102 +885,6 @@ ag_policy_parse(const uint8_t *buf, size_t len, const char *file, struct ag_poli
 	return AG_OK;
 }
 
-/* Nonzero (and err set) when a pin is given but is not a SHA-256 in hex. */
-static int
-bad_pin(const char *pin, struct ag_err *err)
-{
-	if (pin == NULL || ag_is_sha256_hex(pin))
-		return 0;
-	ag_err_set(err, AG_ECONFIG, "--policy-sha256 must be 64 hexadecimal characters, got \"%.80s\"", pin);
-	return 1;
-}
-
-enum ag_code
-ag_policy_load_file(const char *path, const char *pin_sha256, struct ag_policy **out,
-    struct ag_err *err)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	char have[AG_SHA256_HEX_LEN + 1];
-	enum ag_code rc;
-
-	*out = NULL;
-	if (bad_pin(pin_sha256, err))
-		return AG_ECONFIG;
-	rc = ag_file_read(path, AG_POLICY_MAX_BYTES, AG_ECONFIG, &buf, &len, err);
-	if (rc != AG_OK)
-		return rc;
-	if (ag_sha256_hex(buf, len, have) != 0) {
-		rc = ag_err_set(err, AG_ECONFIG, "%s: cannot compute its SHA-256", path);
-	} else if (pin_sha256 != NULL && strcasecmp(have, pin_sha256) != 0) {
-		rc = ag_err_set(err, AG_ECONFIG,
-		    "policy %s has sha256 %s but --policy-sha256 pins %s: the installed policy is not the one this pod was rendered with",
-		    path, have, pin_sha256);
-	} else {
-		rc = ag_policy_parse(buf, len, path, out, err);
-	}
-	free(buf);
-	return rc;
-}
-
-/* Names of the policies in dir, for a "not found" message that helps. */
-static void
-list_installed(const char *dir, char *buf, size_t size)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	buf[0] = '\0';
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL && n < 12) {
-		const char *dot = strrchr(de->d_name, '.');
-
-		if (de->d_name[0] == '.' || dot == NULL || (strcmp(dot, ".yaml") != 0 && strcmp(dot, ".yml") != 0))
-			continue;
-		snprintf(buf + strlen(buf), size - strlen(buf), "%s%.*s", n++ > 0 ? ", " : "",
-		    (int)(dot - de->d_name), de->d_name);
-	}
-	closedir(d);
-}
-
-enum ag_code
-ag_policy_load_named(const char *dir, const char *name, const char *pin_sha256,
-    struct ag_policy **out, struct ag_err *err)
-{
-	static const char *const suffixes[] = { ".yaml", ".yml", "" };
-	char path[4096], installed[512];
-	enum ag_code rc;
-
-	*out = NULL;
-	/* A malformed pin is reported before the policy is looked for. */
-	if (bad_pin(pin_sha256, err))
-		return AG_ECONFIG;
-	if (name == NULL || !name_valid(name))
-		return ag_err_set(err, AG_ECONFIG,
-		    "policy name \"%.64s\" is not valid (lower-case letters, digits, '-' and '.')",
-		    name != NULL ? name : "");
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffixes[i]);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		rc = ag_policy_load_file(path, pin_sha256, out, err);
-		if (rc == AG_OK && strcmp((*out)->name, name) != 0) {
-			rc = ag_err_set(err, AG_ECONFIG, "%s: metadata.name is \"%s\", not \"%s\"", path,
-			    (*out)->name, name);
-			ag_policy_free(*out);
-			*out = NULL;
-		}
-		return rc;
-	}
-	list_installed(dir, installed, sizeof(installed));
-	return ag_err_set(err, AG_ECONFIG, "policy \"%s\" not found in %s (installed: %s)", name, dir,
-	    installed[0] != '\0' ? installed : "none");
-}
-
 void
 ag_policy_free(struct ag_policy *p)
 {
@@ -1013,235 +913,4 @@ ag_policy_allows_platform(const struct ag_policy *p, const char *platform)
 		if (strcmp(p->platforms[i], platform) == 0)
 			return 1;
 	return 0;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	case JSON_ARRAY:
-		return "a list";
-	case JSON_OBJECT:
-		return "an object";
-	}
-	return "a value";
-}
-
-/* Equality of two scalars of the same JSON type; *mismatch set when the types differ. */
-static int
-scalar_equal(const json_t *a, const json_t *b, int *mismatch)
-{
-	if (json_is_string(a) && json_is_string(b))
-		return json_string_length(a) == json_string_length(b) &&
-		    memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
-	if (json_is_integer(a) && json_is_integer(b))
-		return json_integer_value(a) == json_integer_value(b);
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
-	if (json_is_boolean(a) && json_is_boolean(b))
-		return json_is_true(a) == json_is_true(b);
-	*mismatch = 1;
-	return 0;
-}
-
-/* Compares numbers exactly when both are integers; returns <0, 0, >0. */
-static int
-number_cmp(const json_t *a, const json_t *b)
-{
-	if (json_is_integer(a) && json_is_integer(b))
-		return json_integer_value(a) < json_integer_value(b) ? -1 :
-							   json_integer_value(a) > json_integer_value(b);
-	return json_number_value(a) < json_number_value(b) ? -1 : json_number_value(a) > json_number_value(b);
-}
-
-/*
- * A matches rule holds when the regex matches the whole claim: POSIX finds the
- * leftmost-longest match, so a match spanning the claim exists exactly when
- * the one found starts at 0 and ends at the end.  A NUL inside the claim
- * would hide its tail from regexec: never a match.
- */
-static int
-full_match(const regex_t *re, const json_t *actual)
-{
-	const char *s = json_string_value(actual);
-	size_t len = json_string_length(actual);
-	regmatch_t m[1];
-
-	return strlen(s) == len && regexec(re, s, 1, m, 0) == 0 && m[0].rm_so == 0 && (size_t)m[0].rm_eo == len;
-}
-
-/* Evaluates one rule; on failure writes why into why. */
-static int
-eval_rule(const struct ag_policy_rule *r, const json_t *actual, char *why, size_t size)
-{
-	int mismatch = 0, ok = 0;
-	size_t i;
-	json_t *e;
-
-	why[0] = '\0';
-	if (r->op == AG_OP_ABSENT) {
-		if (actual != NULL)
-			snprintf(why, size, "the claim is present");
-		return actual == NULL;
-	}
-	if (actual == NULL) {
-		snprintf(why, size, "the claim is missing");
-		return 0;
-	}
-	switch (r->op) {
-	case AG_OP_EXISTS:
-		return 1;
-	case AG_OP_EQUALS:
-		ok = scalar_equal(actual, r->expected, &mismatch);
-		break;
-	case AG_OP_ONEOF:
-	case AG_OP_NONEOF: {
-		int found = 0, comparable = 0;
-
-		json_array_foreach(r->expected, i, e) {
-			int m = 0;
-
-			if (scalar_equal(actual, e, &m))
-				found = 1;
-			if (!m)
-				comparable = 1;
-		}
-		mismatch = !comparable;
-		ok = !mismatch && (r->op == AG_OP_ONEOF ? found : !found);
-		if (!ok && !mismatch && r->op == AG_OP_NONEOF)
-			snprintf(why, size, "the value is on the deny list");
-		break;
-	}
-	case AG_OP_ATLEAST:
-	case AG_OP_ATMOST:
-		if (!json_is_number(actual)) {
-			mismatch = 1;
-			break;
-		}
-		ok = r->op == AG_OP_ATLEAST ? number_cmp(actual, r->expected) >= 0 :
-					      number_cmp(actual, r->expected) <= 0;
-		break;
-	case AG_OP_MATCHES:
-		if (!json_is_string(actual)) {
-			mismatch = 1;
-			break;
-		}
-		if (json_string_length(actual) > AG_POLICY_MATCH_MAX) {
-			snprintf(why, size, "the claim is longer than %d characters, the most matches compares",
-			    AG_POLICY_MATCH_MAX);
-			return 0;
-		}
-		ok = full_match(&r->re, actual);
-		break;
-	default:
-		break;
-	}
-	if (mismatch)
-		snprintf(why, size, "type mismatch: the claim is %s", type_name(actual));
-	return ok;
-}
-
-static char *
-compact(const json_t *v)
-{
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-}
-
-enum ag_code
-ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **results, struct ag_err *err)
-{
-	char why[160];
-	size_t failed = 0;
-
-	*results = json_array();
-	if (*results == NULL)
-		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct ag_policy_rule *r = &p->rules[i];
-		json_t *actual = ag_claims_lookup(claims, r->claim);
-		int ok = eval_rule(r, actual, why, sizeof(why));
-		/* A missing claim is reported as missing: null is a claim value of its own. */
-		json_t *res = json_pack("{s:s, s:s, s:O, s:b}", "claim", r->claim, "op", op_names[r->op], "expected",
-		    r->expected, "ok", ok);
-
-		if (res != NULL && actual != NULL)
-			json_object_set(res, "actual", actual);
-		else if (res != NULL)
-			json_object_set_new(res, "missing", json_true());
-		if (res != NULL && !ok && why[0] != '\0')
-			json_object_set_new(res, "reason", json_string(why));
-		json_array_append_new(*results, res);
-		failed += !ok;
-	}
-	if (failed == 0)
-		return ag_err_set(err, AG_OK, "policy \"%s\": all %zu rules hold", p->name, p->n_rules);
-	{
-		char text[AG_ERR_MSG_MAX];
-
-		ag_policy_denial_text(p->name, *results, text, sizeof(text));
-		return ag_err_set(err, AG_EPOLICY, "%s", text);
-	}
-}
-
-/* "CLAIM OP EXPECTED, actual ACTUAL (REASON)" of one failed rule result. */
-static void
-rule_text(const json_t *r, char *buf, size_t size)
-{
-	char *exp = compact(json_object_get(r, "expected")), *act = json_object_get(r, "actual") != NULL ?
-	    compact(json_object_get(r, "actual")) : NULL;
-	const char *why = json_string_value(json_object_get(r, "reason"));
-
-	snprintf(buf, size, "%s %s %s, actual %s%s%s%s", json_string_value(json_object_get(r, "claim")),
-	    json_string_value(json_object_get(r, "op")), exp != NULL ? exp : "?", act != NULL ? act : "missing",
-	    why != NULL && act != NULL ? " (" : "", why != NULL && act != NULL ? why : "", why != NULL && act != NULL ? ")" : "");
-	free(exp);
-	free(act);
-}
-
-size_t
-ag_policy_denial_text(const char *policy, const json_t *results, char *buf, size_t size)
-{
-	size_t failed = 0, shown = 0, i, n;
-	const json_t *r;
-	char one[512], more[64];
-
-	json_array_foreach(results, i, r)
-		failed += !json_is_true(json_object_get(r, "ok"));
-	n = (size_t)snprintf(buf, size, "policy \"%s\" denied: %zu of %zu rules failed: ", policy, failed,
-	    json_array_size(results));
-	if (n >= size)
-		return size - 1;
-	json_array_foreach(results, i, r) {
-		if (json_is_true(json_object_get(r, "ok")))
-			continue;
-		rule_text(r, one, sizeof(one));
-		/* Whole rules only: keep room to say how many did not fit. */
-		snprintf(more, sizeof(more), "; and %zu more (status.json lists them)", failed - shown);
-		if (n + strlen(one) + 2 + (shown + 1 < failed ? strlen(more) : 0) >= size) {
-			if (shown == 0) {
-				snprintf(buf + n, size - n, "%s", one);   /* the first one, cut if it must be */
-				n = strlen(buf);
-				shown++;
-				snprintf(more, sizeof(more), "; and %zu more (status.json lists them)", failed - shown);
-			}
-			if (shown < failed && n + strlen(more) < size) {
-				memcpy(buf + n, more, strlen(more) + 1);
-				n += strlen(more);
-			}
-			return n;
-		}
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", shown > 0 ? "; " : "", one);
-		shown++;
-	}
-	return n;
 }
