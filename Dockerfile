@@ -1,27 +1,29 @@
-# attestgate image: a fully static binary FROM scratch.
+# attestgate image: the fully static binary FROM scratch, running as 65532:65532.
 #
-#   docker build -t attestgate .
+#   make image        (podman, or docker where podman is absent; see packaging/build-image.sh)
 #
-# Builder: `make static FETCH=1` downloads the pinned, checksummed sources
-# (packaging/static-sources.txt) and links OpenSSL, libcurl, jansson,
-# libyaml and tpm2-tss statically; packaging/fetch-roots.sh fetches the AMD
-# and Intel roots and keeps only those whose SHA-256 attestgate pins.
-# Final image: the binary, a CA bundle (for the verifier's TLS), the
-# built-in policies and the roots; nothing else, running as 65532:65532.
-# Expected size: about 6 MB (see README).
-FROM debian:12 AS builder
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        build-essential pkg-config perl curl ca-certificates xz-utils file openssl \
-    && rm -rf /var/lib/apt/lists/*
+# Builder: packaging/build-static.sh builds OpenSSL, libcurl, jansson, libyaml
+# and tpm2-tss from the Debian source packages pinned by SHA-256 in
+# packaging/static-sources.txt, then attestgate against them.  BUILDER is a
+# Debian 12 image with the toolchain (make image makes one with debootstrap
+# when no image can be pulled); the build cache (/var/cache/attestgate) and
+# the vendors' roots (/roots-src) may be mounted into the build, otherwise
+# the sources and roots are fetched over the network.  Roots are kept only
+# when their SHA-256 is one attestgate pins (packaging/fetch-roots.sh).
+ARG BUILDER=docker.io/library/debian:12
+FROM ${BUILDER} AS builder
+RUN command -v autoreconf >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+        --no-install-recommends build-essential pkg-config autoconf automake libtool autoconf-archive libltdl-dev \
+        dpkg-dev file ca-certificates patch xz-utils curl openssl debian-archive-keyring)
 WORKDIR /src
 COPY . .
-RUN make static FETCH=1 \
-    && ./build/attestgate-static version \
-    && packaging/fetch-roots.sh /out/roots \
+RUN packaging/build-static.sh /out/attestgate \
+    && /out/attestgate version \
+    && packaging/fetch-roots.sh /out/roots /roots-src \
     && mkdir -p /out/policies && cp deploy/policies/*.yaml /out/policies/
 
 FROM scratch
-COPY --from=builder /src/build/attestgate-static /attestgate
+COPY --from=builder /out/attestgate /attestgate
 COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=builder /out/policies/ /etc/attestgate/policies/
 COPY --from=builder /out/roots/ /etc/attestgate/roots/

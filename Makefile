@@ -8,7 +8,9 @@
 #   make demo      the quick-start demo
 #   make fuzz      build the libFuzzer targets;  make fuzz-smoke runs each for a few seconds,
 #                  make fuzz-long for ten minutes each (not part of make test)
-#   make static    fully static binary (issue #9);  make bench  benchmarks (issue #8)
+#   make static    build/attestgate-static: fully static, from pinned Debian source packages
+#   make image     the scratch image (podman, else docker);  make pod-test  runs it with podman kube play
+#   make bench     benchmarks
 
 CC      ?= cc
 CLANG   ?= clang
@@ -44,7 +46,7 @@ DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libja
     python3-kubernetes python3-yaml golang-go golang-github-masterminds-sprig-dev \
     golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev
 
-.PHONY: all deps test check check-style unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image bench clean
+.PHONY: all deps test check check-style unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image pod-test bench clean
 .DEFAULT_GOAL := all
 
 all: $(B)/attestgate
@@ -109,13 +111,20 @@ deps:
 demo: all
 	@test/demo/demo.sh $(B)/attestgate
 
-# Fully static binary from pinned, checksummed sources (packaging/static-sources.txt).
-# Stops with a message naming what to provide when a source is not here (FETCH=1 downloads).
-static:
-	@packaging/build-static.sh build/attestgate-static
+# Fully static binary from the pinned Debian source packages (packaging/static-sources.txt); the built
+# libraries are cached per machine (packaging/cache-dir.sh), so only the first build takes minutes.
+static: build/attestgate-static
+build/attestgate-static: $(LIB_SRCS) $(CMD_SRCS) $(wildcard lib/*/*.h cmd/attestgate/*.h) packaging/static-sources.txt packaging/static-deps.sh
+	@packaging/build-static.sh $@
 
+# The image: the static binary, CA bundle, built-in policies and pinned roots FROM scratch.
+IMAGE ?= localhost/attestgate:dev
 image:
-	@echo "make image: needs a Docker engine; build with 'docker build -t attestgate .' where one runs" >&2; exit 2
+	@packaging/build-image.sh $(IMAGE)
+
+# The pod specs of the chart, of inject and of deploy/examples run by podman kube play (test/pod/README.md).
+pod-test: image
+	@AG_IMAGE=$(IMAGE) test/pod/run.sh
 
 bench: all
 	@test/bench/bench.sh $(B)/attestgate $${BENCH_RUNS:-7}
