@@ -165,7 +165,8 @@ collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t dea
 	co.vmpl = -1;
 	co.quote_unbound = strcmp(p->verifier_type, "maa") == 0;
 	t = ag_clock_mono_ms();
-	rc = ag_platform_collect(cfg->platform, &co, &res->evidence, err);
+	rc = cfg->platform_row != NULL ? cfg->platform_row->collect(&co, &res->evidence, err) :
+					 ag_platform_collect(cfg->platform, &co, &res->evidence, err);
 	st->ms_evidence = ag_clock_mono_ms() - t;
 	ag_log_step("evidence", rc, st->ms_evidence, err);
 	if (rc != AG_OK)
@@ -186,7 +187,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
     struct ag_err *err)
 {
 	int64_t deadline = ag_clock_mono_ms() + cfg->timeout_ms;
-	const struct ag_verifier *verifier = ag_verifier_find(p->verifier_type);
+	const struct ag_verifier *verifier = cfg->verifier_row != NULL ? cfg->verifier_row : ag_verifier_find(p->verifier_type);
 	struct ag_verify_in in;
 	struct ag_local_opts lo;
 	enum ag_code rc;

@@ -10,6 +10,9 @@
 
 #include "base/error.h"
 
+struct ag_platform;
+struct ag_verifier;
+
 struct ag_gate_config {
 	const char *policy_dir;
 	const char *policy_name;
@@ -40,6 +43,9 @@ struct ag_gate_config {
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */
 	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */
+	/* Rows to use instead of the tables' (unit tests give fakes); NULL: the platform flag and the policy's verifier. */
+	const struct ag_platform *platform_row;
+	const struct ag_verifier *verifier_row;
 };
 
 /* Runs the gate end to end; always publishes a status (if the output directory opens) and returns the exit code. */
