@@ -44,7 +44,8 @@ DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libja
     libtss2-dev libyaml-dev libcmocka-dev swtpm swtpm-tools tpm2-tools clang libclang-rt-14-dev \
     python3 python3-cryptography python3-fusepy python3-cbor2 libfuse2 fuse3 openssl curl jq valgrind time \
     python3-kubernetes python3-yaml golang-go golang-github-masterminds-sprig-dev \
-    golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev
+    golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev \
+    podman runc catatonit slirp4netns debootstrap busybox-static autoconf automake libtool autoconf-archive libltdl-dev dpkg-dev
 
 .PHONY: all deps test check check-style unit-bins san-unit-bins fuzz fuzz-smoke fuzz-long demo static image pod-test bench clean
 .DEFAULT_GOAL := all
@@ -88,8 +89,8 @@ build/emul/sev_guest_shim.so: test/emul/sev_guest_shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
-test: all unit-bins san-unit-bins fuzz build/emul/sev_guest_shim.so
-	@AG_BUILD=$(B) test/run-tests.sh
+test: all unit-bins san-unit-bins fuzz build/emul/sev_guest_shim.so static image
+	@AG_BUILD=$(B) AG_IMAGE=$(IMAGE) test/run-tests.sh
 
 # The quick loop: build, the unit tests and the integration suites, no sanitizers, no e2e, no fuzzing.
 check: all unit-bins build/emul/sev_guest_shim.so

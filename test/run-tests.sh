@@ -42,6 +42,12 @@ if [ "$QUICK" != 1 ] && [ -x build/san/attestgate ]; then
 		[ -f "$t" ] && run_suite "integration-san/$(basename "$t" .sh)" env AG_BIN="$PWD/build/san/attestgate" bash "$t"
 	done
 fi
+# The same suites against the static build (what the image ships): the libraries built from the pinned sources.
+if [ "$QUICK" != 1 ] && [ -x build/attestgate-static ]; then
+	for t in test/integration/*.sh test/e2e/*.sh; do
+		[ -f "$t" ] && run_suite "static/$(basename "$t" .sh)" env AG_BIN="$PWD/build/attestgate-static" bash "$t"
+	done
+fi
 [ "$QUICK" = 1 ] || for t in test/e2e/*.sh; do [ -f "$t" ] && run_suite "e2e/$(basename "$t" .sh)" bash "$t"; done
 if [ "$QUICK" != 1 ] && [ -x build/san/attestgate ]; then
 	for t in test/e2e/*.sh; do
@@ -49,6 +55,8 @@ if [ "$QUICK" != 1 ] && [ -x build/san/attestgate ]; then
 	done
 fi
 [ "$QUICK" = 1 ] || run_suite "fuzz-smoke" test/fuzz/smoke.sh build/fuzz "${FUZZ_SECONDS:-4}"
+# The image run by podman from the real pod specs (make pod-test); skips visibly without podman.
+[ "$QUICK" = 1 ] || run_suite "pod" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/run.sh
 
 [ -z "$failed_suites" ] || echo "failed suites:$failed_suites (logs in $LOGDIR)"
 echo "$passed passed, $failed failed, $skipped skipped"

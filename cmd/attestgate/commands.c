@@ -40,7 +40,7 @@ commands_find(int argc, char **argv, int *used)
 int
 commands_unknown(int argc, char **argv)
 {
-	const char *names[64], *hint;
+	const char *names[64] = { NULL }, *hint;
 	char words[32][32];
 	size_t n = 0, nw = 0, glen = strlen(argv[0]);
 	int group = 0, help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
@@ -64,7 +64,7 @@ commands_unknown(int argc, char **argv)
 			if (strncmp(c->name, argv[0], glen) == 0 && c->name[glen] == ' ')
 				fprintf(out, "  %-16s %s\n", c->name, c->summary);
 		fprintf(out, "\nRun 'attestgate %s COMMAND --help' for the flags of a command.\n", argv[0]);
-		return help ? 0 : 2;
+		return help ? 0 : AG_ECONFIG;
 	}
 	hint = cli_suggest(argv[0], glen, names, n);
 	fprintf(stderr, "attestgate: unknown command \"%s%s%s\"%s%s%s\n", argv[0], group && argc > 1 ? " " : "",

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/fileio.h"
 
@@ -39,7 +40,12 @@ ag_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_e
 	if (len > 10 && memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
 		BIO *bio = BIO_new_mem_buf(buf, (int)len);
 		X509 *c;
-		int got = 0;
+		int got = 0, blocks = 0;
+
+		/* Every block must parse: a corrupt one is an error, never silently skipped with those after it. */
+		for (const uint8_t *p = buf; (p = memmem(p, len - (size_t)(p - buf), "-----BEGIN CERTIFICATE-----", 27)) != NULL;
+		     p += 27)
+			blocks++;
 
 		while (bio != NULL && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 			if (sk_X509_num(certs) >= AG_CERTS_MAX || !sk_X509_push(certs, c)) {
@@ -52,7 +58,11 @@ ag_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_e
 		}
 		BIO_free(bio);
 		ERR_clear_error();
-		return got > 0 ? AG_OK : ag_err_set(err, AG_EINVALID, "no certificate in the PEM data");
+		if (got == 0)
+			return ag_err_set(err, AG_EINVALID, "no certificate in the PEM data");
+		if (got != blocks)
+			return ag_err_set(err, AG_EINVALID, "certificate %d of %d in the PEM data does not parse", got + 1, blocks);
+		return AG_OK;
 	}
 	if (len > 2 && buf[0] == 0x30 && ag_certs_push_der(buf, len, certs) == 0)
 		return AG_OK;
@@ -91,15 +101,13 @@ enum ag_code
 ag_certs_load_trust(const char *roots_dir, int roots_required, const char *test_roots_dir, STACK_OF(X509) *certs,
     STACK_OF(X509) **test, struct ag_err *err)
 {
-	struct ag_err ignored;
+	struct stat st;
 	enum ag_code rc = AG_OK;
 
 	*test = NULL;
-	if (roots_dir != NULL) {
-		rc = ag_certs_load_dir(roots_dir, certs, roots_required ? err : &ignored);
-		if (!roots_required)
-			rc = AG_OK;
-	}
+	/* Only a missing directory may be tolerated; anything wrong inside an existing one is an error. */
+	if (roots_dir != NULL && (roots_required || stat(roots_dir, &st) == 0))
+		rc = ag_certs_load_dir(roots_dir, certs, err);
 	if (rc == AG_OK && test_roots_dir != NULL) {
 		*test = sk_X509_new_null();
 		rc = *test != NULL ? ag_certs_load_dir(test_roots_dir, *test, err) : ag_err_set(err, AG_EINVALID, "out of memory");
@@ -145,7 +153,8 @@ ag_certs_to_pem(STACK_OF(X509) *certs)
 		ok = PEM_write_bio_X509(bio, sk_X509_value(certs, i)) == 1;
 	n = ok ? BIO_get_mem_data(bio, &data) : -1;
 	if (n >= 0 && (out = malloc((size_t)n + 1)) != NULL) {
-		memcpy(out, data, (size_t)n);
+		if (n > 0)
+			memcpy(out, data, (size_t)n);
 		out[n] = '\0';
 	}
 	BIO_free(bio);

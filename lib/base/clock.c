@@ -39,13 +39,15 @@ ag_time_rfc3339(time_t t, char buf[AG_RFC3339_MAX])
 char *
 ag_time_rfc3339_ms(int64_t wall_ms, char buf[AG_RFC3339_MAX])
 {
-	time_t t = (time_t)(wall_ms / 1000);
+	/* Floor division: -1 ms is 1969-12-31T23:59:59.999Z. */
+	int64_t ms = ((wall_ms % 1000) + 1000) % 1000;
+	time_t t = (time_t)((wall_ms - ms) / 1000);
 	struct tm tm;
 	char base[AG_RFC3339_MAX];
 
 	if (gmtime_r(&t, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		snprintf(base, sizeof(base), "1970-01-01T00:00:00");
-	snprintf(buf, AG_RFC3339_MAX, "%s.%03dZ", base, (int)(wall_ms % 1000));
+	snprintf(buf, AG_RFC3339_MAX, "%s.%03dZ", base, (int)ms);
 	return buf;
 }
 
@@ -108,6 +110,9 @@ ag_time_parse_rfc3339(const char *s, time_t *out)
 	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
 	    sec > 60)
 		return -1;
+	/* February 29 exists in leap years only (Gregorian: every 4th, not every 100th, every 400th). */
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -115,8 +120,10 @@ ag_time_parse_rfc3339(const char *s, time_t *out)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
+	/* timegm's -1 is also 1969-12-31T23:59:59Z: tm_wday, untouched on failure, tells them apart. */
+	tm.tm_wday = -1;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	if (t == (time_t)-1 && tm.tm_wday == -1)
 		return -1;
 	*out = t - (time_t)sign * (oh * 3600 + om * 60);
 	return 0;

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,25 @@ retryable_curl(CURLcode c)
 	default:
 		return 0;
 	}
+}
+
+/* A failure that is the configuration's (a URL, a CA bundle), not the peer's. */
+static int
+config_curl(CURLcode c)
+{
+	return c == CURLE_URL_MALFORMAT || c == CURLE_SSL_CACERT_BADFILE ||
+	    c == CURLE_SSL_CRL_BADFILE || c == CURLE_BAD_FUNCTION_ARGUMENT;
+}
+
+/* Nonzero when libcurl's URL parser refuses url (a port out of range, a bad host...). */
+static int
+url_malformed(const char *url)
+{
+	CURLU *u = curl_url();
+	int bad = u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK;
+
+	curl_url_cleanup(u);
+	return bad;
 }
 
 /* Uniform random milliseconds in [0, cap]. */
@@ -259,11 +279,15 @@ prepare(const char *url, const char *const *headers, const struct ag_http_opts *
 		return ag_err_set(err, AG_ECONFIG, "%s: only https:// URLs are allowed", url);
 	if (ca == NULL && strncmp(url, "https://", 8) == 0)
 		return ag_err_set(err, AG_ECONFIG, "no CA bundle found for TLS to %s: pass --ca-file FILE", url);
+	if (ca != NULL && strncmp(url, "https://", 8) == 0 && access(ca, R_OK) != 0)
+		return ag_err_set(err, AG_ECONFIG, "cannot read the CA bundle %s (--ca-file): %s", ca, strerror(errno));
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return ag_err_set(err, AG_ECONFIG, "cannot initialise libcurl");
 		curl_ready = 1;
 	}
+	if (url_malformed(url))
+		return ag_err_set(err, AG_ECONFIG, "bad URL %s", url);
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
 		struct curl_slist *n = curl_slist_append(*hdrs, headers[i]);
 
@@ -324,7 +348,8 @@ ag_http_request(const char *method, const char *url, const char *const *headers,
 		}
 		if (cc != CURLE_OK && !retryable_curl(cc)) {
 			/* TLS and certificate failures are not healed by waiting. */
-			rc = ag_err_set(err, fail, "%s: %s", url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
+			rc = ag_err_set(err, config_curl(cc) ? AG_ECONFIG : fail, "%s: %s", url,
+			    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
 			goto out;
 		}
 		if (cc == CURLE_OK)
@@ -344,6 +369,20 @@ out:
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	return rc;
+}
+
+enum ag_code
+ag_http_url(char *buf, size_t size, struct ag_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return ag_err_set(err, AG_ECONFIG, "the URL %.100s... is too long (more than %zu bytes)", buf, size - 1);
+	return AG_OK;
 }
 
 void

@@ -23,7 +23,7 @@
 #define AG_HTTP_DEFAULT_MAX_RESPONSE (4 * 1024 * 1024)
 
 struct ag_http_opts {
-	const char *ca_file;                 /* NULL: $SSL_CERT_FILE, then the system bundle paths */
+	const char *ca_file;                 /* NULL: the system bundle paths (never the environment) */
 	int64_t deadline_ms;                 /* monotonic ms (ag_clock_mono_ms) by which all attempts end */
 	int64_t attempt_timeout_ms;          /* 0: 30 s; never past the deadline */
 	size_t max_response;                 /* 0: AG_HTTP_DEFAULT_MAX_RESPONSE */
@@ -50,6 +50,10 @@ struct ag_http_response {
 enum ag_code ag_http_request(const char *method, const char *url, const char *const *headers,
     const void *body, size_t body_len, const struct ag_http_opts *o, struct ag_http_response *resp,
     struct ag_err *err);
+
+/* Formats a URL into buf; AG_ECONFIG when it does not fit (a URL is never sent cut short). */
+enum ag_code ag_http_url(char *buf, size_t size, struct ag_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Frees a response's body. */
 void ag_http_response_free(struct ag_http_response *resp);

@@ -33,7 +33,9 @@ ag_pkey_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len)
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	EVP_PKEY *pkey = NULL;
 
-	if (bn_n != NULL && bn_e != NULL && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+	/* An RSA public key is an odd modulus and an odd exponent of at least 3: e = 1 would let anyone sign.
+	 * (Key sizes are the callers' policy.) */
+	if (bn_n != NULL && bn_e != NULL && BN_is_odd(bn_n) && BN_is_odd(bn_e) && !BN_is_one(bn_e) && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1)
 		pkey = from_params("RSA", bld);
 	OSSL_PARAM_BLD_free(bld);

@@ -100,8 +100,9 @@ ag_amd_cert_info(X509 *cert, struct ag_amd_cert_info *info, struct ag_err *err)
 				return ag_err_set(err, AG_EINVALID, "AMD certificate TCB extension %s is malformed", oid);
 			spl_seen = 1;
 		} else if (strcmp(oid + 19, "4") == 0) {
-			/* HWID: raw bytes, or (newer certificates) an OCTET STRING. */
-			if (len >= 2 && d[0] == 0x04 && d[1] == len - 2) {
+			/* HWID: raw bytes, or (newer certificates) an OCTET STRING of the 64-byte (or Turin's 8-byte) ID;
+			 * only those lengths are unwrapped, so a raw ID that starts 04 3E stays whole. */
+			if (len >= 2 && d[0] == 0x04 && d[1] == len - 2 && (len - 2 == 64 || len - 2 == 8)) {
 				d += 2;
 				len -= 2;
 			}

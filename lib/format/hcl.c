@@ -108,9 +108,12 @@ ag_hcl_parse(const uint8_t *buf, size_t len, struct ag_hcl_report *r, struct ag_
 		    ag_hcl_report_type_name(r->report_type));
 	r->runtime_json = json_loadb((const char *)r->runtime, r->runtime_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (r->runtime_json == NULL || !json_is_object(r->runtime_json)) {
-		ag_hcl_clear(r);
-		return ag_err_set(err, AG_EINVALID, "HCL runtime data is not a JSON object: %s",
+		/* The reason is built before the report (and what it points into) is cleared. */
+		enum ag_code rc = ag_err_set(err, AG_EINVALID, "HCL runtime data is not a JSON object: %s",
 		    r->runtime_json == NULL ? jerr.text : "another JSON type");
+
+		ag_hcl_clear(r);
+		return rc;
 	}
 	return AG_OK;
 }

@@ -49,8 +49,13 @@ raw_member(const char *text, size_t len, const char *key, size_t *out_len)
 				const char *v = p;
 				int d = 0;
 
-				while (v < end && (*v == ' ' || *v == ':' || *v == '\n' || *v == '\r' || *v == '\t'))
+				/* A key is followed by ':'; the same text as a value ("kind": "tcbInfo") is not the member. */
+				while (v < end && (*v == ' ' || *v == '\n' || *v == '\r' || *v == '\t'))
 					v++;
+				if (v >= end || *v != ':')
+					continue;
+				for (v++; v < end && (*v == ' ' || *v == '\n' || *v == '\r' || *v == '\t'); v++)
+					;
 				if (v >= end || *v != '{')
 					return NULL;
 				for (const char *q = v; q < end;) {

@@ -160,6 +160,8 @@ ag_tdx_tcb_check(const struct ag_tdx_quote *q, const uint8_t *tcb_info, size_t l
 		if (sgx && tdx && t.pcesvn >= json_integer_value(pcesvn)) {
 			status = json_string_value(json_object_get(level, "tcbStatus"));
 			date = json_string_value(json_object_get(level, "tcbDate"));
+			if (status == NULL)
+				rc = ag_err_set(err, AG_EINVALID, "TCB level %zu of the TCB info is malformed (no tcbStatus)", i);
 			break;
 		}
 	}

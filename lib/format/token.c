@@ -93,7 +93,9 @@ ag_token_check_nonce(const json_t *claims, const struct ag_token_opts *o, struct
 	}
 	if (o->user_data != NULL) {
 		got = ag_claims_lookup(claims, "/x-ms-isolation-tee/x-ms-runtime/user-data");
-		if (!json_is_string(got) || strcasecmp(json_string_value(got), o->user_data) != 0)
+		/* Hex in either case, the whole string: no prefix or embedded NUL matches. */
+		if (!json_is_string(got) || json_string_length(got) != strlen(o->user_data) ||
+		    strcasecmp(json_string_value(got), o->user_data) != 0)
 			return ag_err_set(err, AG_EINVALID,
 			    "token user-data is not the fresh report's user data: the HCL report is stale");
 	}

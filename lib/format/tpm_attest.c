@@ -49,8 +49,9 @@ check_signature(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t s
 	return AG_OK;
 }
 
-enum ag_code
-ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len, EVP_PKEY *ak,
+/* The quote checks; the extraData check only when check_nonce. */
+static enum ag_code
+quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len, EVP_PKEY *ak, int check_nonce,
     const uint8_t *nonce, size_t nonce_len, const uint8_t *pcrs, size_t pcrs_len, struct ag_quote_info *info,
     struct ag_err *err)
 {
@@ -73,7 +74,7 @@ ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t s
 		return ag_err_set(err, AG_EINVALID, "quote message lacks the TPM_GENERATED magic: not made by a TPM");
 	if (a.type != TPM2_ST_ATTEST_QUOTE)
 		return ag_err_set(err, AG_EINVALID, "attestation is of type 0x%x, not a quote", (unsigned)a.type);
-	if (a.extraData.size != nonce_len || !ag_ct_equal(a.extraData.buffer, nonce, nonce_len))
+	if (check_nonce && (a.extraData.size != nonce_len || !ag_ct_equal(a.extraData.buffer, nonce, nonce_len)))
 		return ag_err_set(err, AG_EINVALID, "the nonce is not in the quote: it answers another request");
 	if (a.attested.quote.pcrSelect.count != 1)
 		return ag_err_set(err, AG_EINVALID, "quote selects %u PCR banks, expected the SHA-256 bank only",
@@ -99,6 +100,21 @@ ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t s
 	info->clock = a.clockInfo.clock;
 	info->reset_count = a.clockInfo.resetCount;
 	return AG_OK;
+}
+
+enum ag_code
+ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len, EVP_PKEY *ak,
+    const uint8_t *nonce, size_t nonce_len, const uint8_t *pcrs, size_t pcrs_len, struct ag_quote_info *info,
+    struct ag_err *err)
+{
+	return quote_verify(msg, msg_len, sig, sig_len, ak, 1, nonce, nonce_len, pcrs, pcrs_len, info, err);
+}
+
+enum ag_code
+ag_quote_verify_any_nonce(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len, EVP_PKEY *ak,
+    const uint8_t *pcrs, size_t pcrs_len, struct ag_quote_info *info, struct ag_err *err)
+{
+	return quote_verify(msg, msg_len, sig, sig_len, ak, 0, NULL, 0, pcrs, pcrs_len, info, err);
 }
 
 enum ag_code

@@ -34,6 +34,10 @@ enum ag_code ag_quote_verify(const uint8_t *msg, size_t msg_len, const uint8_t *
     EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_len, const uint8_t *pcrs, size_t pcrs_len,
     struct ag_quote_info *info, struct ag_err *err);
 
+/* Like ag_quote_verify, but whatever the quote's extraData: for evidence checked without a nonce (no --nonce). */
+enum ag_code ag_quote_verify_any_nonce(const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len,
+    EVP_PKEY *ak, const uint8_t *pcrs, size_t pcrs_len, struct ag_quote_info *info, struct ag_err *err);
+
 /* The raw RSA signature inside a marshalled RSASSA/SHA-256 TPMT_SIGNATURE (a pointer into sig). */
 enum ag_code ag_tpm_signature_raw(const uint8_t *sig, size_t sig_len, const uint8_t **raw, size_t *raw_len,
     struct ag_err *err);

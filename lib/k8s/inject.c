@@ -211,7 +211,9 @@ check_keys(struct ctx *c)
 
 			if (k == NULL || k->type != YAML_SCALAR_NODE)
 				continue;
-			if (scalar_is(k, "attestgate.io/inject") && scalar_is(node(c, p->value), "true"))
+			/* Asked for, unless the same annotations opt out (attestgate.io/skip: "true"). */
+			if (scalar_is(k, "attestgate.io/inject") && scalar_is(node(c, p->value), "true") &&
+			    !scalar_is(get(c, m, "attestgate.io/skip"), "true"))
 				c->res->asked++;
 			if (scalar_is(k, "<<"))
 				rc = ag_err_set(c->err, AG_ECONFIG,
@@ -998,9 +1000,11 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		    tmpl->start_mark.line + 1, policy);
 	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
 	if (strncmp(runtime, "kata", 4) == 0) {
-		/* A kata-cc pod: the report comes from its utility VM, never a host TPM. */
+		/* A kata pod: never a host TPM.  kata-cc and kata-cc-isolation (AKS) are confidential: the report comes
+		 * from the utility VM; other kata classes (kata-mshv-vm-isolation) are sandboxes without a TEE, where
+		 * auto detection finds none and the gate fails closed. */
 		tpm = "none";
-		platform = strcmp(runtime, "kata-cc") == 0 ? "azure-kata-cc" : "auto";
+		platform = strcmp(runtime, "kata-cc") == 0 || strcmp(runtime, "kata-cc-isolation") == 0 ? "azure-kata-cc" : "auto";
 	}
 	/* A policy that cannot pass on the pod's platform is a mistake to say now, not a blocked pod later. */
 	{

@@ -60,7 +60,8 @@ ag_imds_thim_vcek(const char *base, const struct ag_http_opts *o, uint64_t repor
 	enum ag_code rc;
 
 	*pem = NULL;
-	snprintf(url, sizeof(url), "%s/metadata/THIM/amd/certification", base);
+	if ((rc = ag_http_url(url, sizeof(url), err, "%s/metadata/THIM/amd/certification", base)) != AG_OK)
+		return rc;
 	opts.allow_http = 1;
 	opts.max_response = THIM_MAX;
 	opts.unreachable = AG_EEVIDENCE;   /* IMDS is where evidence comes from, not the verifier */
@@ -100,7 +101,10 @@ ag_imds_td_quote(const char *base, const struct ag_http_opts *o, const uint8_t *
 	free(report);
 	if (body == NULL)
 		return ag_err_set(err, AG_EEVIDENCE, "out of memory");
-	snprintf(url, sizeof(url), "%s/acc/tdquote", base);
+	if ((rc = ag_http_url(url, sizeof(url), err, "%s/acc/tdquote", base)) != AG_OK) {
+		free(body);
+		return rc;
+	}
 	opts.allow_http = 1;
 	opts.max_response = THIM_MAX;
 	opts.unreachable = AG_EEVIDENCE;

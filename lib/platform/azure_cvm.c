@@ -149,14 +149,39 @@ td_quote(const struct ag_collect_opts *o, const struct ag_hcl_report *r, struct 
 	return rc;
 }
 
+/* The TCG event log when there is one (its absence is recorded, never fatal) and the facts of the quote. */
+static enum ag_code
+add_eventlog_and_facts(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
+{
+	struct ag_err lerr;
+	uint8_t *log = NULL;
+	size_t log_len = 0;
+	enum ag_code rc = AG_OK;
+
+	/* The event log is optional evidence: its absence is recorded, never fatal. */
+	if (o->eventlog != NULL && ag_file_read(o->eventlog, EVENTLOG_MAX, AG_EEVIDENCE, &log, &log_len, &lerr) == AG_OK) {
+		rc = ag_evidence_add(e, "eventlog.bin", log, log_len, err);
+		log = NULL;
+		ag_evidence_fact(e, "eventlog", json_string("present"));
+	} else {
+		ag_evidence_fact(e, "eventlog", json_string("absent"));
+		ag_log(AG_LOG_INFO, "no TCG event log", "path", json_string(o->eventlog), NULL);
+	}
+	ag_evidence_fact(e, "akHandle", json_string("0x81000003"));
+	ag_evidence_fact(e, "quotedPcrs", json_pack("[i,i,i,i,i,i,i,i]", 0, 1, 2, 3, 4, 5, 6, 7));
+	ag_evidence_fact(e, "quoteQualifyingData", json_string(o->quote_unbound ? "empty" : "nonce"));
+	free(log);
+	return rc;
+}
+
 /* Azure CVM evidence from the vTPM: HCL report, AK, AK certificate, PCRs, quote, event log. */
 static enum ag_code
 collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *err)
 {
 	struct ag_tpm *t = NULL;
 	struct ag_hcl_report r;
-	uint8_t *hcl = NULL, *akpub = NULL, *akcert = NULL, *log = NULL;
-	size_t hcl_len = 0, akpub_len = 0, akcert_len = 0, log_len = 0;
+	uint8_t *hcl = NULL, *akpub = NULL, *akcert = NULL;
+	size_t hcl_len = 0, akpub_len = 0, akcert_len = 0;
 	EVP_PKEY *ak_tpm = NULL, *ak_hcl = NULL;
 	enum ag_code rc;
 	int parsed = 0;
@@ -190,6 +215,8 @@ collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *e
 		    AG_AZURE_AK_HANDLE);
 	if (rc == AG_OK)
 		rc = nv_read_retrying(t, AG_AZURE_AK_CERT_INDEX, o->deadline_ms, &akcert, &akcert_len, err);
+	if (rc == AG_EEVIDENCE && err->cause == AG_CAUSE_ABSENT)
+		ag_err_prefix(err, "no AK certificate");
 	if (rc == AG_OK)
 		rc = quote_with_pcrs(t, o, ak_tpm, e, err);
 	if (rc == AG_OK && r.report_type == AG_HCL_TDX)
@@ -206,22 +233,8 @@ collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *e
 		rc = ag_evidence_add(e, "ak-cert.der", akcert, akcert_len, err);
 		akcert = NULL;
 	}
-	if (rc == AG_OK) {
-		struct ag_err lerr;
-
-		/* The event log is optional evidence: its absence is recorded, never fatal. */
-		if (o->eventlog != NULL && ag_file_read(o->eventlog, EVENTLOG_MAX, AG_EEVIDENCE, &log, &log_len, &lerr) == AG_OK) {
-			rc = ag_evidence_add(e, "eventlog.bin", log, log_len, err);
-			log = NULL;
-			ag_evidence_fact(e, "eventlog", json_string("present"));
-		} else {
-			ag_evidence_fact(e, "eventlog", json_string("absent"));
-			ag_log(AG_LOG_INFO, "no TCG event log", "path", json_string(o->eventlog), NULL);
-		}
-		ag_evidence_fact(e, "akHandle", json_string("0x81000003"));
-		ag_evidence_fact(e, "quotedPcrs", json_pack("[i,i,i,i,i,i,i,i]", 0, 1, 2, 3, 4, 5, 6, 7));
-		ag_evidence_fact(e, "quoteQualifyingData", json_string(o->quote_unbound ? "empty" : "nonce"));
-	}
+	if (rc == AG_OK)
+		rc = add_eventlog_and_facts(o, e, err);
 	if (parsed)
 		ag_hcl_clear(&r);
 	EVP_PKEY_free(ak_tpm);
@@ -229,7 +242,6 @@ collect(const struct ag_collect_opts *o, struct ag_evidence *e, struct ag_err *e
 	free(hcl);
 	free(akpub);
 	free(akcert);
-	free(log);
 	ag_tpm_close(t);
 	return rc;
 }

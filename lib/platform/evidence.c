@@ -160,6 +160,18 @@ listed_entry_ok(const json_t *f)
 	    strlen(name) < sizeof(((struct ag_evidence_blob *)0)->name) && ag_is_sha256_hex(sum);
 }
 
+/* Nonzero when entry i of files names a file an earlier entry names. */
+static int
+listed_before(const json_t *files, size_t i)
+{
+	const char *name = json_string_value(json_object_get(json_array_get(files, i), "name"));
+
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(files, k), "name")), name) == 0)
+			return 1;
+	return 0;
+}
+
 enum ag_code
 ag_evidence_manifest_parse(const uint8_t *text, size_t len, struct ag_evidence *e, json_t **files, struct ag_err *err)
 {
@@ -191,6 +203,10 @@ ag_evidence_manifest_parse(const uint8_t *text, size_t len, struct ag_evidence *
 	json_array_foreach(rc == AG_OK ? json_object_get(m, "files") : NULL, i, f)
 		if (!listed_entry_ok(f)) {
 			rc = ag_err_set(err, AG_ECONFIG, "evidence.json lists a file without a valid name, size and sha256");
+			break;
+		} else if (listed_before(json_object_get(m, "files"), i)) {
+			rc = ag_err_set(err, AG_ECONFIG, "evidence.json lists %s twice",
+			    json_string_value(json_object_get(f, "name")));
 			break;
 		}
 	if (rc == AG_OK)

@@ -233,13 +233,17 @@ tdx_detect(const struct ag_collect_opts *o)
 	    strcmp(provider, "tdx_guest") == 0;
 }
 
-/* configfs-tsm of any other provider (collection names it when it is not sev_guest), else the sev-guest device. */
+/* configfs-tsm whose provider is sev_guest, else the sev-guest device. */
 static int
 sev_snp_detect(const struct ag_collect_opts *o)
 {
 	const char *dev = o->sev_guest != NULL ? o->sev_guest : AG_SEV_GUEST_DEFAULT_DEVICE;
+	char provider[32];
 
-	return (ag_tsm_available(tsm_root(o)) && !tdx_detect(o)) || access(dev, F_OK) == 0;
+	if (ag_tsm_available(tsm_root(o)) && ag_tsm_provider(tsm_root(o), provider, sizeof(provider)) == 0 &&
+	    strcmp(provider, "sev_guest") == 0)
+		return 1;
+	return access(dev, F_OK) == 0;
 }
 
 /* A kata-cc UVM: its security context directory is named (flag or UVM_SECURITY_CONTEXT_DIR). */

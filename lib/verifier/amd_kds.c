@@ -101,16 +101,18 @@ ag_amd_kds_vcek(const char *base, const struct ag_http_opts *o, const struct ag_
 	/* Turin VCEKs are keyed by the first 8 bytes of CHIP_ID and carry an FMC SPL. */
 	ag_hex_encode(r->chip_id, p == AG_SNP_TURIN ? 8 : 64, hwid);
 	if (p == AG_SNP_TURIN)
-		snprintf(url, sizeof(url), "%s/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", base,
-		    ag_snp_product_name(p), hwid, t.fmc, t.bootloader, t.tee, t.snp, t.microcode);
+		rc = ag_http_url(url, sizeof(url), err, "%s/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
+		    base, ag_snp_product_name(p), hwid, t.fmc, t.bootloader, t.tee, t.snp, t.microcode);
 	else
-		snprintf(url, sizeof(url), "%s/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", base,
+		rc = ag_http_url(url, sizeof(url), err, "%s/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", base,
 		    ag_snp_product_name(p), hwid, t.bootloader, t.tee, t.snp, t.microcode);
-	rc = get(url, o, &vcek, err);
+	if (rc == AG_OK)
+		rc = get(url, o, &vcek, err);
 	if (rc != AG_OK)
 		return rc;
-	snprintf(url, sizeof(url), "%s/vcek/v1/%s/cert_chain", base, ag_snp_product_name(p));
-	rc = get(url, o, &chain, err);
+	rc = ag_http_url(url, sizeof(url), err, "%s/vcek/v1/%s/cert_chain", base, ag_snp_product_name(p));
+	if (rc == AG_OK)
+		rc = get(url, o, &chain, err);
 	certs = sk_X509_new_null();
 	if (rc == AG_OK && (certs == NULL || ag_certs_push_der(vcek.body.data, vcek.body.len, certs) != 0))
 		rc = ag_err_set(err, AG_EINVALID, "AMD KDS did not answer with one DER certificate");

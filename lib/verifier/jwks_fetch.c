@@ -15,8 +15,8 @@ ag_jwks_fetch(const char *instance, const struct ag_http_opts *o, struct ag_jwks
 	enum ag_code rc;
 
 	*out = NULL;
-	if ((size_t)snprintf(url, sizeof(url), "%s/certs", instance) >= sizeof(url))
-		return ag_err_set(err, AG_ECONFIG, "verifier URL is too long");
+	if ((rc = ag_http_url(url, sizeof(url), err, "%s/certs", instance)) != AG_OK)
+		return rc;
 	if (opts.max_response == 0 || opts.max_response > AG_JWKS_MAX_BYTES)
 		opts.max_response = AG_JWKS_MAX_BYTES;
 	rc = ag_http_request("GET", url, headers, NULL, 0, &opts, &resp, err);

@@ -371,7 +371,11 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 	}
 	if (rc == AG_OK && quoted) {
 		rc = ag_hcl_runtime_key(&r, "HCLAkPub", &ak, err);
-		if (rc == AG_OK)
+		/* No nonce to check (verify-evidence without --nonce): the quote is verified, its extraData not compared. */
+		if (rc == AG_OK && !e->quote_unbound && e->nonce.len == 0)
+			rc = ag_quote_verify_any_nonce(msg->data, msg->len, sig->data, sig->len, ak, pcrs->data, pcrs->len, &qi,
+			    err);
+		else if (rc == AG_OK)
 			rc = ag_quote_verify(msg->data, msg->len, sig->data, sig->len, ak, e->quote_unbound ? NULL : e->nonce.v,
 			    e->quote_unbound ? 0 : e->nonce.len, pcrs->data, pcrs->len, &qi, err);
 	}
@@ -381,7 +385,7 @@ verify_azure_cvm(const struct ag_local_opts *o, const struct ag_evidence *e, jso
 		if (*claims != NULL && quoted)
 			json_object_set_new(*claims, "x-ms-azurevm-attested-pcrs", pcr_list(qi.pcr_mask));
 		/* The nonce is text the gate made; it is bound by the quote. */
-		if (*claims != NULL && quoted && !e->quote_unbound)
+		if (*claims != NULL && quoted && !e->quote_unbound && e->nonce.len > 0)
 			json_object_set_new(*claims, "x-ms-runtime", ag_nonce_text(&e->nonce, nonce) == 0 ?
 			    json_pack("{s:s}", "nonce", nonce) : json_object());
 		if (*claims == NULL)

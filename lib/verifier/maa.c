@@ -48,7 +48,8 @@ post_json(const struct ag_maa_opts *o, const char *path, const char *body, struc
 	char url[1024];
 	enum ag_code rc;
 
-	snprintf(url, sizeof(url), "%s%s", o->url, path);
+	if ((rc = ag_http_url(url, sizeof(url), err, "%s%s", o->url, path)) != AG_OK)
+		return rc;
 	h.max_response = AG_MAA_MAX_RESPONSE;
 	rc = ag_http_request("POST", url, headers, body, strlen(body), &h, http, err);
 	if (rc == AG_OK && http->status != 200)
@@ -328,7 +329,7 @@ static enum ag_code
 maa_verify(const struct ag_verify_in *in, struct ag_verify_out *out, struct ag_err *err)
 {
 	const struct ag_evidence *e = in->evidence;
-	int guest = strcmp(e->platform, "azure-cvm") == 0;
+	int guest = e->platform != NULL && strcmp(e->platform, "azure-cvm") == 0;
 	struct ag_maa_opts mo;
 	struct ag_jwks *keys = NULL;
 	int64_t t;

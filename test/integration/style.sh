@@ -30,6 +30,7 @@ t_grep "a public function not named ag_ is found" "undocumented is not named ag_
 t_grep "a public function without a comment is found" "lib/base/api.h:5: public function ag_bare has no comment" "$out"
 t_grep "a folder that is no layer is found" "lib/stuff is not a layer" "$out"
 t_grep "an include without its layer is found" "lib/base/flat.c:2: includes a lib header without its layer" "$out"
+t_grep "a module without its unit test is found" "lib/base/long.c: no unit test \(test/unit/test_long.c\)" "$out"
 printf 'lib/base/long.c ag_long generated table, one entry per line\n' >"$W/test/style/long-functions.txt"
 env AG_STYLE_ROOT="$W" python3 "$CHECK" >"$W/out2" 2>&1
 if grep -q "ag_long is" "$W/out2"; then t_not_ok "an allow-listed function with a reason passes" "$(cat "$W/out2")"; else t_ok "an allow-listed function with a reason passes"; fi

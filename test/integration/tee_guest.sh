@@ -26,6 +26,8 @@ t_exit 3 "tdx without configfs-tsm: exit 3" ev --platform tdx --out "$W/none"
 # /dev/sev-guest through the ioctl shim.
 if [ ! -f "$EMUL_SHIM" ]; then
 	t_skip "sev-guest ioctl emulation" "the shim $EMUL_SHIM is not built (make test builds it)"
+elif ! emul_preload_ok "$BIN"; then
+	t_skip "sev-guest ioctl emulation" "$BIN is statically linked: the LD_PRELOAD shim cannot reach it"
 else
 	D=$W/sev-guest
 	t_exit 0 "sev-guest: extended report with the host's cert table" emul_sev_guest "$W/pki" "$D" env AG_EMUL_LOG="$W/ioctl.log" AG_EMUL_CERTS_PAD=6000 \

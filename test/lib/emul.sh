@@ -27,6 +27,9 @@ emul_unmount() { umount "$1" 2>/dev/null || umount -l "$1" 2>/dev/null; EMUL_MOU
 
 emul_cleanup() { local m; for m in $EMUL_MOUNTS; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done; EMUL_MOUNTS=""; }
 
+# emul_preload_ok BIN: the LD_PRELOAD shim can reach BIN (a dynamic executable, not the static build).
+emul_preload_ok() { ! file -L "$1" | grep -q 'statically linked'; }
+
 # emul_sev_guest PKI DEVICE CMD...: runs CMD with DEVICE (a plain file) answering the sev-guest ioctls.
 emul_sev_guest() {
 	local pki=$1 dev=$2; shift 2

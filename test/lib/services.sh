@@ -8,8 +8,8 @@ SVC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../services" && pwd)
 # svc_have_python: true when the test services can run here.
 svc_have_python() { "$PY" -c 'import cryptography' 2>/dev/null; }
 
-# svc_pki DIR: test CA and server certificate for 127.0.0.1.
-svc_pki() { "$PY" "$SVC_DIR/testpki.py" "$1"; }
+# svc_pki DIR [NAME...]: test CA and server certificate for 127.0.0.1 (and the NAMEs).
+svc_pki() { "$PY" "$SVC_DIR/testpki.py" "$@"; }
 
 # svc_maa STATE PKI [ARGS...]: starts the MAA stand-in; sets MAA_URL, MAA_PID and (with --rig) THIM_URL.
 svc_maa() {

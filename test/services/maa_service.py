@@ -340,6 +340,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script", default="")
     ap.add_argument("--delay-ms", type=int, default=3000)
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="the name clients use (the pod tests reach it by a name from /etc/hosts); the issuer says it")
     ap.add_argument("--strict-conformance", action="store_true",
                     help="also require every field in the encodings and shapes of docs/protocols.md")
     args = ap.parse_args()
@@ -350,7 +352,7 @@ def main():
     ctx.load_cert_chain(os.path.join(args.pki, "server.pem"), os.path.join(args.pki, "server.key"))
     # The handshake runs in the request thread, so a silent client cannot stall accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
-    srv.state.issuer = "https://127.0.0.1:%d" % srv.server_address[1]
+    srv.state.issuer = "https://%s:%d" % (args.host, srv.server_address[1])
     if srv.state.trust is not None or srv.state.tee is not None:
         thim = Server(("127.0.0.1", 0), ThimHandler)
         thim.state = srv.state

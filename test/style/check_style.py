@@ -7,7 +7,9 @@
     on the line(s) right above it;
   * every lib/ and cmd/ file opens with a comment;
   * includes never run up the layer order of lib/ (LAYERS below): a module
-    includes only its own layer and the layers under it.
+    includes only its own layer and the layers under it;
+  * every lib/<layer>/<module>.c has its unit test, test/unit/test_<module>.c
+    (or test_<layer>_<module>.c).
 
 Prints one line per finding (file:line: what) and exits 1 when there is any.
 The code style is the project's own (K&R with the function name at column 0
@@ -135,8 +137,17 @@ def check_layers(findings):
                                 f"(order: {' < '.join(LAYERS)})")
 
 
+def check_unit_tests(findings):
+    for path in sources("lib", ".c"):
+        layer, module = path.split(os.sep)[1], os.path.basename(path)[:-2]
+        names = ("test/unit/test_%s.c" % module, "test/unit/test_%s_%s.c" % (layer, module))
+        if not any(os.path.exists(os.path.join(ROOT, n)) for n in names):
+            findings.append(f"{path}: no unit test ({names[0]})")
+
+
 def main():
     findings = []
+    check_unit_tests(findings)
     check_lengths(findings)
     check_headers(findings)
     check_openings(findings)
