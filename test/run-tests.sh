@@ -15,9 +15,28 @@ LOGDIR=$B/test-logs
 mkdir -p "$LOGDIR"
 passed=0 failed=0 skipped=0 failed_suites=""
 
+# Suites run AG_JOBS at a time (default: the number of cores); each writes its own log and exit
+# code, and the results are read back in the order the suites were started.
+JOBS=${AG_JOBS:-$(nproc 2>/dev/null || echo 2)}
+ORDER=()
+
+log_of() { echo "$LOGDIR/$(echo "$1" | tr '/ ' '__').log"; }
+
+# run_suite NAME CMD...: starts CMD for suite NAME in the background (at most JOBS at once).
 run_suite() {
-	local name=$1 log="$LOGDIR/$(echo "$1" | tr '/ ' '__').log" rc p f s; shift
-	"$@" >"$log" 2>&1; rc=$?
+	local name=$1 log; shift
+	log=$(log_of "$name")
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n 2>/dev/null || true; done
+	rm -f "$log.rc"
+	( "$@" >"$log" 2>&1; echo $? >"$log.rc" ) &
+	ORDER+=("$name")
+}
+
+# report NAME: the counts of a finished suite, its skips and, when it failed, the failures.
+report() {
+	local name=$1 log rc p f s
+	log=$(log_of "$name")
+	rc=$(cat "$log.rc" 2>/dev/null || echo 255)
 	# cmocka reports a skipped test as "not ok N # SKIP": a skip, not a failure.
 	p=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# SKIP'); s=$(grep -cE '^(not )?ok [0-9]+.*# SKIP' "$log")
 	f=$(grep -E '^not ok [0-9]+' "$log" | grep -cv '# SKIP')
@@ -58,6 +77,8 @@ fi
 # The image run by podman from the real pod specs (make pod-test); skips visibly without podman.
 [ "$QUICK" = 1 ] || run_suite "pod" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/run.sh
 
+wait
+for name in "${ORDER[@]}"; do report "$name"; done
 [ -z "$failed_suites" ] || echo "failed suites:$failed_suites (logs in $LOGDIR)"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

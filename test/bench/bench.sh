@@ -47,6 +47,14 @@ printf 'NAME="Ubuntu"\nVERSION_ID="22.04"\n' >"$W/os-release"
 measure run "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
 	--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
 	--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release"
+# The same with the static build (what the image ships), when it is built (make static).
+STATIC=${AG_STATIC:-build/attestgate-static}
+if [ -x "$STATIC" ]; then
+	measure run-static "$STATIC" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" \
+		--output-dir "$W/out" --termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
+		--imds-url "$THIM" --eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" \
+		--os-release "$W/os-release"
+fi
 # Evidence only, attestgate and stock tools doing the same reads and quote.
 measure evidence "$BIN" evidence --platform azure-cvm --tcti "$TCTI" --nonce 00112233445566778899aabbccddeeff --out "$W/ev" \
 	--eventlog "$W/run/eventlog.bin"
@@ -73,10 +81,12 @@ echo
 echo "attestgate $("$BIN" version | cut -d' ' -f2), $RUNS runs each, medians; swtpm + local MAA stand-in on loopback"
 printf '%-46s %9s %9s %10s\n' "job" "wall ms" "cpu ms" "peak KiB"
 row "attestgate run (full gate, AzureGuest)" run
+[ -x "$STATIC" ] && row "attestgate run, static build" run-static
 row "attestgate evidence (vTPM reads + quote)" evidence
 row "stock tools: tpm2-tools + curl + jq + openssl" stock
 echo
 echo "binary: $(stat -c %s "$BIN") bytes ($(file -b "$BIN" 2>/dev/null | cut -d, -f1-2 || echo dynamic))"
+[ -x "$STATIC" ] && echo "static: $(stat -c %s "$STATIC") bytes ($(file -b "$STATIC" | cut -d, -f1-2,6))"
 echo "The stock-tools column covers evidence collection and the quote check only: the AzureGuest"
 echo "response (RSA in the vTPM, then AES-GCM with AAD) cannot be opened with the openssl command line,"
 echo "which has no AEAD modes, so the full protocol has no stock-tools equivalent to time."

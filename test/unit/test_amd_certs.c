@@ -26,12 +26,6 @@
 #define T2025_06 1748736000   /* 2025-06-01T00:00:00Z, inside the AWS VLEK's validity */
 #define T2030 1893456000      /* 2030-01-01T00:00:00Z, the synthetic chain's "now" */
 
-static const char *
-shared(void)
-{
-	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-}
-
 /* Reads ../shared/NAME, or NULL when absent. */
 static uint8_t *
 shared_file(const char *name, size_t *len)
@@ -40,7 +34,7 @@ shared_file(const char *name, size_t *len)
 	uint8_t *buf = NULL;
 	struct ag_err err;
 
-	snprintf(path, sizeof(path), "%s/%s", shared(), name);
+	snprintf(path, sizeof(path), "%s/%s", tu_shared(), name);
 	if (access(path, R_OK) != 0)
 		return NULL;
 	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
@@ -1096,7 +1090,7 @@ test_verify_dirs(void **state)
 	SKIP_WITHOUT_SHARED();
 	tmp = tu_mkdtemp();
 	s = sk_X509_new_null();
-	snprintf(roots, sizeof(roots), "%s/data/amd", shared());
+	snprintf(roots, sizeof(roots), "%s/data/amd", tu_shared());
 	b = shared_file("vectors/snp/milan-v2-virtee/report.bin", &len);
 	load("vectors/snp/milan-v2-virtee/vcek.der", s);
 	assert_int_equal(ag_snp_parse(b, len, &r, &err), AG_OK);

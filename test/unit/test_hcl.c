@@ -16,12 +16,6 @@
 #include "base/fileio.h"
 #include "format/hcl.h"
 
-static const char *
-shared(void)
-{
-	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-}
-
 /* Reads ../shared/vectors/azure-cvm/NAME, or NULL when absent. */
 static uint8_t *
 vec(const char *name, size_t *len)
@@ -30,7 +24,7 @@ vec(const char *name, size_t *len)
 	uint8_t *buf = NULL;
 	struct ag_err err;
 
-	snprintf(path, sizeof(path), "%s/vectors/azure-cvm/%s", shared(), name);
+	snprintf(path, sizeof(path), "%s/vectors/azure-cvm/%s", tu_shared(), name);
 	if (access(path, R_OK) != 0)
 		return NULL;
 	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
@@ -44,7 +38,7 @@ vec_pem(const char *name)
 	FILE *f;
 	EVP_PKEY *k;
 
-	snprintf(path, sizeof(path), "%s/vectors/azure-cvm/%s", shared(), name);
+	snprintf(path, sizeof(path), "%s/vectors/azure-cvm/%s", tu_shared(), name);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);

@@ -20,33 +20,12 @@
 #include "base/fileio.h"
 #include "format/snp.h"
 
-static const char *
-shared(void)
-{
-	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-}
-
-/* Reads ../shared/vectors/NAME, or NULL when absent. */
-static uint8_t *
-vec(const char *name, size_t *len)
-{
-	char path[512];
-	uint8_t *buf = NULL;
-	struct ag_err err;
-
-	snprintf(path, sizeof(path), "%s/vectors/%s", shared(), name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
-	return buf;
-}
-
 /* The public key of the first certificate of a DER or PEM file under vectors/. */
 static EVP_PKEY *
 vec_cert_key(const char *name)
 {
 	size_t len;
-	uint8_t *b = vec(name, &len);
+	uint8_t *b = tu_vec(name, &len);
 	const unsigned char *p = b;
 	X509 *c;
 	EVP_PKEY *k;
@@ -101,7 +80,7 @@ static void
 check_vector(const struct vector *v)
 {
 	size_t len;
-	uint8_t *b = vec(v->report, &len);
+	uint8_t *b = tu_vec(v->report, &len);
 	struct ag_snp_report r;
 	struct ag_err err;
 	char hex[17];
@@ -134,7 +113,7 @@ static void
 test_vectors_parse(void **state)
 {
 	size_t len;
-	uint8_t *b = vec(vectors[0].report, &len);
+	uint8_t *b = tu_vec(vectors[0].report, &len);
 
 	(void)state;
 	SKIP_WITHOUT(b);
@@ -142,7 +121,7 @@ test_vectors_parse(void **state)
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
 		check_vector(&vectors[i]);
 	/* The v3 report's CPUID: family 0x19, model 0x01, stepping 1 (Milan). */
-	b = vec("snp/milan-v3-vlek-aws/report.bin", &len);
+	b = tu_vec("snp/milan-v3-vlek-aws/report.bin", &len);
 	{
 		struct ag_snp_report r;
 		struct ag_err err;
@@ -160,7 +139,7 @@ static void
 test_vector_signatures(void **state)
 {
 	size_t len;
-	uint8_t *b = vec(vectors[0].report, &len);
+	uint8_t *b = tu_vec(vectors[0].report, &len);
 	EVP_PKEY *other = NULL;
 
 	(void)state;
@@ -172,7 +151,7 @@ test_vector_signatures(void **state)
 		struct ag_snp_report r;
 		struct ag_err err;
 
-		b = vec(v->report, &len);
+		b = tu_vec(v->report, &len);
 		assert_int_equal(ag_snp_parse(b, len, &r, &err), AG_OK);
 		if (ag_snp_verify_signature(&r, k, &err) != AG_OK)
 			fail_msg("%s: %s", v->report, err.msg);
@@ -652,7 +631,7 @@ static void
 test_vector_claims(void **state)
 {
 	size_t len;
-	uint8_t *b = vec("snp/milan-v2-gsg/report.bin", &len);
+	uint8_t *b = tu_vec("snp/milan-v2-gsg/report.bin", &len);
 	struct ag_snp_report r;
 	struct ag_err err;
 	json_t *c;
@@ -671,7 +650,7 @@ test_vector_claims(void **state)
 	    "0000000000000000000000000000000000000000000000000000000000000000");
 	json_decref(c);
 	free(b);
-	b = vec("azure-cvm/snp-milan-trustee/snp-report.bin", &len);
+	b = tu_vec("azure-cvm/snp-milan-trustee/snp-report.bin", &len);
 	assert_int_equal(ag_snp_parse(b, len, &r, &err), AG_OK);
 	c = ag_snp_claims(&r, AG_SNP_MILAN);
 	assert_true(json_is_false(json_object_get(c, "x-ms-sevsnpvm-is-debuggable")));

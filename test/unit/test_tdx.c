@@ -24,12 +24,6 @@
 
 #define T2025_06 1748736000   /* 2025-06-01T00:00:00Z: every real PCK certificate is valid */
 
-static const char *
-shared(void)
-{
-	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-}
-
 static uint8_t *
 shared_file(const char *name, size_t *len)
 {
@@ -37,7 +31,7 @@ shared_file(const char *name, size_t *len)
 	uint8_t *buf = NULL;
 	struct ag_err err;
 
-	snprintf(path, sizeof(path), "%s/%s", shared(), name);
+	snprintf(path, sizeof(path), "%s/%s", tu_shared(), name);
 	if (access(path, R_OK) != 0)
 		return NULL;
 	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);

@@ -26,6 +26,7 @@
 #include "format/snp.h"
 #include "format/tdx.h"
 #include "node/tsm_report.h"
+#include "fake_tsm.h"
 #include "platform/platform.h"
 
 /* --- the emulated configfs-tsm ------------------------------------------ */
@@ -56,59 +57,21 @@ fake_reset(const char *root, const char *provider)
 	fake.privlevel_attr = strcmp(provider, "sev_guest\n") == 0;
 }
 
-static int
-is_entry(const char *path)
-{
-	size_t n = strlen(fake.root);
-
-	return n > 0 && strncmp(path, fake.root, n) == 0 && path[n] == '/' && path[n + 1] != '\0' &&
-	    strchr(path + n + 1, '/') == NULL;
-}
-
-static void
-put_attr(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[8192];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	syscall(SYS_close, fd);
-}
-
-static size_t
-get_attr(const char *dir, const char *name, void *buf, size_t size)
-{
-	char path[8192];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, size);
-	syscall(SYS_close, fd);
-	return n > 0 ? (size_t)n : 0;
-}
-
 int
 mkdir(const char *path, mode_t mode)
 {
 	int r = (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
 
-	if (r == 0 && is_entry(path)) {
+	if (r == 0 && fake_tsm_is_entry(fake.root, path)) {
 		fake.mkdirs++;
-		put_attr(path, "inblob", "", 0);
-		put_attr(path, "outblob", "", 0);
-		put_attr(path, "provider", fake.provider, strlen(fake.provider));
-		put_attr(path, "generation", "0\n", 2);
+		fake_tsm_put(path, "inblob", "", 0);
+		fake_tsm_put(path, "outblob", "", 0);
+		fake_tsm_put(path, "provider", fake.provider, strlen(fake.provider));
+		fake_tsm_put(path, "generation", "0\n", 2);
 		if (fake.privlevel_attr)
-			put_attr(path, "privlevel", "", 0);
+			fake_tsm_put(path, "privlevel", "", 0);
 		if (fake.aux != NULL)
-			put_attr(path, "auxblob", fake.aux, fake.aux_len);
+			fake_tsm_put(path, "auxblob", fake.aux, fake.aux_len);
 	}
 	return r;
 }
@@ -116,20 +79,9 @@ mkdir(const char *path, mode_t mode)
 int
 rmdir(const char *path)
 {
-	if (is_entry(path)) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-
+	if (fake_tsm_is_entry(fake.root, path)) {
 		fake.rmdirs++;
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			char p[8192];
-
-			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-			if (de->d_name[0] != '.')
-				unlink(p);
-		}
-		if (d != NULL)
-			closedir(d);
+		fake_tsm_empty(path);
 	}
 	return (int)syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
 }
@@ -138,23 +90,19 @@ rmdir(const char *path)
 static void
 written(const char *dir, const char *name)
 {
-	char text[32] = "";
-
-	get_attr(dir, "generation", text, sizeof(text) - 1);
-	snprintf(text, sizeof(text), "%lld\n", atoll(text) + 1);
-	put_attr(dir, "generation", text, strlen(text));
+	fake_tsm_bump(dir, 0);
 	if (strcmp(name, "privlevel") == 0) {
 		memset(fake.privlevel, 0, sizeof(fake.privlevel));
-		get_attr(dir, name, fake.privlevel, sizeof(fake.privlevel) - 1);
+		fake_tsm_get(dir, name, fake.privlevel, sizeof(fake.privlevel) - 1);
 	} else {
 		uint8_t *report = malloc(fake.report_len + 1);
 
 		assert_non_null(report);
-		fake.inblob_len = get_attr(dir, name, fake.inblob, sizeof(fake.inblob));
+		fake.inblob_len = fake_tsm_get(dir, name, fake.inblob, sizeof(fake.inblob));
 		memcpy(report, fake.report, fake.report_len);
 		if (fake.patch)
 			memcpy(report + fake.rd_off, fake.inblob, 64);
-		put_attr(dir, "outblob", report, fake.report_len);
+		fake_tsm_put(dir, "outblob", report, fake.report_len);
 		free(report);
 	}
 }
@@ -162,26 +110,13 @@ written(const char *dir, const char *name)
 int
 close(int fd)
 {
-	char link[64], path[4096] = "";
-	int flags = fake.root[0] != '\0' ? fcntl(fd, F_GETFL) : -1, r;
+	char dir[4096];
+	const char *name;
+	int rc;
 
-	if (flags >= 0 && (flags & O_ACCMODE) == O_WRONLY) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, path, sizeof(path) - 1);
-		path[n > 0 ? n : 0] = '\0';
-	}
-	r = (int)syscall(SYS_close, fd);
-	if (path[0] != '\0') {
-		char *slash = strrchr(path, '/');
-
-		if (slash != NULL)
-			*slash = '\0';
-		if (slash != NULL && is_entry(path) && (strcmp(slash + 1, "inblob") == 0 || strcmp(slash + 1, "privlevel") == 0))
-			written(path, slash + 1);
-	}
-	return r;
+	if (fake_tsm_close(fake.root, fd, dir, &name, &rc))
+		written(dir, name);
+	return rc;
 }
 
 /* --- the guest ------------------------------------------------------------ */

@@ -18,27 +18,6 @@
 #include "base/fileio.h"
 #include "format/tpm_attest.h"
 
-static const char *
-shared(void)
-{
-	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-}
-
-/* Reads ../shared/vectors/NAME, or NULL when absent. */
-static uint8_t *
-vec(const char *name, size_t *len)
-{
-	char path[512];
-	uint8_t *buf = NULL;
-	struct ag_err err;
-
-	snprintf(path, sizeof(path), "%s/vectors/%s", shared(), name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
-	return buf;
-}
-
 static EVP_PKEY *
 vec_pem(const char *name)
 {
@@ -46,7 +25,7 @@ vec_pem(const char *name)
 	FILE *f;
 	EVP_PKEY *k;
 
-	snprintf(path, sizeof(path), "%s/vectors/%s", shared(), name);
+	snprintf(path, sizeof(path), "%s/vectors/%s", tu_shared(), name);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
@@ -93,12 +72,12 @@ check_azure_quote(const char *dir, const char *other_ak)
 	struct ag_err err;
 
 	snprintf(name, sizeof(name), "azure-cvm/%s/tpm-quote.msg", dir);
-	msg = vec(name, &ml);
+	msg = tu_vec(name, &ml);
 	assert_non_null(msg);
 	snprintf(name, sizeof(name), "azure-cvm/%s/tpm-quote.sig", dir);
-	sig = vec(name, &sl);
+	sig = tu_vec(name, &sl);
 	snprintf(name, sizeof(name), "azure-cvm/%s/tpm-quote-pcrs-sha256.bin", dir);
-	pcrs = vec(name, &pl);
+	pcrs = tu_vec(name, &pl);
 	snprintf(name, sizeof(name), "azure-cvm/%s/akpub.pem", dir);
 	ak = vec_pem(name);
 	other = vec_pem(other_ak);
@@ -142,7 +121,7 @@ static void
 test_azure_quotes(void **state)
 {
 	size_t len;
-	uint8_t *p = vec("azure-cvm/snp-milan-trustee/tpm-quote.msg", &len);
+	uint8_t *p = tu_vec("azure-cvm/snp-milan-trustee/tpm-quote.msg", &len);
 
 	(void)state;
 	SKIP_WITHOUT(p, "azure-cvm");
@@ -172,7 +151,7 @@ test_gce_quote(void **state)
 {
 	static const uint8_t nonce[] = { 0x90, 0x09 };
 	size_t ml, sl, pl, tl, bl, rl;
-	uint8_t *msg = vec("tpm/gce-cos85-nonce9009/quote-sha256.attest", &ml), *sig, *pcrs, *tpmt, *pub;
+	uint8_t *msg = tu_vec("tpm/gce-cos85-nonce9009/quote-sha256.attest", &ml), *sig, *pcrs, *tpmt, *pub;
 	const uint8_t *raw = NULL;
 	EVP_PKEY *ak = NULL, *pem;
 	struct ag_quote_info qi;
@@ -180,9 +159,9 @@ test_gce_quote(void **state)
 
 	(void)state;
 	SKIP_WITHOUT(msg, "tpm");
-	sig = vec("tpm/gce-cos85-nonce9009/quote-sha256.sig", &sl);
-	pcrs = vec("tpm/gce-cos85-nonce9009/quote-sha256.pcrs.bin", &pl);
-	tpmt = vec("tpm/gce-cos85-nonce9009/akpub.tpmt", &tl);
+	sig = tu_vec("tpm/gce-cos85-nonce9009/quote-sha256.sig", &sl);
+	pcrs = tu_vec("tpm/gce-cos85-nonce9009/quote-sha256.pcrs.bin", &pl);
+	tpmt = tu_vec("tpm/gce-cos85-nonce9009/akpub.tpmt", &tl);
 	pem = vec_pem("tpm/gce-cos85-nonce9009/akpub.pem");
 	pub = tpm2b(tpmt, tl, &bl);
 	assert_int_equal(ag_tpm_public_to_pkey(pub, bl, 1, &ak, &err), AG_OK);
@@ -228,7 +207,7 @@ test_gce_other_banks(void **state)
 	(void)state;
 	{
 		size_t len;
-		uint8_t *p = vec("tpm/gce-cos85-nonce9009/akpub.pem", &len);
+		uint8_t *p = tu_vec("tpm/gce-cos85-nonce9009/akpub.pem", &len);
 
 		SKIP_WITHOUT(p, "tpm");
 		free(p);
@@ -240,11 +219,11 @@ test_gce_other_banks(void **state)
 		uint8_t *msg, *sig, *pcrs;
 
 		snprintf(name, sizeof(name), "tpm/gce-cos85-nonce9009/quote-%s.attest", banks[i]);
-		msg = vec(name, &ml);
+		msg = tu_vec(name, &ml);
 		snprintf(name, sizeof(name), "tpm/gce-cos85-nonce9009/quote-%s.sig", banks[i]);
-		sig = vec(name, &sl);
+		sig = tu_vec(name, &sl);
 		snprintf(name, sizeof(name), "tpm/gce-cos85-nonce9009/quote-%s.pcrs.bin", banks[i]);
-		pcrs = vec(name, &pl);
+		pcrs = tu_vec(name, &pl);
 		assert_non_null(msg);
 		expect_fail(verify(msg, ml, sig, sl, ak, nonce, 2, pcrs, pl, &qi, &err), &err, "not of the SHA-256 bank");
 		free(msg);

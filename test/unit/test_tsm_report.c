@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 
 #include "node/tsm_report.h"
+#include "fake_tsm.h"
 
 /* --- the emulated configfs-tsm ------------------------------------------ */
 
@@ -50,42 +51,19 @@ fake_reset(const char *root)
 	fake.privlevel_attr = 1;
 }
 
-/* Nonzero when path is an entry directly under the emulated root. */
-static int
-is_entry(const char *path)
-{
-	size_t n = strlen(fake.root);
-
-	return n > 0 && strncmp(path, fake.root, n) == 0 && path[n] == '/' && path[n + 1] != '\0' &&
-	    strchr(path + n + 1, '/') == NULL;
-}
-
-static void
-put_attr(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[8192];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	syscall(SYS_close, fd);
-}
-
 static void
 make_attrs(const char *dir)
 {
 	uint8_t *aux;
 
-	put_attr(dir, "inblob", "", 0);
-	put_attr(dir, "outblob", "", 0);
-	put_attr(dir, "provider", fake.provider, strlen(fake.provider));
+	fake_tsm_put(dir, "inblob", "", 0);
+	fake_tsm_put(dir, "outblob", "", 0);
+	fake_tsm_put(dir, "provider", fake.provider, strlen(fake.provider));
 	if (fake.generation == NULL || strcmp(fake.generation, "-") != 0)
-		put_attr(dir, "generation", fake.generation != NULL ? fake.generation : "0\n",
+		fake_tsm_put(dir, "generation", fake.generation != NULL ? fake.generation : "0\n",
 		    strlen(fake.generation != NULL ? fake.generation : "0\n"));
 	if (fake.privlevel_attr)
-		put_attr(dir, "privlevel", "", 0);
+		fake_tsm_put(dir, "privlevel", "", 0);
 	if (fake.no_outblob) {
 		char path[8192];
 
@@ -97,7 +75,7 @@ make_attrs(const char *dir)
 		assert_non_null(aux);
 		for (long i = 0; i < fake.auxblob_len; i++)
 			aux[i] = (uint8_t)(i * 3);
-		put_attr(dir, "auxblob", aux, (size_t)fake.auxblob_len);
+		fake_tsm_put(dir, "auxblob", aux, (size_t)fake.auxblob_len);
 		free(aux);
 	}
 }
@@ -107,7 +85,7 @@ mkdir(const char *path, mode_t mode)
 {
 	int r = (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
 
-	if (r == 0 && is_entry(path)) {
+	if (r == 0 && fake_tsm_is_entry(fake.root, path)) {
 		struct stat st;
 
 		fake.mkdirs++;
@@ -121,79 +99,45 @@ mkdir(const char *path, mode_t mode)
 int
 rmdir(const char *path)
 {
-	if (is_entry(path)) {
-		DIR *d;
-		struct dirent *de;
-
+	if (fake_tsm_is_entry(fake.root, path)) {
 		fake.rmdirs++;
 		if (fake.refuse_rmdir) {
 			errno = EBUSY;
 			return -1;
 		}
-		/* configfs: the attributes go with the entry. */
-		d = opendir(path);
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			char p[8192];
-
-			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-			if (de->d_name[0] != '.')
-				unlink(p);
-		}
-		if (d != NULL)
-			closedir(d);
+		fake_tsm_empty(path);
 	}
 	return (int)syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
-}
-
-/* The whole content of dir/name into buf (at most size bytes); its length. */
-static size_t
-get_attr(const char *dir, const char *name, void *buf, size_t size)
-{
-	char path[8192];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, size);
-	syscall(SYS_close, fd);
-	return n > 0 ? (size_t)n : 0;
 }
 
 /* After a write to dir/name has been closed: bump generation, and make the report for a new inblob. */
 static void
 written(const char *dir, const char *name)
 {
-	char text[32] = "";
-	long long g;
+	long long extra = 0;
 
 	fake.writes++;
-	get_attr(dir, "generation", text, sizeof(text) - 1);
-	g = atoll(text) + 1;
 	/* Another writer touches the entry once per report made. */
 	if (strcmp(name, "inblob") == 0 && fake.conflicts > 0) {
 		fake.conflicts--;
-		g++;
+		extra = 1;
 	}
-	snprintf(text, sizeof(text), "%lld\n", g);
-	put_attr(dir, "generation", text, strlen(text));
+	fake_tsm_bump(dir, extra);
 	if (strcmp(name, "privlevel") == 0) {
 		memset(fake.privlevel, 0, sizeof(fake.privlevel));
-		get_attr(dir, name, fake.privlevel, sizeof(fake.privlevel) - 1);
+		fake_tsm_get(dir, name, fake.privlevel, sizeof(fake.privlevel) - 1);
 	} else if (!fake.no_outblob) {
 		uint8_t *report = calloc(1, fake.outblob_len + 1);
 
 		assert_non_null(report);
-		fake.inblob_len = get_attr(dir, name, fake.inblob, sizeof(fake.inblob));
+		fake.inblob_len = fake_tsm_get(dir, name, fake.inblob, sizeof(fake.inblob));
 		if (fake.outblob_len >= 2 + 64) {
 			report[0] = 'R';
 			report[1] = (uint8_t)(fake.privlevel[0] != '\0' ? fake.privlevel[0] : '-');
 			memcpy(report + 2, fake.inblob, 64);
 			memset(report + 66, 0xee, fake.outblob_len - 66);
 		}
-		put_attr(dir, "outblob", report, fake.outblob_len);
+		fake_tsm_put(dir, "outblob", report, fake.outblob_len);
 		free(report);
 	}
 }
@@ -201,26 +145,13 @@ written(const char *dir, const char *name)
 int
 close(int fd)
 {
-	char link[64], path[4096] = "";
-	int flags = fake.root[0] != '\0' ? fcntl(fd, F_GETFL) : -1, r;
+	char dir[4096];
+	const char *name;
+	int rc;
 
-	if (flags >= 0 && (flags & O_ACCMODE) == O_WRONLY) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, path, sizeof(path) - 1);
-		path[n > 0 ? n : 0] = '\0';
-	}
-	r = (int)syscall(SYS_close, fd);
-	if (path[0] != '\0') {
-		char *slash = strrchr(path, '/');
-
-		if (slash != NULL)
-			*slash = '\0';
-		if (slash != NULL && is_entry(path) && (strcmp(slash + 1, "inblob") == 0 || strcmp(slash + 1, "privlevel") == 0))
-			written(path, slash + 1);
-	}
-	return r;
+	if (fake_tsm_close(fake.root, fd, dir, &name, &rc))
+		written(dir, name);
+	return rc;
 }
 
 /* --- tests --------------------------------------------------------------- */

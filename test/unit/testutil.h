@@ -19,6 +19,31 @@
 
 #include <cmocka.h>
 
+#include "base/error.h"
+#include "base/fileio.h"
+
+/* $AG_SHARED (the runner sets it), else ../shared: the vectors and roots from real machines. */
+static inline const char *
+tu_shared(void)
+{
+	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
+}
+
+/* Reads ../shared/vectors/NAME (at most 1 MiB), or NULL when absent: the caller skips visibly. */
+static inline uint8_t *
+tu_vec(const char *name, size_t *len)
+{
+	char path[512];
+	uint8_t *buf = NULL;
+	struct ag_err err;
+
+	snprintf(path, sizeof(path), "%s/vectors/%s", tu_shared(), name);
+	if (access(path, R_OK) != 0)
+		return NULL;
+	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
+	return buf;
+}
+
 /* Creates a fresh scratch directory; returns a static-lifetime-free path the caller frees. */
 static inline char *
 tu_mkdtemp(void)
