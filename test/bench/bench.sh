@@ -86,7 +86,7 @@ row "attestgate evidence (vTPM reads + quote)" evidence
 row "stock tools: tpm2-tools + curl + jq + openssl" stock
 echo
 echo "binary: $(stat -c %s "$BIN") bytes ($(file -b "$BIN" 2>/dev/null | cut -d, -f1-2 || echo dynamic))"
-[ -x "$STATIC" ] && echo "static: $(stat -c %s "$STATIC") bytes ($(file -b "$STATIC" | cut -d, -f1-2,6))"
+[ -x "$STATIC" ] && echo "static: $(stat -c %s "$STATIC") bytes ($(file -b "$STATIC" | grep -o "statically linked"))"
 echo "The stock-tools column covers evidence collection and the quote check only: the AzureGuest"
 echo "response (RSA in the vTPM, then AES-GCM with AAD) cannot be opened with the openssl command line,"
 echo "which has no AEAD modes, so the full protocol has no stock-tools equivalent to time."
