@@ -121,6 +121,8 @@ gate_exit() { podman inspect --format '{{.State.ExitCode}}' "$POD-attestgate" 2>
 allowed() {
 	local name=$1 manifest=$2
 	case_run "$name" "$manifest" || { t_not_ok "$name: the case starts"; return; }
+	# The probe runs beside the app: its verdict is complete once it has exited.
+	for _ in $(seq 1 100); do [ "$(state "$POD-probe")" = exited ] && break; sleep 0.1; done
 	t_check "$name: podman kube play succeeds (the gate exited 0): $(head -c 300 "$D/play.err")" test "$PLAY" = 0
 	# Each app checks /run/attestgate/ready and then sleeps: running means it started and found the gate's outputs.
 	t_check "$name: the app started and found ready (state $(state "$POD-app"))" test "$(state "$POD-app")" = running

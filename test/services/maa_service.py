@@ -146,13 +146,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, body=b"", headers=()):
+        # Logged before the answer leaves: a client that has its answer finds its request in the log.
+        self.server.state.log(self.command, self.path, status)
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.state.log(self.command, self.path, status)
 
     def do_GET(self):
         st = self.server.state
