@@ -12,6 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 TAG=${1:-localhost/attestgate:dev}
+mkdir -p build
 BUILDER=localhost/attestgate-builder:bookworm
 if command -v podman >/dev/null; then
 	export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/packaging/containers.conf}

@@ -45,9 +45,9 @@ make --no-print-directory B=build/static-obj CC="${CC:-cc}" \
 mkdir -p "$(dirname "$OUT")"
 cp build/static-obj/attestgate "$OUT.tmp"
 strip "$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
-case $(file -b "$OUT") in
+case $(file -b "$OUT.tmp") in
 	*"statically linked"*) ;;
-	*) echo "static: $OUT is not statically linked: $(file -b "$OUT")" >&2; exit 1 ;;
+	*) echo "static: the result is not statically linked: $(file -b "$OUT.tmp")" >&2; rm -f "$OUT.tmp"; exit 1 ;;
 esac
+mv "$OUT.tmp" "$OUT"
 echo "static: $OUT ($(wc -c <"$OUT") bytes), statically linked"

@@ -15,7 +15,9 @@ CACHE=$(packaging/cache-dir.sh)
 root=$CACHE/builder-root.$$
 trap 'rm -rf "$root"' EXIT
 echo "builder-image: debootstrap of bookworm with the toolchain into $root (once per machine)" >&2
-if ! debootstrap --variant=minbase \
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+[ -r "$KEYRING" ] || { echo "builder-image: $KEYRING is missing (package debian-archive-keyring)" >&2; exit 2; }
+if ! debootstrap --variant=minbase --keyring="$KEYRING" --force-check-gpg \
 	--include=build-essential,pkg-config,autoconf,automake,libtool,autoconf-archive,libltdl-dev,dpkg-dev,file,ca-certificates,patch,xz-utils,openssl,curl \
 	bookworm "$root" "$MIRROR/debian" >"$CACHE/builder-debootstrap.log" 2>&1; then
 	echo "builder-image: debootstrap failed; the end of $CACHE/builder-debootstrap.log:" >&2

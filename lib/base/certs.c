@@ -6,6 +6,7 @@
 #include "base/certs.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -106,7 +107,7 @@ ag_certs_load_trust(const char *roots_dir, int roots_required, const char *test_
 
 	*test = NULL;
 	/* Only a missing directory may be tolerated; anything wrong inside an existing one is an error. */
-	if (roots_dir != NULL && (roots_required || stat(roots_dir, &st) == 0))
+	if (roots_dir != NULL && (roots_required || stat(roots_dir, &st) == 0 || errno != ENOENT))
 		rc = ag_certs_load_dir(roots_dir, certs, err);
 	if (rc == AG_OK && test_roots_dir != NULL) {
 		*test = sk_X509_new_null();

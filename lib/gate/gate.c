@@ -358,6 +358,13 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	rc = check_config(cfg, &policy, &err);
 	if (rc == AG_OK)
 		rc = attest(cfg, policy, &st, &res, &err);
+	if (rc != AG_OK && err.code != rc) {
+		/* A step failed without saying why: fail closed with its code, never report what err still says. */
+		char why[AG_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err.code != AG_OK ? err.msg : "a step failed without giving a reason");
+		ag_err_set(&err, rc, "%s", why);
+	}
 	fill_status(cfg, policy, &res, &err, t0, &st);
 	publish(cfg, &out, &st, &res);
 	ag_output_close(out);

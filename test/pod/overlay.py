@@ -25,8 +25,8 @@ what must differ from a node (test/pod/README.md says why for each):
     (--insecure-test-ca, --insecure-test-roots, --imds-url), and its policy
     is the test policy (its digest replaces --policy-sha256);
   * /dev/termination-log is a host file (the kubelet provides it; podman not);
-  * a `probe` container is added: another non-root user that reads the token
-    and must fail to write the emptyDir.
+  * a `probe` container is added: another non-root user, mounting the volume
+    as the app does, that reads the token and must fail to change it.
 
 Input ConfigMaps are dropped (the runner supplies attestgate-policies).
 """
@@ -89,15 +89,22 @@ def adapt(name, spec, p):
     adapt_gate(gates[0], p, node_vols)
     if gates[0] in spec["containers"]:
         return                 # discovery: the gate is the workload, there is no app to probe for
+    # The probe mounts the emptyDir as the manifest's app container does (read-only or not): it shows what an
+    # app of that pod can do to the gate's files.
+    app_mount = next((dict(m) for c in spec["containers"] for m in c.get("volumeMounts", [])
+                      if m["name"] == "attestgate"), None)
+    if app_mount is None:
+        sys.exit("overlay: %s: no app container mounts the attestgate volume" % name)
+    app_mount["mountPath"] = "/run/attestgate"
     spec["containers"].append({
         "name": "probe", "image": p["app_image"],
         "command": ["sh", "-c", "id; cat /run/attestgate/token >/dev/null && echo token-read; "
-                    "if touch /run/attestgate/token 2>/dev/null || echo x >/run/attestgate/new 2>/dev/null; "
-                    "then echo emptydir-writable; else echo emptydir-readonly; fi"],
+                    "if touch /run/attestgate/token 2>/dev/null || echo x >>/run/attestgate/token 2>/dev/null; "
+                    "then echo token-writable; else echo token-readonly; fi"],
         "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True,
                             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "attestgate", "mountPath": "/run/attestgate", "readOnly": True}]})
+        "volumeMounts": [app_mount]})
 
 
 def main():

@@ -130,7 +130,7 @@ allowed() {
 		t_grep "$name: the app read the token" "^attested: eyJ" <(podman logs "$POD-app" 2>&1)
 	fi
 	t_grep "$name: another non-root user (fsGroup) reads the token" "^token-read" <(podman logs "$POD-probe" 2>&1)
-	t_grep "$name: ...and cannot write the emptyDir" "^emptydir-readonly" <(podman logs "$POD-probe" 2>&1)
+	t_grep "$name: ...and cannot change the gate's files" "^token-readonly" <(podman logs "$POD-probe" 2>&1)
 	t_check "$name: the token is 0440" test "$(stat -c %a "$D/out/token" 2>/dev/null)" = 440
 	t_jq "$name: status.json says Verified" '.reason == "Verified" and .platform == "azure-cvm"' "$D/out/status.json"
 	t_check "$name: the verifier was reached by its name from /etc/hosts" grep -q "POST /attest/AzureGuest" "$D/svc/requests.log"

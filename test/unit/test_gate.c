@@ -39,6 +39,7 @@
 /* What the fakes are told to do and what they saw. */
 static struct {
 	enum ag_code collect_rc, verify_rc;
+	int silent;                    /* the fake verifier fails without setting err (a broken row) */
 	const char *platform;          /* the platform the fake collect says this node is */
 	const char *claims;            /* JSON the fake verifier returns */
 	const char *eventlog;          /* the "eventlog" fact the fake collect records, or NULL */
@@ -90,6 +91,8 @@ fake_verify(const struct ag_verify_in *in, struct ag_verify_out *out, struct ag_
 	    memcmp(in->evidence->nonce.v, fake.nonce.v, fake.nonce.len) == 0 &&
 	    strstr((const char *)b->data, hex) != NULL;
 	snprintf(fake.verifier_type, sizeof(fake.verifier_type), "%s", in->policy->verifier_type);
+	if (fake.verify_rc != AG_OK && fake.silent)
+		return fake.verify_rc;
 	if (fake.verify_rc != AG_OK)
 		return ag_err_set(err, fake.verify_rc, "fake verifier: %s did not answer", FAKE_URL);
 	out->claims = json_loads(fake.claims, 0, NULL);
@@ -456,6 +459,18 @@ test_verifier_unavailable(void **state)
 	json_decref(st);
 }
 
+/* A verifier row that fails without saying why still fails the gate with its code: never "Verified". */
+static void
+test_verifier_fails_silently(void **state)
+{
+	struct env *e = *state;
+
+	fake.verify_rc = AG_EINVALID;
+	fake.silent = 1;
+	assert_int_equal(run(e, NULL), AG_EINVALID);
+	assert_failed(e, "TokenInvalid", "a step failed without giving a reason");
+}
+
 static void
 test_bad_pin(void **state)
 {
@@ -673,6 +688,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_policy_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verifier_fails_silently, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_claims, setup, teardown),
