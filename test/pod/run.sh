@@ -121,16 +121,27 @@ gate_exit() { podman inspect --format '{{.State.ExitCode}}' "$POD-attestgate" 2>
 allowed() {
 	local name=$1 manifest=$2
 	case_run "$name" "$manifest" || { t_not_ok "$name: the case starts"; return; }
-	# The probe runs beside the app: its verdict is complete once it has exited.
+	# The probe runs beside the app: its verdict is complete once it has exited.  Its log is read once
+	# it has both lines (podman logs can come back empty while podman is busy removing the init container).
 	for _ in $(seq 1 100); do [ "$(state "$POD-probe")" = exited ] && break; sleep 0.1; done
+	for _ in $(seq 1 50); do
+		podman logs "$POD-probe" >"$D/probe.log" 2>&1
+		grep -qE '^token-(readonly|writable)$' "$D/probe.log" && break
+		sleep 0.1
+	done
 	t_check "$name: podman kube play succeeds (the gate exited 0): $(head -c 300 "$D/play.err")" test "$PLAY" = 0
 	# Each app checks /run/attestgate/ready and then sleeps: running means it started and found the gate's outputs.
 	t_check "$name: the app started and found ready (state $(state "$POD-app"))" test "$(state "$POD-app")" = running
 	if grep -q 'echo attested' "$manifest"; then
-		t_grep "$name: the app read the token" "^attested: eyJ" <(podman logs "$POD-app" 2>&1)
+		for _ in $(seq 1 50); do
+			podman logs "$POD-app" >"$D/app.log" 2>&1
+			grep -q '^attested: eyJ' "$D/app.log" && break
+			sleep 0.1
+		done
+		t_grep "$name: the app read the token" "^attested: eyJ" "$D/app.log"
 	fi
-	t_grep "$name: another non-root user (fsGroup) reads the token" "^token-read" <(podman logs "$POD-probe" 2>&1)
-	t_grep "$name: ...and cannot change the gate's files" "^token-readonly" <(podman logs "$POD-probe" 2>&1)
+	t_grep "$name: another non-root user (fsGroup) reads the token" "^token-read$" "$D/probe.log"
+	t_grep "$name: ...and cannot change the gate's files" "^token-readonly$" "$D/probe.log"
 	t_check "$name: the token is 0440" test "$(stat -c %a "$D/out/token" 2>/dev/null)" = 440
 	t_jq "$name: status.json says Verified" '.reason == "Verified" and .platform == "azure-cvm"' "$D/out/status.json"
 	t_check "$name: the verifier was reached by its name from /etc/hosts" grep -q "POST /attest/AzureGuest" "$D/svc/requests.log"
