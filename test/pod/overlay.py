@@ -99,7 +99,7 @@ def adapt(name, spec, p):
     spec["containers"].append({
         "name": "probe", "image": p["app_image"],
         "command": ["sh", "-c", "id; cat /run/attestgate/token >/dev/null && echo token-read; "
-                    "if touch /run/attestgate/token 2>/dev/null || echo x >>/run/attestgate/token 2>/dev/null; "
+                    "if touch /run/attestgate/token 2>/dev/null || { echo x >>/run/attestgate/token; } 2>/dev/null; "
                     "then echo token-writable; else echo token-readonly; fi"],
         "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True,
                             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
