@@ -100,13 +100,9 @@ cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v)
 	}
 	else if (rc == AG_OK)
 		rc = ag_file_read(claims_path, AG_CLAIMS_MAX_BYTES, AG_ECONFIG, &buf, &len, &err);
-	if (rc == AG_OK && claims == NULL && ag_claims_parse(buf, len, &claims, &err) != AG_OK) {
-		char why[AG_ERR_MSG_MAX];
-
-		/* The claims file is the caller's input: unparseable is a usage error (2). */
-		snprintf(why, sizeof(why), "%s", err.msg);
-		rc = ag_err_set(&err, AG_ECONFIG, "%s: %s", claims_path, why);
-	}
+	/* The claims file is the caller's input: unparseable is a usage error (2). */
+	if (rc == AG_OK && claims == NULL && ag_claims_parse(buf, len, &claims, &err) != AG_OK)
+		rc = ag_err_set_prefixed(&err, AG_ECONFIG, "%s", claims_path);
 	free(buf);
 	if (rc != AG_OK) {
 		fprintf(stderr, "attestgate %s: %s\n", cmd->name, err.msg);

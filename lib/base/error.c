@@ -83,20 +83,43 @@ ag_err_set_transient(struct ag_err *err, enum ag_code code, const char *fmt, ...
 	return code;
 }
 
+static void
+vprefix(struct ag_err *err, const char *fmt, va_list ap)
+{
+	char prefix[AG_ERR_MSG_MAX], joined[AG_ERR_MSG_MAX];
+
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
+	memcpy(err->msg, joined, sizeof(err->msg));
+	flatten(err->msg);
+}
+
 void
 ag_err_prefix(struct ag_err *err, const char *fmt, ...)
 {
-	char prefix[AG_ERR_MSG_MAX], joined[AG_ERR_MSG_MAX];
 	va_list ap;
 
 	if (err == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vprefix(err, fmt, ap);
 	va_end(ap);
-	snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
-	memcpy(err->msg, joined, sizeof(err->msg));
-	flatten(err->msg);
+}
+
+enum ag_code
+ag_err_set_prefixed(struct ag_err *err, enum ag_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	err->code = code;
+	err->transient = 0;
+	err->cause = AG_CAUSE_NONE;
+	va_start(ap, fmt);
+	vprefix(err, fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 const char *

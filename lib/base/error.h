@@ -55,6 +55,10 @@ enum ag_code ag_err_set_cause(struct ag_err *err, enum ag_code code, enum ag_cau
 /* The process exit code of a result, for every command: 0 for AG_OK and for a policy denial under audit mode. */
 int ag_exit_code(enum ag_code code, int audit);
 
+/* Sets code and prefixes the existing message: where the caller's context decides what a failure it passes on means. */
+enum ag_code ag_err_set_prefixed(struct ag_err *err, enum ag_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Prefixes the existing message with "prefix: " (context from an outer layer). */
 void ag_err_prefix(struct ag_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

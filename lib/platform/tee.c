@@ -223,14 +223,21 @@ tsm_root(const struct ag_collect_opts *o)
 	return o->tsm_root != NULL ? o->tsm_root : AG_TSM_DEFAULT_ROOT;
 }
 
-/* configfs-tsm whose provider is tdx_guest. */
+/* Nonzero when configfs-tsm is there and its provider is want. */
 static int
-tdx_detect(const struct ag_collect_opts *o)
+tsm_provider_is(const struct ag_collect_opts *o, const char *want)
 {
 	char provider[32];
 
 	return ag_tsm_available(tsm_root(o)) && ag_tsm_provider(tsm_root(o), provider, sizeof(provider)) == 0 &&
-	    strcmp(provider, "tdx_guest") == 0;
+	    strcmp(provider, want) == 0;
+}
+
+/* configfs-tsm whose provider is tdx_guest. */
+static int
+tdx_detect(const struct ag_collect_opts *o)
+{
+	return tsm_provider_is(o, "tdx_guest");
 }
 
 /* configfs-tsm whose provider is sev_guest, else the sev-guest device. */
@@ -238,12 +245,8 @@ static int
 sev_snp_detect(const struct ag_collect_opts *o)
 {
 	const char *dev = o->sev_guest != NULL ? o->sev_guest : AG_SEV_GUEST_DEFAULT_DEVICE;
-	char provider[32];
 
-	if (ag_tsm_available(tsm_root(o)) && ag_tsm_provider(tsm_root(o), provider, sizeof(provider)) == 0 &&
-	    strcmp(provider, "sev_guest") == 0)
-		return 1;
-	return access(dev, F_OK) == 0;
+	return tsm_provider_is(o, "sev_guest") || access(dev, F_OK) == 0;
 }
 
 /* A kata-cc UVM: its security context directory is named (flag or UVM_SECURITY_CONTEXT_DIR). */

@@ -277,7 +277,7 @@ ag_maa_attest_vm(const struct ag_maa_opts *o, const struct ag_evidence *e, char 
 static enum ag_code
 node_os(const struct ag_verify_in *in, struct ag_os_release *os, struct ag_err *err)
 {
-	char text[512], why[AG_ERR_MSG_MAX];
+	char text[512];
 	int n;
 
 	if ((in->os_distro == NULL) != (in->os_version == NULL))
@@ -289,10 +289,8 @@ node_os(const struct ag_verify_in *in, struct ag_os_release *os, struct ag_err *
 	if (n < 0 || (size_t)n >= sizeof(text) || strpbrk(in->os_distro, "\"\n\\") != NULL ||
 	    strpbrk(in->os_version, "\"\n\\") != NULL)
 		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: too long, or with quotes or newlines");
-	if (ag_os_release_parse(text, (size_t)n, os, err) != AG_OK) {
-		snprintf(why, sizeof(why), "%s", err->msg);
-		return ag_err_set(err, AG_ECONFIG, "--os-distro/--os-version: %s", why);
-	}
+	if (ag_os_release_parse(text, (size_t)n, os, err) != AG_OK)
+		return ag_err_set_prefixed(err, AG_ECONFIG, "--os-distro/--os-version");
 	return AG_OK;
 }
 

@@ -116,28 +116,28 @@ case_run() {
 	return 0
 }
 state() { podman inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
+# logs_until CONTAINER REGEX FILE: the container's log into FILE, read again (up to 5 s) until a line matches
+# (podman logs can come back empty while podman is busy removing an init container).
+logs_until() {
+	for _ in $(seq 1 50); do
+		podman logs "$1" >"$3" 2>&1
+		grep -qE "$2" "$3" && return 0
+		sleep 0.1
+	done
+}
 gate_exit() { podman inspect --format '{{.State.ExitCode}}' "$POD-attestgate" 2>/dev/null; }
 
 allowed() {
 	local name=$1 manifest=$2
 	case_run "$name" "$manifest" || { t_not_ok "$name: the case starts"; return; }
-	# The probe runs beside the app: its verdict is complete once it has exited.  Its log is read once
-	# it has both lines (podman logs can come back empty while podman is busy removing the init container).
+	# The probe runs beside the app: its verdict is complete once it has exited.
 	for _ in $(seq 1 100); do [ "$(state "$POD-probe")" = exited ] && break; sleep 0.1; done
-	for _ in $(seq 1 50); do
-		podman logs "$POD-probe" >"$D/probe.log" 2>&1
-		grep -qE '^token-(readonly|writable)$' "$D/probe.log" && break
-		sleep 0.1
-	done
+	logs_until "$POD-probe" '^token-(readonly|writable)$' "$D/probe.log"
 	t_check "$name: podman kube play succeeds (the gate exited 0): $(head -c 300 "$D/play.err")" test "$PLAY" = 0
 	# Each app checks /run/attestgate/ready and then sleeps: running means it started and found the gate's outputs.
 	t_check "$name: the app started and found ready (state $(state "$POD-app"))" test "$(state "$POD-app")" = running
 	if grep -q 'echo attested' "$manifest"; then
-		for _ in $(seq 1 50); do
-			podman logs "$POD-app" >"$D/app.log" 2>&1
-			grep -q '^attested: eyJ' "$D/app.log" && break
-			sleep 0.1
-		done
+		logs_until "$POD-app" '^attested: eyJ' "$D/app.log"
 		t_grep "$name: the app read the token" "^attested: eyJ" "$D/app.log"
 	fi
 	t_grep "$name: another non-root user (fsGroup) reads the token" "^token-read$" "$D/probe.log"

@@ -8,6 +8,23 @@
 
 #include "base/error.h"
 
+/* The caller's code replaces the callee's (with its transient mark and cause); the message keeps the callee's reason. */
+static void
+test_set_prefixed(void **state)
+{
+	struct ag_err err;
+
+	(void)state;
+	ag_err_set_cause(&err, AG_EEVIDENCE, AG_CAUSE_ABSENT, "NAME is missing");
+	err.transient = 1;
+	assert_int_equal(ag_err_set_prefixed(&err, AG_ECONFIG, "--os-%s", "distro"), AG_ECONFIG);
+	assert_int_equal(err.code, AG_ECONFIG);
+	assert_int_equal(err.transient, 0);
+	assert_int_equal(err.cause, AG_CAUSE_NONE);
+	assert_string_equal(err.msg, "--os-distro: NAME is missing");
+	assert_int_equal(ag_err_set_prefixed(NULL, AG_EPOLICY, "x"), AG_EPOLICY);
+}
+
 static void
 test_error_set_and_prefix(void **state)
 {
@@ -157,6 +174,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_set_and_prefix),
+		cmocka_unit_test(test_set_prefixed),
 		cmocka_unit_test(test_clear_resets_everything),
 		cmocka_unit_test(test_flatten_control_characters),
 		cmocka_unit_test(test_set_cause_and_transient),

@@ -27,15 +27,7 @@
 static uint8_t *
 shared_file(const char *name, size_t *len)
 {
-	char path[512];
-	uint8_t *buf = NULL;
-	struct ag_err err;
-
-	snprintf(path, sizeof(path), "%s/vectors/tdx/collateral/%s", tu_shared(), name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
-	return buf;
+	return tu_vec_in("tdx/collateral", name, len);
 }
 
 static STACK_OF(X509) *

@@ -559,16 +559,7 @@ test_jwk_public_key(void **state)
 static uint8_t *
 maa_vec(const char *name, size_t *len)
 {
-	char path[512];
-	uint8_t *buf = NULL;
-	struct ag_err err;
-	const char *shared = getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
-
-	snprintf(path, sizeof(path), "%s/vectors/maa/%s", shared, name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
-	return buf;
+	return tu_vec_in("maa", name, len);
 }
 
 static void

@@ -538,16 +538,9 @@ test_verify_ecdsa_form(void **state)
 static uint8_t *
 maa_vec(const char *name, size_t *len)
 {
-	char path[512];
-	uint8_t *buf = NULL;
-	struct ag_err err;
-	const char *shared = getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
+	uint8_t *buf = tu_vec_in("maa", name, len);
 
-	snprintf(path, sizeof(path), "%s/vectors/maa/%s", shared, name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
-	while (*len > 0 && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r'))
+	while (buf != NULL && *len > 0 && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r'))
 		(*len)--;
 	return buf;
 }

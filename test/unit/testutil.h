@@ -29,19 +29,26 @@ tu_shared(void)
 	return getenv("AG_SHARED") != NULL ? getenv("AG_SHARED") : "../shared";
 }
 
-/* Reads ../shared/vectors/NAME (at most 1 MiB), or NULL when absent: the caller skips visibly. */
+/* Reads ../shared/vectors/DIR/NAME (DIR may be NULL; at most 1 MiB), or NULL when absent: the caller skips visibly. */
 static inline uint8_t *
-tu_vec(const char *name, size_t *len)
+tu_vec_in(const char *dir, const char *name, size_t *len)
 {
 	char path[512];
 	uint8_t *buf = NULL;
 	struct ag_err err;
 
-	snprintf(path, sizeof(path), "%s/vectors/%s", tu_shared(), name);
+	snprintf(path, sizeof(path), "%s/vectors/%s%s%s", tu_shared(), dir != NULL ? dir : "", dir != NULL ? "/" : "", name);
 	if (access(path, R_OK) != 0)
 		return NULL;
 	assert_int_equal(ag_file_read(path, 1 << 20, AG_ECONFIG, &buf, len, &err), AG_OK);
 	return buf;
+}
+
+/* Reads ../shared/vectors/NAME, or NULL when absent. */
+static inline uint8_t *
+tu_vec(const char *name, size_t *len)
+{
+	return tu_vec_in(NULL, name, len);
 }
 
 /* Creates a fresh scratch directory; returns a static-lifetime-free path the caller frees. */
