@@ -69,6 +69,7 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.tsm_root = cli_get(v, "tsm-root");
 	cfg.sev_guest = cli_get(v, "sev-guest");
 	cfg.uvm_dir = cli_get(v, "uvm-security-context-dir");
+	cfg.agent_policy_file = cli_get(v, "agent-policy-file");
 	cfg.termination_log = cli_get(v, "termination-log");
 	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */
 	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;
@@ -109,6 +110,8 @@ static const struct cli_flag run_flags[] = {
 	{ "sev-guest", CLI_STRING, "DEVICE", "/dev/sev-guest", NULL, "SEV-SNP guest device (when configfs-tsm is absent)", 0, 1 },
 	{ "uvm-security-context-dir", CLI_STRING, "DIR", NULL, NULL,
 	    "kata-cc: the UVM's security context (default: $UVM_SECURITY_CONTEXT_DIR)", 0, 1 },
+	{ "agent-policy-file", CLI_STRING, "FILE", AG_GATE_AGENT_POLICY_FILE, NULL,
+	    "kata-cc, expectHostData: fromAnnotation: the pod's agent policy annotation (downward API)", 0, 1 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL,
 	    "AMD/Intel root certificates (only pinned fingerprints are trusted)", 0, 1 },
 	COLLATERAL_FLAGS

@@ -138,6 +138,8 @@ ag_code_reason(enum ag_code code)
 		return "PolicyDenied";
 	case AG_EINVALID:
 		return "TokenInvalid";
+	case AG_EKEYDENIED:
+		return "KeyReleaseDenied";
 	}
 	return "ConfigInvalid";
 }
@@ -158,6 +160,8 @@ ag_code_name(enum ag_code code)
 		return "policy";
 	case AG_EINVALID:
 		return "invalid";
+	case AG_EKEYDENIED:
+		return "keyrelease";
 	}
 	return "config";
 }

@@ -19,6 +19,7 @@ enum ag_code {
 	AG_EVERIFIER = 4,  /* verifier unreachable or deadline exceeded */
 	AG_EPOLICY = 5,    /* policy denied */
 	AG_EINVALID = 6,   /* token or evidence invalid */
+	AG_EKEYDENIED = 7, /* key release denied: the vault's release policy said no */
 };
 
 #define AG_ERR_MSG_MAX 512

@@ -94,7 +94,7 @@ ec_from_jwk(const json_t *o)
 {
 	const char *crv = str_member(o, "crv"), *group;
 	size_t size, x_len, y_len;
-	uint8_t *x = NULL, *y = NULL, point[1 + 2 * 48];
+	uint8_t *x = NULL, *y = NULL, point[1 + 2 * 66];
 	EVP_PKEY *pkey = NULL;
 
 	if (crv != NULL && strcmp(crv, "P-256") == 0) {
@@ -103,6 +103,10 @@ ec_from_jwk(const json_t *o)
 	} else if (crv != NULL && strcmp(crv, "P-384") == 0) {
 		group = "secp384r1";
 		size = 48;
+	} else if (crv != NULL && strcmp(crv, "P-521") == 0) {
+		/* Key Vault's third curve (released keys); no token algorithm here uses it. */
+		group = "secp521r1";
+		size = 66;
 	} else {
 		return NULL;
 	}

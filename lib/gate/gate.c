@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "base/base64.h"
 #include "base/clock.h"
 #include "base/crl.h"
+#include "base/digest.h"
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/nonce.h"
 #include "node/imds.h"
@@ -23,6 +27,8 @@
 #include "policy/policy.h"
 #include "publish/output.h"
 #include "publish/status.h"
+#include "release/transfer_key.h"
+#include "release/vault.h"
 #include "verifier/verifier.h"
 
 /* Checks the flags and loads the pinned policy into *policy. */
@@ -62,6 +68,10 @@ struct run_result {
 	const char *platform;
 	char denial_hint[160];        /* what to fix first when the policy denied (a missing mount), or "" */
 	STACK_OF(X509_CRL) *crls;     /* --crl, loaded before any evidence */
+	struct ag_transfer_key tk;    /* key release: the key the vaults wrap to */
+	json_t *transfer_jwk;         /* its public JWK in the runtime data (software key), or NULL */
+	struct ag_released_key *keys; /* released keys, encoded (policy->n_keys of them) */
+	json_t *key_results;          /* status.json "keys" */
 };
 
 /* One log line per failed rule: error when it blocks the pod, warn under mode: audit. */
@@ -164,6 +174,7 @@ collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t dea
 	co.uvm_dir = cfg->uvm_dir;
 	co.vmpl = -1;
 	co.quote_unbound = strcmp(p->verifier_type, "maa") == 0;
+	co.transfer_jwk = res->transfer_jwk;
 	t = ag_clock_mono_ms();
 	rc = cfg->platform_row != NULL ? cfg->platform_row->collect(&co, &res->evidence, err) :
 					 ag_platform_collect(cfg->platform, &co, &res->evidence, err);
@@ -179,6 +190,126 @@ collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t dea
 		ag_log(AG_LOG_WARN, "TDX collateral was given, but this node's evidence has no TD quote: it does not apply here",
 		    "platform", json_string(res->platform), NULL);
 	return AG_OK;
+}
+
+/*
+ * Key release needs a software transfer key, made before the evidence so
+ * its JWK is bound into the report, unless the node is an Azure CVM (the
+ * vTPM's ephemeral key): the platform flag or, under auto, the policy's
+ * platforms say which.
+ */
+static enum ag_code
+prepare_transfer_key(const struct ag_gate_config *cfg, const struct ag_policy *p, struct run_result *res,
+    struct ag_err *err)
+{
+	int cvm_only = strcmp(cfg->platform, "azure-cvm") == 0 ||
+	    (strcmp(cfg->platform, "auto") == 0 && p->n_platforms == 1 && strcmp(p->platforms[0], "azure-cvm") == 0);
+
+	if (p->n_keys == 0 || cvm_only || cfg->print_claims)
+		return AG_OK;
+	return ag_transfer_key_generate(&res->tk, &res->transfer_jwk, err);
+}
+
+/*
+ * expectHostData: fromAnnotation - HOST_DATA must be the SHA-256 of the
+ * agent policy the pod's annotation carries (read through the downward
+ * API).  A consistency check against misconfiguration, not a boundary: the
+ * host writes both.  Appends its result to the rules.
+ */
+static enum ag_code
+check_host_data(const struct ag_gate_config *cfg, const struct ag_policy *p, struct run_result *res, struct ag_err *err)
+{
+	const char *path = cfg->agent_policy_file != NULL ? cfg->agent_policy_file : AG_GATE_AGENT_POLICY_FILE;
+	const char *actual = json_string_value(json_object_get(res->v.claims, "x-ms-sevsnpvm-hostdata"));
+	uint8_t *text = NULL, *policy = NULL;
+	size_t len = 0, plen = 0;
+	char want[AG_SHA256_HEX_LEN + 1];
+	enum ag_code rc = ag_file_read(path, 1024 * 1024, AG_ECONFIG, &text, &len, err);
+	int ok;
+
+	if (rc != AG_OK)
+		return ag_err_set_prefixed(err, AG_ECONFIG, "expectHostData: fromAnnotation needs the pod's agent policy "
+		    "annotation as a file (a downwardAPI volume of metadata.annotations['io.katacontainers.config.agent.policy'] "
+		    "at %s, as attestgate inject mounts it)", path);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		len--;
+	if (len == 0 || ag_b64_decode((const char *)text, len, &policy, &plen) != 0 || ag_sha256_hex(policy, plen, want) != 0)
+		rc = ag_err_set(err, AG_ECONFIG, "expectHostData: %s is not a base64 kata agent policy (the "
+		    "io.katacontainers.config.agent.policy annotation): generate it with az confcom katapolicygen", path);
+	free(text);
+	free(policy);
+	if (rc != AG_OK)
+		return rc;
+	ok = actual != NULL && strcasecmp(actual, want) == 0;
+	json_array_append_new(res->rules, json_pack("{s:s,s:s,s:s,s:o,s:b,s:s}", "claim", "/x-ms-sevsnpvm-hostdata",
+	    "op", "equals", "expected", want, "actual", actual != NULL ? json_string(actual) : json_null(), "ok", ok,
+	    "reason", ok ? "expectHostData: fromAnnotation" : "expectHostData: fromAnnotation: HOST_DATA is not the "
+	    "SHA-256 of the pod's agent policy annotation (the UVM was launched with another agent policy)"));
+	if (ok)
+		return AG_OK;
+	return ag_err_set(err, AG_EPOLICY, "policy %s denied: x-ms-sevsnpvm-hostdata is %.64s, but the pod's agent policy "
+	    "annotation hashes to %s (expectHostData: fromAnnotation)", p->name, actual != NULL ? actual : "missing", want);
+}
+
+/* Secure Key Release of the policy's keys, after it passed, under the run's deadline. */
+static enum ag_code
+release_keys(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct ag_status *st,
+    struct run_result *res, struct ag_err *err)
+{
+	struct ag_vault_opts vo;
+	int64_t t = ag_clock_mono_ms();
+	enum ag_code rc = AG_OK;
+
+	if (strcmp(res->platform, "azure-cvm") == 0) {
+		ag_transfer_key_clear(&res->tk);
+		rc = ag_transfer_key_tpm(&res->tk, cfg->tcti, res->v.claims, err);
+	} else if (res->tk.rsa == NULL) {
+		rc = ag_err_set(err, AG_ECONFIG, "no transfer key was bound into the %s evidence: pass --platform", res->platform);
+	}
+	memset(&vo, 0, sizeof(vo));
+	vo.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+	vo.http.deadline_ms = deadline;
+	vo.http.cancel = cfg->cancel;
+	ag_entra_opts_from_env(&vo.entra);
+	vo.entra.imds_url = cfg->imds_url != NULL ? cfg->imds_url : AG_IMDS_DEFAULT_URL;
+	vo.entra.http = vo.http;
+	if (rc == AG_OK)
+		rc = ag_vault_release_all(p, res->v.token, res->v.claims, &res->tk, &vo, &res->keys, &res->key_results, err);
+	st->ms_keys = ag_clock_mono_ms() - t;
+	ag_log_step("keys", rc, st->ms_keys, err);
+	return rc;
+}
+
+/* The policy's rules (and expectHostData), then the keys when it passed. */
+static enum ag_code
+judge(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct ag_status *st,
+    struct run_result *res, struct ag_err *err)
+{
+	enum ag_code rc = ag_policy_evaluate(p, res->v.claims, &res->rules, err);
+
+	if (p->expect_host_data_annotation && res->rules != NULL && (rc == AG_OK || rc == AG_EPOLICY)) {
+		struct ag_err herr;
+		enum ag_code hrc = check_host_data(cfg, p, res, &herr);
+
+		if (hrc != AG_OK && (rc == AG_OK || hrc != AG_EPOLICY)) {
+			*err = herr;
+			rc = hrc;
+		}
+	}
+	log_failed_rules(p, res->rules);
+	if (rc == AG_EPOLICY)
+		explain_missing_eventlog(&res->evidence, res->rules, res->denial_hint, sizeof(res->denial_hint), err);
+	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT) {
+		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
+		    NULL);
+		if (p->n_keys > 0)
+			ag_log(AG_LOG_WARN, "no keys are released to a pod the policy denied (audit mode)", NULL);
+		return rc;
+	}
+	ag_log_step("policy", rc, 0, err);
+	if (rc == AG_OK && p->n_keys > 0)
+		rc = release_keys(cfg, p, deadline, st, res, err);
+	return rc;
 }
 
 /* Evidence, verifier and policy, in that order; fills st's timings and res. */
@@ -198,7 +329,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	/* The CRL files are read before any evidence: a bad path is exit 2 without a TPM round trip. */
 	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &res->crls, err)) != AG_OK)
 		return rc;
-	if ((rc = collect(cfg, p, deadline, st, res, err)) != AG_OK)
+	if ((rc = prepare_transfer_key(cfg, p, res, err)) != AG_OK || (rc = collect(cfg, p, deadline, st, res, err)) != AG_OK)
 		return rc;
 	local_opts(cfg, res, deadline, &lo);
 	memset(&in, 0, sizeof(in));
@@ -225,16 +356,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 		    "claims", json_incref(res->v.claims), NULL);
 		return ag_err_set(err, AG_OK, "verified; --print-claims: claims in claims.json, no policy rules applied");
 	}
-	rc = ag_policy_evaluate(p, res->v.claims, &res->rules, err);
-	log_failed_rules(p, res->rules);
-	if (rc == AG_EPOLICY)
-		explain_missing_eventlog(&res->evidence, res->rules, res->denial_hint, sizeof(res->denial_hint), err);
-	if (rc == AG_EPOLICY && p->mode == AG_MODE_AUDIT)
-		ag_log(AG_LOG_WARN, "policy denied, but it is in audit mode: the pod starts", "detail", json_string(err->msg),
-		    NULL);
-	else
-		ag_log_step("policy", rc, 0, err);
-	return rc;
+	return judge(cfg, p, deadline, st, res, err);
 }
 
 /* The one-line reason for kubectl describe; failures to write it are logged, never fatal. */
@@ -270,16 +392,19 @@ fill_status(const struct ag_gate_config *cfg, const struct ag_policy *policy, co
 	st->token_exp = res->v.info.exp;
 	st->token_iat = res->v.info.iat;
 	st->token_jti = res->v.info.jti;
+	st->keys = res->key_results;
+	st->host_data = json_string_value(json_object_get(res->v.claims, "x-ms-sevsnpvm-hostdata"));
 	st->ms_total = ag_clock_mono_ms() - t0;
 	st->no_policy = cfg->print_claims;
 }
 
 /* Writes the outputs; when that fails after a pass, clears the directory and publishes the failure instead. */
 static void
-publish(const struct ag_gate_config *cfg, struct ag_output **out, struct ag_status *st, const struct run_result *res)
+publish(const struct ag_gate_config *cfg, const struct ag_policy *policy, struct ag_output **out, struct ag_status *st,
+    const struct run_result *res)
 {
 	struct ag_publish pub;
-	struct ag_evidence_file *files = NULL;
+	struct ag_evidence_file *files = NULL, *keys = NULL;
 	char *manifest = NULL;
 	struct ag_err err;
 
@@ -289,6 +414,18 @@ publish(const struct ag_gate_config *cfg, struct ag_output **out, struct ag_stat
 	pub.jwks = res->v.jwks;
 	pub.claims = res->v.claims;
 	pub.no_ready = cfg->print_claims;
+	if (res->keys != NULL && policy != NULL) {
+		keys = calloc(policy->n_keys, sizeof(*keys));
+		for (size_t i = 0; keys != NULL && i < policy->n_keys; i++) {
+			keys[i].name = res->keys[i].file;
+			keys[i].data = res->keys[i].data;
+			keys[i].len = res->keys[i].len;
+		}
+		pub.keys = keys;
+		pub.n_keys = keys != NULL ? policy->n_keys : 0;
+		if (keys == NULL)
+			ag_status_set_error(st, &(struct ag_err){ .code = AG_ECONFIG, .msg = "out of memory" });
+	}
 	if (cfg->keep_evidence && res->evidence.n_files > 0) {
 		files = ag_evidence_files(&res->evidence, &manifest, &pub.n_evidence);
 		pub.evidence = files;
@@ -309,6 +446,7 @@ publish(const struct ag_gate_config *cfg, struct ag_output **out, struct ag_stat
 		}
 	}
 	free(files);
+	free(keys);
 	free(manifest);
 }
 
@@ -356,6 +494,9 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	ag_evidence_init(&res.evidence);
 	ag_status_init(&st, AG_OK, "attested");
 	rc = check_config(cfg, &policy, &err);
+	/* A key file an earlier run of this pod released goes before anything else happens. */
+	for (size_t i = 0; rc == AG_OK && i < policy->n_keys; i++)
+		rc = ag_output_remove(out, policy->keys[i].file, &err);
 	if (rc == AG_OK)
 		rc = attest(cfg, policy, &st, &res, &err);
 	if (rc != AG_OK && err.code != rc) {
@@ -366,7 +507,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		ag_err_set(&err, rc, "%s", why);
 	}
 	fill_status(cfg, policy, &res, &err, t0, &st);
-	publish(cfg, &out, &st, &res);
+	publish(cfg, policy, &out, &st, &res);
 	ag_output_close(out);
 	report_failure(cfg, &st, &res, policy);
 	rc = ag_status_exit_code(&st);
@@ -376,6 +517,10 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	ag_verify_out_clear(&res.v);
 	json_decref(res.rules);
 	sk_X509_CRL_pop_free(res.crls, X509_CRL_free);
+	ag_released_keys_free(res.keys, policy != NULL ? policy->n_keys : 0);
+	json_decref(res.key_results);
+	json_decref(res.transfer_jwk);
+	ag_transfer_key_clear(&res.tk);
 	ag_evidence_clear(&res.evidence);
 	ag_policy_free(policy);
 	return rc;

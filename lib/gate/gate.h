@@ -10,6 +10,8 @@
 
 #include "base/error.h"
 
+#define AG_GATE_AGENT_POLICY_FILE "/etc/attestgate/pod/agent-policy"
+
 struct ag_platform;
 struct ag_verifier;
 
@@ -40,6 +42,7 @@ struct ag_gate_config {
 	const char *tdx_tcb_info, *tdx_tcb_chain;          /* Intel collateral for the local checks of TD quotes */
 	const char *tdx_qe_identity, *tdx_qe_identity_chain;
 	const char *crls;                /* CRL files, '\n'-separated, or NULL */
+	const char *agent_policy_file;   /* expectHostData: the pod's kata agent policy annotation (downward API), or NULL: the default */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */
 	volatile sig_atomic_t *cancel; /* set by a signal handler to stop (SIGTERM); NULL: none */

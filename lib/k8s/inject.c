@@ -38,6 +38,10 @@ struct ctx {
 	struct ag_err *err;
 };
 
+/* Where a kata-cc UVM keeps its security context (Microsoft's samples mount reference-info-base64 from it). */
+#define KATA_UVM_DIR "/opt/confidential-containers/share/kata-containers"
+#define KATA_AGENT_POLICY_ANNOTATION "io.katacontainers.config.agent.policy"
+
 /* The byte offset of a libyaml mark (libyaml counts characters). */
 static size_t
 byte_at(const struct ctx *c, size_t index)
@@ -636,7 +640,7 @@ remove_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *spec, yaml_node_t *tm
 {
 	static const char *const gate[] = { "attestgate", NULL };
 	static const char *const volumes[] = { "attestgate", "attestgate-policies", "attestgate-tpmrm0", "attestgate-securityfs",
-		"attestgate-os-release", NULL };
+		"attestgate-os-release", "attestgate-uvm-reference-info", "attestgate-pod", NULL };
 	yaml_node_t *ctrs = get(c, spec, "containers");
 	enum ag_code rc = remove_named(c, spec, "initContainers", gate);
 
@@ -691,6 +695,14 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 		if (strcmp(tpm, "devicePlugin") == 0)
 			json_object_set_new(limits, c->o->device_plugin_resource, json_string("1"));
 	}
+	/* kata-cc: the UVM endorsement, mounted as Microsoft's samples mount it, and the pod's agent policy annotation
+	 * (downward API) for expectHostData. */
+	if (strcmp(platform, "azure-kata-cc") == 0) {
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-uvm-reference-info", "mountPath",
+						    KATA_UVM_DIR "/reference-info-base64", "readOnly", 1));
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-pod", "mountPath",
+						    "/etc/attestgate/pod", "readOnly", 1));
+	}
 	/* CVM nodes: AzureGuest reports the node's OS (NAME, VERSION_ID), so the gate reads the node's os-release. */
 	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
 		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-os-release", "mountPath",
@@ -699,6 +711,8 @@ gate_container(const struct ctx *c, const char *policy, const char *digest, cons
 	    c->o->image, "args", "run", "--policy-dir=/etc/attestgate/policies", a_name, a_sum, "--output-dir=/run/attestgate",
 	    a_platform, "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec, "volumeMounts", mounts,
 	    "resources", "requests", "cpu", "50m", "memory", "32Mi", "limits", limits);
+	if (ctr != NULL && strcmp(platform, "azure-kata-cc") == 0)
+		json_object_set_new(ctr, "env", json_pack("[{s:s, s:s}]", "name", "UVM_SECURITY_CONTEXT_DIR", "value", KATA_UVM_DIR));
 	/* Where no hostPath may be mounted, the node's OS comes as flags (--os-distro, --os-version). */
 	if (ctr != NULL && strcmp(tpm, "none") != 0 && c->o->os_distro != NULL) {
 		char d[160], v[64];
@@ -733,9 +747,9 @@ has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
 	return 0;
 }
 
-/* The gate's volumes for TPM access mode tpm (new reference). */
+/* The gate's volumes for its platform and TPM access mode tpm (new reference). */
 static json_t *
-gate_volumes(const struct ctx *c, const char *tpm)
+gate_volumes(const struct ctx *c, const char *platform, const char *tpm)
 {
 	json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
 	    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
@@ -749,6 +763,13 @@ gate_volumes(const struct ctx *c, const char *tpm)
 	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
 		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath", "path",
 						 "/etc/os-release", "type", "File"));
+	if (strcmp(platform, "azure-kata-cc") == 0) {
+		json_array_append_new(vols, json_pack("{s:s, s:{s:s}}", "name", "attestgate-uvm-reference-info", "hostPath", "path",
+						 KATA_UVM_DIR "/reference-info-base64"));
+		json_array_append_new(vols, json_pack("{s:s, s:{s:[{s:s, s:{s:s}}]}}", "name", "attestgate-pod", "downwardAPI",
+						 "items", "path", "agent-policy", "fieldRef", "fieldPath",
+						 "metadata.annotations['" KATA_AGENT_POLICY_ANNOTATION "']"));
+	}
 	return vols;
 }
 
@@ -831,7 +852,7 @@ mounts_outputs(const struct ctx *c, yaml_node_t *ctr, int ro)
 
 /* Why the first init container is not exactly the gate this tool renders, or NULL. */
 static const char *
-not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want, const char *tpm)
+not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want, const char *platform, const char *tpm)
 {
 	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *vol, *ctrs;
 
@@ -859,7 +880,7 @@ not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want, const char *t
 	if (!node_equals(c, first, want))
 		return "the gate container is not the one this tool renders for this pod now (security context, mounts or resources)";
 	{
-		json_t *vols = gate_volumes(c, tpm), *gv;
+		json_t *vols = gate_volumes(c, platform, tpm), *gv;
 		size_t k;
 		int ok = vols != NULL;
 
@@ -895,7 +916,7 @@ check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char 
     const char *tpm)
 {
 	json_t *want = gate_container(c, policy, digest, platform, tpm);
-	const char *why = want != NULL ? not_the_gate(c, spec, want, tpm) : "out of memory";
+	const char *why = want != NULL ? not_the_gate(c, spec, want, platform, tpm) : "out of memory";
 
 	json_decref(want);
 	if (why != NULL)
@@ -908,14 +929,15 @@ check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char 
 
 /* Adds the gate (ctr, consumed) to a pod spec: init container, volumes, mounts, fsGroup and the status annotation. */
 static enum ag_code
-add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, json_t *ctr_json, const char *tpm)
+add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, json_t *ctr_json, const char *platform,
+    const char *tpm)
 {
 	yaml_node_t *containers;
 	enum ag_code rc;
 
 	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", ctr_json));
 	if (rc == AG_OK)
-		rc = add_to_list(c, spec, "volumes", gate_volumes(c, tpm));
+		rc = add_to_list(c, spec, "volumes", gate_volumes(c, platform, tpm));
 	containers = get(c, spec, "containers");
 	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
 		rc = fail(c, spec, "the pod spec has no containers list");
@@ -959,6 +981,26 @@ intent(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *wmeta,
 	return AG_OK;
 }
 
+/*
+ * The platform of a kata pod (which never gets a host TPM): kata-cc and
+ * kata-cc-isolation (AKS) are confidential, the report comes from the
+ * utility VM; so are upstream Confidential Containers' kata-qemu-snp and
+ * kata-qemu-tdx (the guest's own report).  Other kata classes (AKS's
+ * kata-vm-isolation, kata-mshv-vm-isolation) are pod sandboxes without a
+ * TEE: nothing there could attest, so the pod is refused now, not blocked later.
+ */
+static enum ag_code
+kata_platform(struct ctx *c, const yaml_node_t *tmpl, const char *runtime, const char **platform)
+{
+	*platform = strcmp(runtime, "kata-cc") == 0 || strcmp(runtime, "kata-cc-isolation") == 0 ? "azure-kata-cc" :
+		    strcmp(runtime, "kata-qemu-snp") == 0 ? "sev-snp" : strcmp(runtime, "kata-qemu-tdx") == 0 ? "tdx" : NULL;
+	if (*platform != NULL)
+		return AG_OK;
+	return ag_err_set(c->err, AG_ECONFIG, "line %zu: runtimeClassName %s is a kata sandbox without a TEE (no confidential "
+	    "computing): use kata-cc-isolation (or kata-cc) for Confidential Containers, or a Confidential VM node pool",
+	    tmpl->start_mark.line + 1, runtime);
+}
+
 /* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
 static enum ag_code
 inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
@@ -999,13 +1041,10 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",
 		    tmpl->start_mark.line + 1, policy);
 	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
-	if (strncmp(runtime, "kata", 4) == 0) {
-		/* A kata pod: never a host TPM.  kata-cc and kata-cc-isolation (AKS) are confidential: the report comes
-		 * from the utility VM; other kata classes (kata-mshv-vm-isolation) are sandboxes without a TEE, where
-		 * auto detection finds none and the gate fails closed. */
+	if (strncmp(runtime, "kata", 4) == 0 && (rc = kata_platform(c, tmpl, runtime, &platform)) != AG_OK)
+		return rc;
+	if (strncmp(runtime, "kata", 4) == 0)
 		tpm = "none";
-		platform = strcmp(runtime, "kata-cc") == 0 || strcmp(runtime, "kata-cc-isolation") == 0 ? "azure-kata-cc" : "auto";
-	}
 	/* A policy that cannot pass on the pod's platform is a mistake to say now, not a blocked pod later. */
 	{
 		const char *where = strcmp(platform, "azure-kata-cc") == 0 ? "azure-kata-cc" :
@@ -1020,7 +1059,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	if (looks && c->o->mode == AG_INJECT_REPLACE_STALE) {
 		/* --update, first pass: a gate that is not the one this tool renders now (image, digest...) is taken out. */
 		json_t *want_ctr = gate_container(c, policy, digest, platform, tpm);
-		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr, tpm) : "out of memory";
+		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr, platform, tpm) : "out of memory";
 
 		json_decref(want_ctr);
 		if (why == NULL) {
@@ -1034,7 +1073,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		return check_injected(c, spec, policy, digest, platform, tpm);
 	if (c->o->mode == AG_INJECT_REPLACE_STALE)
 		return AG_OK;   /* first pass of --update: only stale gates are touched */
-	rc = add_gate(c, tmpl, tmeta, spec, gate_container(c, policy, digest, platform, tpm), tpm);
+	rc = add_gate(c, tmpl, tmeta, spec, gate_container(c, policy, digest, platform, tpm), platform, tpm);
 	if (rc == AG_OK)
 		c->res->injected++;
 	return rc;

@@ -552,8 +552,8 @@ out:
 }
 
 enum ag_code
-ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in, size_t in_len, uint8_t **out,
-    size_t *out_len, struct ag_err *err)
+ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const char *oaep_md, const uint8_t *in, size_t in_len,
+    uint8_t **out, size_t *out_len, struct ag_err *err)
 {
 	ESYS_TR key = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	TPM2B_PUBLIC *kpub = NULL;
@@ -565,7 +565,14 @@ ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in,
 
 	*out = NULL;
 	if (in_len == 0 || in_len > sizeof(cipher.buffer))
-		return ag_err_set(err, AG_EINVALID, "the encrypted inner key is %zu bytes, not an RSA-2048 block", in_len);
+		return ag_err_set(err, AG_EINVALID, "the encrypted key is %zu bytes, not an RSA-2048 block", in_len);
+	if (oaep_md != NULL) {
+		scheme.scheme = TPM2_ALG_OAEP;
+		scheme.details.oaep.hashAlg = strcmp(oaep_md, "SHA1") == 0 ? TPM2_ALG_SHA1 : strcmp(oaep_md, "SHA256") == 0 ?
+		    TPM2_ALG_SHA256 : strcmp(oaep_md, "SHA384") == 0 ? TPM2_ALG_SHA384 : TPM2_ALG_NULL;
+		if (scheme.details.oaep.hashAlg == TPM2_ALG_NULL)
+			return ag_err_set(err, AG_ECONFIG, "RSA-OAEP with %.16s is not supported by the vTPM decryption", oaep_md);
+	}
 	cipher.size = (uint16_t)in_len;
 	memcpy(cipher.buffer, in, in_len);
 	code = ephemeral_primary(t, pcr_mask, &key, &kpub, err);
@@ -576,7 +583,8 @@ ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in,
 	rc = Esys_RSA_Decrypt(t->esys, key, session, ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &plain);
 	if (rc != TSS2_RC_SUCCESS) {
 		/* A PCR changed since the key was made, or the blob was not made for this key. */
-		code = ag_err_set(err, AG_EINVALID, "the vTPM cannot decrypt the verifier's response key: %s",
+		code = ag_err_set(err, AG_EINVALID, "the vTPM's ephemeral key cannot decrypt the %s block it was given: %s",
+		    oaep_md != NULL ? "RSA-OAEP" : "RSAES-PKCS1-v1_5",
 		    Tss2_RC_Decode(rc));
 		goto out;
 	}

@@ -52,9 +52,9 @@ enum ag_code ag_tpm_quote(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mas
 enum ag_code ag_tpm_ephemeral_key(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, uint8_t **pub,
     size_t *pub_len, uint8_t **certify, size_t *certify_len, uint8_t **sig, size_t *sig_len, struct ag_err *err);
 
-/* Decrypts (RSAES-PKCS1-v1_5) with the ephemeral key, inside the TPM, under its PCR policy. */
-enum ag_code ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const uint8_t *in, size_t in_len,
-    uint8_t **out, size_t *out_len, struct ag_err *err);
+/* Decrypts with the ephemeral key inside the TPM, under its PCR policy: RSAES-PKCS1-v1_5 when oaep_md is NULL, else RSA-OAEP with "SHA1", "SHA256" or "SHA384" and an empty label. */
+enum ag_code ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const char *oaep_md, const uint8_t *in,
+    size_t in_len, uint8_t **out, size_t *out_len, struct ag_err *err);
 
 /* Writes data to an NV index, defining it first (owner read/write, len bytes) when missing. */
 enum ag_code ag_tpm_nv_write(struct ag_tpm *t, uint32_t index, const uint8_t *data, size_t len, struct ag_err *err);

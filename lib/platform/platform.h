@@ -7,6 +7,7 @@
 #ifndef AG_PLATFORM_H
 #define AG_PLATFORM_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ struct ag_collect_opts {
 	const char *sev_guest;                   /* sev-guest device */
 	const char *uvm_dir;                     /* kata-cc UVM_SECURITY_CONTEXT_DIR, or NULL */
 	int vmpl;                                /* SNP privlevel to ask for; negative: the default */
+	json_t *transfer_jwk;                    /* key release: the transfer key's public JWK for the runtime data's
+						    "keys" (SEV-SNP, kata-cc, TDX), or NULL; azure-cvm uses the vTPM's */
 	int quote_unbound;                       /* azure-cvm: empty qualifying data in the quote, as Microsoft's
 						    AzureGuest clients send it (the nonce travels in ClientPayload) */
 };

@@ -114,7 +114,12 @@ add_security_context(const struct ag_collect_opts *o, const struct ag_snp_report
 	return rc;
 }
 
-/* The runtime data {"nonce": hex} and REPORT_DATA = its SHA-256, zero padded: what MAA's SevSnpVm/TdxVm bind. */
+/*
+ * The runtime data {"nonce": hex} (and "keys": [the transfer key's JWK] for
+ * key release, as Microsoft's SKR sidecar binds it) and REPORT_DATA = its
+ * SHA-256, zero padded: what MAA's SevSnpVm/TdxVm bind; MAA returns it as
+ * x-ms-runtime, where the vault finds the key to wrap for.
+ */
 static enum ag_code
 runtime_data(const struct ag_collect_opts *o, struct ag_evidence *e, char **runtime, uint8_t inblob[64], struct ag_err *err)
 {
@@ -123,7 +128,8 @@ runtime_data(const struct ag_collect_opts *o, struct ag_evidence *e, char **runt
 
 	e->nonce = *o->nonce;
 	ag_nonce_hex(o->nonce, hex);
-	rt = json_pack("{s:s}", "nonce", hex);
+	rt = o->transfer_jwk != NULL ? json_pack("{s:s,s:[O]}", "nonce", hex, "keys", o->transfer_jwk) :
+				       json_pack("{s:s}", "nonce", hex);
 	*runtime = rt != NULL ? json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(rt);
 	if (*runtime == NULL)

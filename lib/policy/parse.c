@@ -46,6 +46,7 @@ struct loader {
 	struct ag_policy_rule *rule;   /* rule being loaded */
 	int op_set;
 	yaml_node_t *verifier_node;
+	struct ag_policy_key *key;      /* key being loaded */
 	long regex_cost;                /* summed over the policy's matches rules */
 };
 
@@ -815,11 +816,164 @@ f_require(struct loader *l, yaml_node_t *v)
 	return AG_OK;
 }
 
+static const char *const key_format_names[] = { "raw", "pem", "jwk" };
+
+const char *
+ag_policy_key_format_name(enum ag_key_format f)
+{
+	return key_format_names[f];
+}
+
+int
+ag_policy_key_file_valid(const char *name)
+{
+	static const char *const reserved[] = { "token", "claims.json", "status.json", "jwks.json", "ready", "evidence",
+		NULL };
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.')
+		return 0;
+	for (const char *c = name; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
+			return 0;
+	for (size_t i = 0; reserved[i] != NULL; i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return 0;
+	return 1;
+}
+
+static enum ag_code
+f_key_vault(struct loader *l, yaml_node_t *v)
+{
+	enum ag_code rc = scalar_string(l, v, "keys[].vault", &l->key->vault);
+	const char *why;
+
+	if (rc != AG_OK)
+		return rc;
+	why = ag_token_issuer_normalize(l->key->vault);
+	if (why == NULL)
+		why = ag_skr_vault_url_problem(l->key->vault);
+	if (why != NULL)
+		return fail_at(l, v, "keys[].vault %s (https://NAME.vault.azure.net or https://NAME.managedhsm.azure.net), "
+				   "not \"%.80s\"", why, l->key->vault);
+	return AG_OK;
+}
+
+static enum ag_code
+f_key_name(struct loader *l, yaml_node_t *v)
+{
+	enum ag_code rc = scalar_string(l, v, "keys[].name", &l->key->name);
+	size_t n;
+
+	if (rc != AG_OK)
+		return rc;
+	n = strlen(l->key->name);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)l->key->name[i]) && l->key->name[i] != '-')
+			n = 0;
+	if (n == 0 || n > 127)
+		return fail_at(l, v, "keys[].name \"%.80s\" must be a Key Vault key name: 1 to 127 letters, digits and '-'",
+		    l->key->name);
+	return AG_OK;
+}
+
+static enum ag_code
+f_key_version(struct loader *l, yaml_node_t *v)
+{
+	enum ag_code rc = scalar_string(l, v, "keys[].version", &l->key->version);
+	size_t n;
+
+	if (rc != AG_OK)
+		return rc;
+	n = strlen(l->key->version);
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)l->key->version[i]))
+			n = 0;
+	if (n != 32)
+		return fail_at(l, v, "keys[].version \"%.80s\" must be a key version: 32 hexadecimal digits", l->key->version);
+	return AG_OK;
+}
+
+static enum ag_code
+f_key_file(struct loader *l, yaml_node_t *v)
+{
+	enum ag_code rc = scalar_string(l, v, "keys[].file", &l->key->file);
+
+	if (rc == AG_OK && !ag_policy_key_file_valid(l->key->file))
+		return fail_at(l, v, "keys[].file \"%.80s\" must be a plain file name (letters, digits, '.', '-', '_'; at most 64; "
+				   "not token, claims.json, status.json, jwks.json, ready or evidence)", l->key->file);
+	for (struct ag_policy_key *k = l->p->keys; rc == AG_OK && k < l->key; k++)
+		if (strcmp(k->file, l->key->file) == 0)
+			return fail_at(l, v, "keys[].file \"%s\" is the file of another key", l->key->file);
+	return rc;
+}
+
+static enum ag_code
+f_key_format(struct loader *l, yaml_node_t *v)
+{
+	char *s = NULL;
+	enum ag_code rc = scalar_string(l, v, "keys[].format", &s);
+	size_t i;
+
+	for (i = 0; rc == AG_OK && i < sizeof(key_format_names) / sizeof(key_format_names[0]); i++)
+		if (strcmp(s, key_format_names[i]) == 0)
+			break;
+	if (rc == AG_OK && i == sizeof(key_format_names) / sizeof(key_format_names[0]))
+		rc = fail_at(l, v, "keys[].format must be raw, pem or jwk, not \"%.64s\"", s);
+	if (rc == AG_OK)
+		l->key->format = (enum ag_key_format)i;
+	free(s);
+	return rc;
+}
+
+static enum ag_code
+f_keys(struct loader *l, yaml_node_t *v)
+{
+	static const struct field f[] = { { "vault", 1, f_key_vault }, { "name", 1, f_key_name },
+		{ "version", 0, f_key_version }, { "file", 1, f_key_file }, { "format", 0, f_key_format }, { 0 } };
+	size_t n;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail_at(l, v, "spec.keys must be a list of keys, not %s", node_kind(v));
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n == 0)
+		return fail_at(l, v, "spec.keys must list at least one key (or be left out)");
+	if (n > AG_POLICY_MAX_KEYS)
+		return fail_at(l, v, "spec.keys lists more than %d keys", AG_POLICY_MAX_KEYS);
+	l->p->keys = calloc(n, sizeof(*l->p->keys));
+	if (l->p->keys == NULL)
+		return fail_at(l, v, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		enum ag_code rc;
+
+		l->key = &l->p->keys[l->p->n_keys++];
+		rc = walk_mapping(l, yaml_document_get_node(&l->doc, v->data.sequence.items.start[i]), "a key", f);
+		if (rc != AG_OK)
+			return rc;
+	}
+	return AG_OK;
+}
+
+static enum ag_code
+f_expect_host_data(struct loader *l, yaml_node_t *v)
+{
+	char *s = NULL;
+	enum ag_code rc = scalar_string(l, v, "spec.expectHostData", &s);
+
+	if (rc == AG_OK && strcmp(s, "fromAnnotation") != 0)
+		rc = fail_at(l, v, "spec.expectHostData must be fromAnnotation (the digest of the pod's kata agent policy "
+				   "annotation), not \"%.64s\"", s);
+	free(s);
+	l->p->expect_host_data_annotation = rc == AG_OK;
+	return rc;
+}
+
 static enum ag_code
 f_spec(struct loader *l, yaml_node_t *v)
 {
 	static const struct field f[] = { { "platforms", 1, f_platforms }, { "verifier", 1, f_verifier },
-		{ "freshness", 0, f_freshness }, { "mode", 0, f_mode }, { "require", 1, f_require }, { 0 } };
+		{ "freshness", 0, f_freshness }, { "mode", 0, f_mode }, { "require", 1, f_require },
+		{ "keys", 0, f_keys }, { "expectHostData", 0, f_expect_host_data }, { 0 } };
 	enum ag_code rc = walk_mapping(l, v, "spec", f);
 
 	if (rc != AG_OK)
@@ -828,6 +982,11 @@ f_spec(struct loader *l, yaml_node_t *v)
 		return fail_at(l, l->verifier_node, "spec.verifier: type maa needs the instance url it pins");
 	if (strcmp(l->p->verifier_type, "local") == 0 && l->p->verifier_url != NULL)
 		return fail_at(l, l->verifier_node, "spec.verifier: type local takes no url");
+	if (l->p->expect_host_data_annotation && !ag_policy_allows_platform(l->p, "azure-kata-cc"))
+		return fail_at(l, v, "spec.expectHostData applies to kata-cc pods: list azure-kata-cc in spec.platforms");
+	if (l->p->n_keys > 0 && strcmp(l->p->verifier_type, "maa") != 0)
+		return fail_at(l, v, "spec.keys: a vault releases keys against an MAA token; the local verifier has none "
+				     "(use verifier type maa)");
 	return AG_OK;
 }
 
@@ -897,6 +1056,13 @@ ag_policy_free(struct ag_policy *p)
 			regfree(&p->rules[i].re);
 	}
 	free(p->rules);
+	for (size_t i = 0; i < p->n_keys; i++) {
+		free(p->keys[i].vault);
+		free(p->keys[i].name);
+		free(p->keys[i].version);
+		free(p->keys[i].file);
+	}
+	free(p->keys);
 	for (size_t i = 0; i < p->n_platforms; i++)
 		free(p->platforms[i]);
 	free(p->platforms);

@@ -14,6 +14,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "format/key_release.h"
 
 /* enforce: a denial blocks the pod; audit: a denial is logged and the pod starts. */
 enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
@@ -24,6 +25,16 @@ enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
 #define AG_POLICY_MAX_LIST 256
 #define AG_POLICY_MAX_ALIASES 32
 #define AG_POLICY_MAX_DEPTH 16
+#define AG_POLICY_MAX_KEYS 16
+
+/* One key of spec.keys: released from a Key Vault or Managed HSM after the policy passed. */
+struct ag_policy_key {
+	char *vault;                /* https://NAME.vault.azure.net or https://NAME.managedhsm.azure.net, no trailing '/' */
+	char *name;                 /* the key's name in the vault */
+	char *version;              /* a version (32 hex digits), or NULL for the current one */
+	char *file;                 /* plain file name in the output directory */
+	enum ag_key_format format;  /* default raw */
+};
 
 enum ag_policy_op {
 	AG_OP_EQUALS,
@@ -57,8 +68,17 @@ struct ag_policy {
 	enum ag_policy_mode mode;            /* default enforce */
 	struct ag_policy_rule *rules;
 	size_t n_rules;
+	struct ag_policy_key *keys;          /* spec.keys (Secure Key Release), or NULL */
+	size_t n_keys;
+	int expect_host_data_annotation;     /* spec.expectHostData: fromAnnotation (kata-cc consistency check) */
 	char sha256[AG_SHA256_HEX_LEN + 1];  /* of the file's bytes */
 };
+
+/* Name of a key format as written in policies ("raw", "pem", "jwk"). */
+const char *ag_policy_key_format_name(enum ag_key_format f);
+
+/* Nonzero when name may be a released key's file in the output directory (a plain name the gate does not write itself). */
+int ag_policy_key_file_valid(const char *name);
 
 /* Name of an operator as written in policies ("equals", "oneOf", ...). */
 const char *ag_policy_op_name(enum ag_policy_op op);

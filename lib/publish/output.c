@@ -163,6 +163,18 @@ remove_stale(struct ag_output *out, struct ag_err *err)
 	return AG_OK;
 }
 
+enum ag_code
+ag_output_remove(struct ag_output *out, const char *name, struct ag_err *err)
+{
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+		return ag_err_set(err, AG_ECONFIG, "output file name %.64s is not a plain name", name);
+	if (remove_or_set_aside(out, name) != 0)
+		return io_err(err, out, "remove", name);
+	if (fsync(out->dirfd) != 0)
+		return io_err(err, out, "fsync", ".");
+	return AG_OK;
+}
+
 /*
  * Creates and removes a temporary file: a directory the gate cannot write
  * is found now, before any evidence is read or any verifier is asked.
@@ -342,6 +354,8 @@ ag_output_publish(struct ag_output *out, const struct ag_publish *p, struct ag_e
 		rc = ag_output_write_file(out, "jwks.json", p->jwks, strlen(p->jwks), 0444, err);
 	if (rc == AG_OK && pass && p->token != NULL && !p->no_ready)
 		rc = ag_output_write_file(out, "token", p->token, strlen(p->token), 0440, err);
+	for (size_t i = 0; rc == AG_OK && pass && !p->no_ready && i < p->n_keys; i++)
+		rc = ag_output_write_file(out, p->keys[i].name, p->keys[i].data, p->keys[i].len, 0440, err);
 	if (rc == AG_OK && pass && p->claims != NULL)
 		rc = write_json(out, "claims.json", p->claims, err);
 	if (rc == AG_OK) {

@@ -33,6 +33,8 @@ struct ag_publish {
 	size_t n_evidence;
 	const char *jwks;     /* JSON text of the verified signing keys */
 	const char *token;    /* the verified JWT (maa verifier) */
+	const struct ag_evidence_file *keys;  /* released keys (0440, after the token); never logged */
+	size_t n_keys;
 	json_t *claims;       /* verified claims object (borrowed) */
 	int no_ready;         /* discovery (run --print-claims): no policy was applied, so no token and no ready */
 };
@@ -47,8 +49,11 @@ enum ag_code ag_output_open_bundle(const char *dir, struct ag_output **out, stru
 enum ag_code ag_output_write_file(struct ag_output *out, const char *name, const void *data,
     size_t len, mode_t mode, struct ag_err *err);
 
+/* Removes one earlier output by name (a released key's file) before this run writes anything. */
+enum ag_code ag_output_remove(struct ag_output *out, const char *name, struct ag_err *err);
+
 /*
- * Writes in the design's order: evidence, jwks, token, claims, status, ready.
+ * Writes in the design's order: evidence, jwks, token, keys, claims, status, ready.
  * When the status does not pass, only evidence and status are written.
  */
 enum ag_code ag_output_publish(struct ag_output *out, const struct ag_publish *p, struct ag_err *err);

@@ -94,5 +94,11 @@ ag_status_to_json(const struct ag_status *st)
 	    "issuer", str_or_null(st->issuer), "policy", policy,
 	    "rules", rules,
 	    "token", token, "timingsMs", timings, "version", AG_VERSION_STRING);
+	if (o != NULL && st->keys != NULL) {
+		json_object_set(o, "keys", st->keys);
+		json_object_set_new(timings, "keys", json_integer(st->ms_keys));
+	}
+	if (o != NULL && st->host_data != NULL)
+		json_object_set_new(o, "hostData", json_string(st->host_data));
 	return o;
 }

@@ -161,7 +161,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		goto out;
 	rc = ag_maa_guest_response_parse(http.body.data, http.body.len, &resp, err);
 	if (rc == AG_OK)
-		rc = ag_tpm_ephemeral_decrypt(t, AG_AZURE_QUOTE_PCRS, resp.inner_key_enc, resp.inner_key_enc_len, &key, &key_len,
+		rc = ag_tpm_ephemeral_decrypt(t, AG_AZURE_QUOTE_PCRS, NULL, resp.inner_key_enc, resp.inner_key_enc_len, &key, &key_len,
 		    err);
 	if (rc == AG_OK)
 		rc = ag_maa_guest_decrypt_jwt(&resp, key, key_len, jwt, err);

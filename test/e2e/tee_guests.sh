@@ -28,7 +28,7 @@ setup() {
 	local name=$1 policy=$2; shift 2
 	D=$W/$name; mkdir -p "$D/out"
 	svc_maa "$D/svc" "$W/pki" --tee "$W/tee" --keys "$W/keys" "$@" || return 1
-	sed -e "s|url: https://sharedeus2.eus2.attest.azure.net|url: $MAA_URL|" -e "s|REPLACE-WITH-THE-SHA256-OF-YOUR-KATA-AGENT-POLICY|$HOSTDATA|" \
+	sed -e "s|url: https://sharedeus2.eus2.attest.azure.net|url: $MAA_URL|" \
 		"$policy" >"$D/policy.yaml"
 	POLICY_NAME=$(sed -n 's/^  name: //p' "$D/policy.yaml")
 	SUM=$(sha256sum "$D/policy.yaml" | cut -d' ' -f1)

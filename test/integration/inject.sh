@@ -38,7 +38,8 @@ done
 sum=$(sha256sum "$REPO/deploy/policies/azure-cvm.yaml" | cut -d' ' -f1)
 t_grep "the pinned digest is the SHA-256 of the policy file" "--policy-sha256=$sum" "$D/deployment.out.yaml"
 t_grep "kata-cc: the kata policy, no TPM, platform azure-kata-cc" 'policy-name=azure-kata-cc' "$D/pod-kata.out.yaml"
-t_check "kata-cc: no privileged gate, no hostPath" bash -c "! grep -q 'privileged: true\|hostPath' '$D/pod-kata.out.yaml'"
+t_check "kata-cc: no privileged gate, no TPM or node OS hostPath" bash -c "! grep -q 'privileged: true\|tpmrm0\|os-release\|securityfs' '$D/pod-kata.out.yaml'"
+t_check "kata-cc: the UVM endorsement is the one hostPath" test "$(grep -c 'hostPath:' "$D/pod-kata.out.yaml")" = 1
 t_grep "devicePlugin: the TPM as an extended resource" 'squat.ai/tpmrm0: "1"' "$D/deployment-device-plugin.out.yaml"
 t_grep "workloads: the service and the pods not asking for it are left alone" '"injected":4,"alreadyInjected":0,"notSelected":2' \
 	<(inj -f "$D/workloads.in.yaml" --policy-name azure-cvm 2>&1 >/dev/null)

@@ -107,7 +107,10 @@ t_grep "devicePlugin + gate.os: the OS comes as flags" '^ +- --os-distro=Ubuntu$
 t_grep "privileged: securityfs for the event log (issue 18: 6)" 'mountPath: /sys/kernel/security' "$W/cvm-privileged.yaml"
 t_grep "discovery (issue 18: 2): a Job running the gate with --print-claims" '^ +- --print-claims$' "$W/discovery.yaml"
 t_grep "discovery: it is a Job" '^kind: Job$' "$W/discovery.yaml"
-t_check "kata-cc: runtimeClassName kata-cc and no hostPath" bash -c "grep -q 'runtimeClassName: kata-cc' '$W/kata-cc.yaml' && ! grep -q hostPath '$W/kata-cc.yaml'"
+t_check "kata-cc: runtimeClassName kata-cc and no TPM or node OS hostPath" bash -c "grep -q 'runtimeClassName: kata-cc' '$W/kata-cc.yaml' && ! grep -q -e tpmrm0 -e os-release -e securityfs '$W/kata-cc.yaml'"
+t_check "kata-cc: the UVM endorsement is mounted as Microsoft's samples mount it (the one hostPath)" bash -c \
+	"test \$(grep -c 'hostPath:' '$W/kata-cc.yaml') = 1 && grep -q 'path: /opt/confidential-containers/share/kata-containers/reference-info-base64' '$W/kata-cc.yaml' && grep -q 'value: /opt/confidential-containers/share/kata-containers$' '$W/kata-cc.yaml'"
+t_grep "kata-cc: the agent policy annotation through the downward API" "fieldPath: \"metadata.annotations\['io.katacontainers.config.agent.policy'\]\"" "$W/kata-cc.yaml"
 
 # The schema rejects bad values at render time.
 while IFS='|' read -r name args reason; do

@@ -15,7 +15,12 @@ FIX=$REPO/test/data/claims/azure-cvm-snp.json
 t_exit 0 "azure-cvm passes the fixture claims" "$BIN" policy check --policy "$CVM" --claims "$FIX"
 t_grep "the table shows a ✓ per rule" '^  ✓  /x-ms-isolation-tee/x-ms-compliance-status +equals +"azure-compliant-cvm" +"azure-compliant-cvm"$' "$T_OUT"
 t_grep "the verdict is ALLOWED" '^ALLOWED: policy "azure-cvm": all 5 rules hold$' "$T_OUT"
-t_exit 5 "azure-kata-cc denies until hostdata is filled in" "$BIN" policy check --policy "$KATA" --claims "$FIX"
+# The built-in kata policy pins no HOST_DATA (the vault's release policy does); a copy that adds a rule for it.
+printf '    - claim: /x-ms-sevsnpvm-hostdata\n      equals: "%s"\n' "$(printf '%064d' 0)" | cat "$KATA" - >"$W/kata-pin.yaml"
+t_exit 5 "azure-kata-cc denies the CVM fixture" "$BIN" policy check --policy "$KATA" --claims "$FIX"
+t_grep "the built-in kata policy pins no hostdata" '^DENIED: policy "azure-kata-cc" denied: 2 of 2 rules failed' "$T_OUT"
+KATA=$W/kata-pin.yaml
+t_exit 5 "a kata policy with a hostdata rule denies it too" "$BIN" policy check --policy "$KATA" --claims "$FIX"
 t_grep "the denial names every failed rule (issue 18: 1)" '^DENIED: policy "azure-kata-cc" denied: 3 of 3 rules failed: /x-ms-compliance-status equals .*, actual missing; /x-ms-sevsnpvm-is-debuggable equals false, actual missing; /x-ms-sevsnpvm-hostdata equals ' "$T_OUT"
 t_grep "a missing claim shows as (missing)" '✗  /x-ms-sevsnpvm-hostdata .*\(missing\)$' "$T_OUT"
 t_exit 5 "--json: denied" "$BIN" policy check --policy "$KATA" --claims "$FIX" --json
@@ -66,7 +71,7 @@ t_exit 2 "a missing claims file exits 2" "$BIN" policy check --policy "$CVM" --c
 
 # run: the policy directory, the pin and the name are checked before anything else.
 mkdir -p "$W/policies" "$W/out"
-cp "$CVM" "$KATA" "$W/policies/"
+cp "$CVM" "$REPO/deploy/policies/azure-kata-cc.yaml" "$W/policies/"
 t_exit 2 "run with a wrong pin exits 2" "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm \
 	--policy-sha256 "$bad" --output-dir "$W/out" --termination-log "$W/term"
 t_jq "status.json says ConfigInvalid and names both digests" \

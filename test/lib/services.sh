@@ -35,3 +35,31 @@ svc_stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 # svc_cleanup: stops every service this suite started.
 svc_cleanup() { local p; for p in $SVC_PIDS; do kill "$p" 2>/dev/null; done; for p in $SVC_PIDS; do wait "$p" 2>/dev/null; done; }
+
+# svc_akv STATE PKI CONFIG [ARGS...]: starts the Entra ID + Key Vault (Secure Key Release) stand-in
+# (akv_service.py; ARGS: --maa-jwks FILE or --maa-url URL, [--fault NAME]).  Its TLS certificate is
+# PKI's server.pem, which must name the config's vault_host: make PKI with
+# `svc_pki DIR attestgate-test.vault.localhost`.  Sets AKV_URL (https://VAULT_HOST:PORT; curl and
+# libcurl resolve *.localhost to loopback themselves), AKV_AUTHORITY (Entra ID, for
+# AZURE_AUTHORITY_HOST), AKV_IMDS, AKV_PID and AKV_CA (the test PKI CA, for TLS, plus the
+# service's own Key Vault root, for the release answer's x5c chain: the gate trusts this bundle).
+svc_akv() {
+	local state=$1 pki=$2 config=$3 i port; shift 3
+	mkdir -p "$state"; rm -f "$state/port" "$state/requests.log" "$state/last-release.json"
+	"$PY" "$SVC_DIR/akv_service.py" --pki "$pki" --state "$state" --config "$config" "$@" 2>"$state/stderr" &
+	AKV_PID=$!
+	SVC_PIDS="$SVC_PIDS $AKV_PID"
+	# Key generation (RSA) takes a moment: wait up to 20 s.
+	for i in $(seq 1 400); do
+		[ -s "$state/port" ] && break
+		kill -0 "$AKV_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$state/port" ]; then echo "# akv_service did not start: $(cat "$state/stderr")"; return 1; fi
+	port=$(cat "$state/port")
+	AKV_URL="https://$(cat "$state/vault-host"):$port"
+	AKV_AUTHORITY="https://127.0.0.1:$port/"
+	AKV_IMDS="https://127.0.0.1:$port"
+	AKV_CA="$state/ca-bundle.pem"
+	return 0
+}

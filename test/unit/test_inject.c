@@ -226,7 +226,21 @@ check_gate(const char *out, int doc, const char *const *spec, const char *policy
 	assert_string_equal(AT("volumes", "#0", "emptyDir", "medium"), "Memory");
 	assert_string_equal(AT("volumes", "#1", "configMap", "name"), "attestgate-policies");
 	assert_string_equal(AT("volumes", "#2", "name"), strcmp(tpm, "privileged") == 0 ? "attestgate-tpmrm0" :
+	    strcmp(platform, "azure-kata-cc") == 0 ? "attestgate-uvm-reference-info" :
 	    strcmp(tpm, "none") == 0 ? "(absent)" : "attestgate-os-release");
+	if (strcmp(platform, "azure-kata-cc") == 0) {
+		/* The UVM endorsement as Microsoft's samples mount it, and the agent policy annotation (downward API). */
+		assert_string_equal(AT("volumes", "#2", "hostPath", "path"),
+		    "/opt/confidential-containers/share/kata-containers/reference-info-base64");
+		assert_string_equal(AT("volumes", "#3", "name"), "attestgate-pod");
+		assert_string_equal(AT("volumes", "#3", "downwardAPI", "items", "#0", "fieldRef", "fieldPath"),
+		    "metadata.annotations['io.katacontainers.config.agent.policy']");
+		assert_string_equal(AT("initContainers", "#0", "env", "#0", "name"), "UVM_SECURITY_CONTEXT_DIR");
+		assert_string_equal(AT("initContainers", "#0", "env", "#0", "value"), "/opt/confidential-containers/share/kata-containers");
+		assert_string_equal(AT("initContainers", "#0", "volumeMounts", "#2", "mountPath"),
+		    "/opt/confidential-containers/share/kata-containers/reference-info-base64");
+		assert_string_equal(AT("initContainers", "#0", "volumeMounts", "#3", "mountPath"), "/etc/attestgate/pod");
+	}
 	assert_string_equal(AT("containers", "#0", "volumeMounts", "#0", "name"), "attestgate");
 	assert_string_equal(AT("containers", "#0", "volumeMounts", "#0", "mountPath"), "/run/attestgate");
 	assert_string_equal(AT("containers", "#0", "volumeMounts", "#0", "readOnly"), "true");
@@ -390,13 +404,18 @@ test_tpm_access(void **state)
 	out = inject_ok(POD_HEAD "spec:\n  runtimeClassName: kata-cc\n  containers:\n  - name: c\n", &o,
 	    &(struct ag_inject_result){ 0 });
 	check_gate(out, 0, pod_spec, "azure-kata-cc", "azure-kata-cc", "none");
-	assert_null(strstr(out, "hostPath"));
+	/* The one hostPath is the UVM endorsement (a file of the kata-cc UVM, not of the node's OS). */
+	assert_non_null(strstr(out, "hostPath"));
+	assert_null(strstr(strstr(out, "hostPath") + 1, "hostPath"));
+	assert_null(strstr(out, "tpmrm0"));
 	assert_string_equal(yat(out, 0, "spec", "initContainers", "#0", "securityContext", "runAsNonRoot", NULL), "true");
 	free(out);
-	/* Another kata runtime class: no TPM either, but the platform is left to the gate. */
+	/* Upstream Confidential Containers' SNP class: no TPM either, the guest's own report (sev-snp). */
+	o.default_policy = "azure-cvm";
 	out = inject_ok(POD_HEAD "spec:\n  runtimeClassName: kata-qemu-snp\n  containers:\n  - name: c\n", &o,
 	    &(struct ag_inject_result){ 0 });
-	check_gate(out, 0, pod_spec, "azure-kata-cc", "auto", "none");
+	check_gate(out, 0, pod_spec, "azure-cvm", "sev-snp", "none");
+	assert_null(strstr(out, "hostPath"));
 	free(out);
 	/* Device plugin: the TPM as an extended resource, the OS as flags when given. */
 	o.default_policy = "azure-cvm";
@@ -846,6 +865,22 @@ test_kata_cc_isolation(void **state)
 	free(out);
 }
 
+/* Kata sandboxes without a TEE (AKS pod sandboxing) are refused with what to use instead. */
+static void
+test_kata_sandbox_refused(void **state)
+{
+	static const char *const classes[] = { "kata-vm-isolation", "kata-mshv-vm-isolation", "kata", NULL };
+	struct ag_inject_opts o = opts();
+	char in[256];
+
+	(void)state;
+	o.default_policy = "azure-kata-cc";
+	for (size_t i = 0; classes[i] != NULL; i++) {
+		snprintf(in, sizeof(in), POD_HEAD "spec:\n  runtimeClassName: %s\n  containers:\n  - name: c\n", classes[i]);
+		expect_refused(in, &o, "is a kata sandbox without a TEE");
+	}
+}
+
 /*
  * A stream whose only annotated pod opts out (attestgate.io/skip: "true")
  * is what the user asked for: left alone, not "the input asks for the gate
@@ -892,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_size_caps),
 		cmocka_unit_test(test_kata_cc_isolation),
+		cmocka_unit_test(test_kata_sandbox_refused),
 		cmocka_unit_test(test_opt_out_alone),
 	};
 

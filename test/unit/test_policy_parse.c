@@ -1,6 +1,7 @@
 /*
  * test_policy_parse.c - the policy parser: defaults and fields, every schema error names its
- * line, the structural bounds.
+ * line, the structural bounds; spec.keys (the keys a vault releases after the policy
+ * passed) and spec.expectHostData, with each of their errors at its line.
  */
 #include "policy_fixtures.h"
 
@@ -148,6 +149,258 @@ test_bounds(void **state)
 	}
 }
 
+/* HEAD, one rule, then "  keys:" on line 13: the first key starts on line 14. */
+#define KHEAD HEAD "  - claim: /s\n    exists: true\n  keys:\n"
+
+/* A policy of KHEAD and keys that must fail with want (line:column) and want2. */
+static void
+keys_fail(const char *keys, const char *want, const char *want2)
+{
+	char yaml[8192];
+
+	snprintf(yaml, sizeof(yaml), "%s%s", KHEAD, keys);
+	parse_fails(yaml, want, want2);
+}
+
+/* One key on lines 14-16 (vault, name, file) with the given values. */
+static void
+key_fails(const char *vault, const char *name, const char *file, const char *want, const char *want2)
+{
+	char keys[1024];
+
+	snprintf(keys, sizeof(keys), "  - vault: %s\n    name: %s\n    file: %s\n", vault, name, file);
+	keys_fail(keys, want, want2);
+}
+
+static void
+test_keys_fields(void **state)
+{
+	struct ag_policy *p;
+
+	(void)state;
+	p = parse_ok(KHEAD
+		     "  - vault: https://myvault.vault.azure.net/\n"
+		     "    name: my-key-1\n"
+		     "    file: key.bin\n"
+		     "  - vault: https://hsm01.managedhsm.azure.net\n"
+		     "    name: K2\n"
+		     "    version: 0123456789abcdef0123456789ABCDEF\n"
+		     "    file: k2.pem\n"
+		     "    format: pem\n"
+		     "  - {vault: \"https://v.vault.azure.net\", name: k3, file: k3_private.jwk, format: jwk}\n"
+		     "  - {vault: \"https://v.vault.azure.net\", name: k3, file: raw.key, format: raw}\n");
+	assert_int_equal(p->n_keys, 4);
+	assert_string_equal(p->keys[0].vault, "https://myvault.vault.azure.net");   /* the trailing '/' dropped */
+	assert_string_equal(p->keys[0].name, "my-key-1");
+	assert_null(p->keys[0].version);
+	assert_string_equal(p->keys[0].file, "key.bin");
+	assert_int_equal(p->keys[0].format, AG_KEY_RAW);
+	assert_string_equal(p->keys[1].vault, "https://hsm01.managedhsm.azure.net");
+	assert_string_equal(p->keys[1].name, "K2");
+	assert_string_equal(p->keys[1].version, "0123456789abcdef0123456789ABCDEF");
+	assert_string_equal(p->keys[1].file, "k2.pem");
+	assert_int_equal(p->keys[1].format, AG_KEY_PEM);
+	assert_string_equal(p->keys[2].file, "k3_private.jwk");
+	assert_int_equal(p->keys[2].format, AG_KEY_JWK);
+	assert_int_equal(p->keys[3].format, AG_KEY_RAW);
+	assert_int_equal(p->expect_host_data_annotation, 0);
+	/* The rest of the policy is as without keys. */
+	assert_int_equal(p->n_rules, 1);
+	assert_string_equal(p->verifier_type, "maa");
+	ag_policy_free(p);
+	/* Without spec.keys: none. */
+	p = parse_ok(HEAD "  - claim: /s\n    exists: true\n");
+	assert_int_equal(p->n_keys, 0);
+	assert_null(p->keys);
+	ag_policy_free(p);
+	/* Exactly AG_POLICY_MAX_KEYS is fine. */
+	{
+		char keys[4096];
+		size_t off = 0;
+
+		for (int i = 0; i < AG_POLICY_MAX_KEYS; i++)
+			off += (size_t)snprintf(keys + off, sizeof(keys) - off,
+			    "  - {vault: \"https://v.vault.azure.net\", name: k, file: k%d}\n", i);
+		{
+			char yaml[8192];
+
+			snprintf(yaml, sizeof(yaml), "%s%s", KHEAD, keys);
+			p = parse_ok(yaml);
+			assert_int_equal(p->n_keys, AG_POLICY_MAX_KEYS);
+			assert_string_equal(p->keys[AG_POLICY_MAX_KEYS - 1].file, "k15");
+			ag_policy_free(p);
+		}
+	}
+	assert_string_equal(ag_policy_key_format_name(AG_KEY_RAW), "raw");
+	assert_string_equal(ag_policy_key_format_name(AG_KEY_PEM), "pem");
+	assert_string_equal(ag_policy_key_format_name(AG_KEY_JWK), "jwk");
+}
+
+static void
+test_keys_errors_name_lines(void **state)
+{
+	(void)state;
+	/* vault: https, no path, no query, fragment or user. */
+	key_fails("http://v.vault.azure.net", "k", "f", "t.yaml:14:12:", "https://");
+	key_fails("v.vault.azure.net", "k", "f", "t.yaml:14:12:", "https://");
+	key_fails("https://v.vault.azure.net/keys", "k", "f", "t.yaml:14:12:", "without a path");
+	key_fails("https://v.vault.azure.net/keys/k/0123", "k", "f", "t.yaml:14:12:", "without a path");
+	key_fails("\"https://v.vault.azure.net?api-version=7.4\"", "k", "f", "t.yaml:14:12:", "no query");
+	key_fails("\"https://v.vault.azure.net/?x=1\"", "k", "f", "t.yaml:14:12:", "no query");
+	key_fails("\"https://v.vault.azure.net#f\"", "k", "f", "t.yaml:14:12:", "fragment");
+	key_fails("\"https://u@v.vault.azure.net\"", "k", "f", "t.yaml:14:12:", "user");
+	key_fails("https://", "k", "f", "t.yaml:14:12:", "https://");
+	/* name: letters, digits, '-'; 1 to 127. */
+	key_fails("https://v.vault.azure.net", "my_key", "f", "t.yaml:15:11:", "Key Vault key name");
+	key_fails("https://v.vault.azure.net", "my.key", "f", "t.yaml:15:11:", "Key Vault key name");
+	key_fails("https://v.vault.azure.net", "\"my key\"", "f", "t.yaml:15:11:", "Key Vault key name");
+	key_fails("https://v.vault.azure.net", "k/1", "f", "t.yaml:15:11:", "Key Vault key name");
+	key_fails("https://v.vault.azure.net", "\"\"", "f", "t.yaml:15:11:", "Key Vault key name");
+	{
+		char name[200];
+
+		memset(name, 'a', 128);
+		name[128] = '\0';
+		key_fails("https://v.vault.azure.net", name, "f", "t.yaml:15:11:", "1 to 127");
+		name[127] = '\0';
+		{
+			char yaml[2048];
+			struct ag_policy *p;
+
+			snprintf(yaml, sizeof(yaml), "%s  - vault: https://v.vault.azure.net\n    name: %s\n    file: f\n", KHEAD, name);
+			p = parse_ok(yaml);
+			assert_int_equal(strlen(p->keys[0].name), 127);
+			ag_policy_free(p);
+		}
+	}
+	/* version: exactly 32 hexadecimal digits. */
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    version: 0123456789abcdef0123456789abcde\n"
+		  "    file: f\n", "t.yaml:16:14:", "32 hexadecimal digits");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    version: 0123456789abcdef0123456789abcdef0\n"
+		  "    file: f\n", "t.yaml:16:14:", "32 hexadecimal digits");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    version: 0123456789abcdef0123456789abcdeg\n"
+		  "    file: f\n", "t.yaml:16:14:", "32 hexadecimal digits");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    version: \"\"\n    file: f\n", "t.yaml:16:14:",
+	    "32 hexadecimal digits");
+	/* file: a plain name in the output directory, none the gate writes itself, each once. */
+	{
+		static const char *const bad[] = { "token", "ready", "status.json", "evidence", "claims.json", "jwks.json",
+			"a/b", "/etc/key", "../key", ".key", ".", "\"..\"", "\"a b\"", "\"\"", "k$" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			key_fails("https://v.vault.azure.net", "k", bad[i], "t.yaml:16:11:", "plain file name");
+	}
+	{
+		char file[80];
+
+		memset(file, 'f', 65);
+		file[65] = '\0';
+		key_fails("https://v.vault.azure.net", "k", file, "t.yaml:16:11:", "at most 64");
+	}
+	keys_fail("  - {vault: \"https://v.vault.azure.net\", name: a, file: key.bin}\n"
+		  "  - {vault: \"https://w.vault.azure.net\", name: b, file: other}\n"
+		  "  - vault: https://x.vault.azure.net\n    name: c\n    file: key.bin\n",
+	    "t.yaml:18:11:", "file of another key");
+	/* format: raw, pem or jwk. */
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    file: f\n    format: der\n", "t.yaml:17:13:",
+	    "raw, pem or jwk");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    file: f\n    format: PEM\n", "t.yaml:17:13:",
+	    "raw, pem or jwk");
+	/* Required and unknown members of a key. */
+	keys_fail("  - name: k\n    file: f\n", "t.yaml:14:5:", "missing required key \"vault\"");
+	keys_fail("  - vault: https://v.vault.azure.net\n    file: f\n", "t.yaml:14:5:", "missing required key \"name\"");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n", "t.yaml:14:5:", "missing required key \"file\"");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    file: f\n    secret: s\n", "t.yaml:17:5:",
+	    "unknown key \"secret\"");
+	keys_fail("  - vault: https://v.vault.azure.net\n    name: k\n    file: f\n    name: j\n", "t.yaml:17:5:",
+	    "duplicate key \"name\"");
+	/* The list itself: a list, of mappings, not empty, at most AG_POLICY_MAX_KEYS. */
+	parse_fails(HEAD "  - claim: /s\n    exists: true\n  keys: []\n", "t.yaml:13:9:", "at least one key");
+	parse_fails(HEAD "  - claim: /s\n    exists: true\n  keys: {vault: x}\n", "t.yaml:13:9:", "list of keys");
+	parse_fails(HEAD "  - claim: /s\n    exists: true\n  keys: k\n", "t.yaml:13:9:", "list of keys");
+	keys_fail("  - k\n", "t.yaml:14:5:", "mapping");
+	{
+		char keys[4096];
+		size_t off = 0;
+
+		for (int i = 0; i < AG_POLICY_MAX_KEYS + 1; i++)
+			off += (size_t)snprintf(keys + off, sizeof(keys) - off,
+			    "  - {vault: \"https://v.vault.azure.net\", name: k, file: k%d}\n", i);
+		keys_fail(keys, "t.yaml:14:3:", "more than 16 keys");
+	}
+	/* The local verifier has no token a vault would take. */
+	parse_fails("apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n"
+		    "  platforms: [sev-snp]\n  verifier: {type: local}\n  require:\n  - {claim: /s, exists: true}\n"
+		    "  keys:\n  - {vault: \"https://v.vault.azure.net\", name: k, file: f}\n",
+	    "t.yaml:5:3:", "use verifier type maa");
+}
+
+/* The policy head for kata-cc pods, with spec lines after it (line 7 on). */
+#define KATA_HEAD \
+	"apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n" \
+	"  platforms: [azure-kata-cc]\n  verifier: {type: maa, url: \"https://x.attest.azure.net\"}\n" \
+	"  require:\n  - {claim: /s, exists: true}\n"
+
+static void
+test_expect_host_data(void **state)
+{
+	struct ag_policy *p;
+
+	(void)state;
+	p = parse_ok(KATA_HEAD "  expectHostData: fromAnnotation\n");
+	assert_int_equal(p->expect_host_data_annotation, 1);
+	ag_policy_free(p);
+	/* With other platforms next to kata-cc, and with keys. */
+	p = parse_ok("apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n"
+		     "  platforms: [azure-cvm, azure-kata-cc]\n  verifier: {type: maa, url: \"https://x.attest.azure.net\"}\n"
+		     "  expectHostData: fromAnnotation\n  require:\n  - {claim: /s, exists: true}\n"
+		     "  keys:\n  - {vault: \"https://v.vault.azure.net\", name: k, file: f}\n");
+	assert_int_equal(p->expect_host_data_annotation, 1);
+	assert_int_equal(p->n_keys, 1);
+	ag_policy_free(p);
+	p = parse_ok(KATA_HEAD);
+	assert_int_equal(p->expect_host_data_annotation, 0);
+	ag_policy_free(p);
+	/* Only fromAnnotation. */
+	parse_fails(KATA_HEAD "  expectHostData: fromPolicy\n", "t.yaml:9:19:", "fromAnnotation");
+	parse_fails(KATA_HEAD "  expectHostData: FromAnnotation\n", "t.yaml:9:19:", "fromAnnotation");
+	parse_fails(KATA_HEAD "  expectHostData: true\n", "t.yaml:9:19:", NULL);
+	parse_fails(KATA_HEAD "  expectHostData: \"\"\n", "t.yaml:9:19:", "fromAnnotation");
+	parse_fails(KATA_HEAD "  expectHostData: [fromAnnotation]\n", "t.yaml:9:19:", NULL);
+	parse_fails(KATA_HEAD "  expectHostData: fromAnnotation\n  expectHostData: fromAnnotation\n", "t.yaml:10:3:",
+	    "duplicate");
+	/* Without azure-kata-cc in the platforms it checks nothing: refused. */
+	parse_fails(HEAD "  - claim: /s\n    exists: true\n  expectHostData: fromAnnotation\n", "t.yaml:6:3:",
+	    "list azure-kata-cc in spec.platforms");
+	parse_fails("apiVersion: attestgate.io/v1\nkind: AttestationPolicy\nmetadata: {name: t}\nspec:\n"
+		    "  platforms: [sev-snp, tdx]\n  verifier: {type: local}\n  expectHostData: fromAnnotation\n"
+		    "  require:\n  - {claim: /s, exists: true}\n",
+	    "t.yaml:5:3:", "azure-kata-cc");
+}
+
+static void
+test_key_file_valid(void **state)
+{
+	static const char *const good[] = { "key", "key.bin", "k-1_2.PEM", "token.bak", "ready2", "my.token", "a..b" };
+	static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "a\\b", "a b", "token", "ready", "status.json",
+		"evidence", "claims.json", "jwks.json", "k\n", "\xc3\xa9" };
+	char longest[66];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!ag_policy_key_file_valid(good[i]))
+			fail_msg("\"%s\" refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ag_policy_key_file_valid(bad[i]))
+			fail_msg("\"%s\" accepted", bad[i]);
+	memset(longest, 'x', 64);
+	longest[64] = '\0';
+	assert_true(ag_policy_key_file_valid(longest));
+	longest[64] = 'x';
+	longest[65] = '\0';
+	assert_false(ag_policy_key_file_valid(longest));
+}
+
 int
 main(void)
 {
@@ -155,6 +408,10 @@ main(void)
 		cmocka_unit_test(test_defaults_and_fields),
 		cmocka_unit_test(test_schema_errors_name_lines),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_keys_fields),
+		cmocka_unit_test(test_keys_errors_name_lines),
+		cmocka_unit_test(test_expect_host_data),
+		cmocka_unit_test(test_key_file_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

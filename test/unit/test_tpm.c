@@ -752,19 +752,19 @@ test_ephemeral_decrypt(void **state)
 	t = open_tpm(e);
 	assert_int_equal(ag_tpm_ephemeral_key(t, AK, 0x00FFFFFF, &pub, &pl, &cert, &cl, &sig, &sl, &err), AG_OK);
 	wl = encrypt_to(pub, pl, secret, sizeof(secret), wrapped);
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, wrapped, wl, &out, &ol, &err), AG_OK);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, NULL, wrapped, wl, &out, &ol, &err), AG_OK);
 	assert_int_equal(ol, sizeof(secret));
 	assert_memory_equal(out, secret, sizeof(secret));
 	free(out);
 	out = NULL;
 	/* Altered: the TPM refuses it. */
 	wrapped[100] ^= 1;
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, wrapped, wl, &out, &ol, &err), AG_EINVALID);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, NULL, wrapped, wl, &out, &ol, &err), AG_EINVALID);
 	assert_null(out);
 	wrapped[100] ^= 1;
 	/* Not an RSA-2048 block. */
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, wrapped, 0, &out, &ol, &err), AG_EINVALID);
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, wrapped, 600, &out, &ol, &err), AG_EINVALID);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, NULL, wrapped, 0, &out, &ol, &err), AG_EINVALID);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, NULL, wrapped, 600, &out, &ol, &err), AG_EINVALID);
 	assert_non_null(strstr(err.msg, "600 bytes"));
 	ag_tpm_close(t);
 	/* A PCR of the selection changes: the key it was wrapped to is gone. */
@@ -772,7 +772,7 @@ test_ephemeral_decrypt(void **state)
 	pcr_extend(&c, 9, "a kernel nobody measured before");
 	conn_close(&c);
 	t = open_tpm(e);
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, wrapped, wl, &out, &ol, &err), AG_EINVALID);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x00FFFFFF, NULL, wrapped, wl, &out, &ol, &err), AG_EINVALID);
 	assert_null(out);
 	assert_non_null(strstr(err.msg, "cannot decrypt"));
 	free(pub);
@@ -786,7 +786,7 @@ test_ephemeral_decrypt(void **state)
 	pcr_extend(&c, 23, "an application measurement");
 	conn_close(&c);
 	t = open_tpm(e);
-	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x7F, wrapped, wl, &out, &ol, &err), AG_OK);
+	assert_int_equal(ag_tpm_ephemeral_decrypt(t, 0x7F, NULL, wrapped, wl, &out, &ol, &err), AG_OK);
 	assert_memory_equal(out, secret, sizeof(secret));
 	free(out);
 	ag_tpm_close(t);

@@ -84,20 +84,21 @@ spec:
     #   oneOf: ["<hex of an approved launch measurement>"]
 {{- end -}}
 {{- define "attestgate.builtin.azure-kata-cc" -}}
-# Built-in policy: a Confidential Containers pod on AKS (runtimeClassName kata-cc).
+# Built-in policy: a Confidential Containers pod on AKS (runtimeClassName
+# kata-cc or kata-cc-isolation).
 #
 # Each kata-cc pod runs in its own AMD SEV-SNP utility VM.  The gate sends the
 # SNP report (with the Microsoft UVM endorsement) to Microsoft Azure
 # Attestation's SevSnpVm endpoint and checks the returned token against the
-# rules below.
+# rules below: what can be judged from inside the pod.
 #
-# YOU MUST FILL IN hostdata: it is the SHA-256 of the kata agent policy that
-# was generated for this pod (the genpolicy tool prints it; it is also the
-# cc_policy annotation's digest).  Until you replace the placeholder every pod
-# is denied, on purpose: a kata-cc pod with an unknown agent policy is not
-# trusted.  Generate the agent policy after adding the gate to the pod
-# (attestgate inject or the chart helper), since any later change to the pod
-# spec changes the policy and its digest.
+# What this policy does NOT pin: HOST_DATA, the SHA-256 of the pod's kata
+# agent policy.  Inside the pod, everything the gate reads (its args, this
+# ConfigMap, env, the image) is what that agent policy allows, so a digest
+# written here would prove nothing, and it could never be filled in (the agent
+# policy is generated from the pod spec, which pins this file's digest).  The
+# relying party outside the pod pins it: the Key Vault key release policy of
+# the keys below.  The gate reports HOST_DATA in status.json ("hostData").
 apiVersion: attestgate.io/v1
 kind: AttestationPolicy
 metadata:
@@ -120,8 +121,24 @@ spec:
     # The SEV-SNP guest policy forbids debugging.
     - claim: /x-ms-sevsnpvm-is-debuggable
       equals: false
-    # The kata agent policy this pod was admitted with (SHA-256, hex).
-    - claim: /x-ms-sevsnpvm-hostdata
-      equals: "REPLACE-WITH-THE-SHA256-OF-YOUR-KATA-AGENT-POLICY"
+    # SNP TCB minimums: add the levels your fleet has reached, for example
+    #   - claim: /x-ms-sevsnpvm-microcode-svn
+    #     atLeast: 213
+    #   - claim: /x-ms-sevsnpvm-snpfw-svn
+    #     atLeast: 22
+  # Secure Key Release (copy this policy under your own name to use it): after
+  # the rules pass, each key is released from its vault into the output
+  # directory, wrapped to a transfer key only this UVM holds.  The key's
+  # release policy pins x-ms-sevsnpvm-hostdata (see the README's kata-cc
+  # walkthrough).
+  #   keys:
+  #     - vault: https://NAME.vault.azure.net     # or https://NAME.managedhsm.azure.net
+  #       name: my-key
+  #       file: data.key                           # /run/attestgate/data.key, mode 0440
+  #       format: raw                              # raw | pem | jwk
+  # A consistency check against misconfiguration (not a security boundary:
+  # the host writes the annotation too): HOST_DATA must be the SHA-256 of the
+  # agent policy in the pod's annotation (mounted by attestgate inject).
+  #   expectHostData: fromAnnotation
 {{- end -}}
 {{- define "attestgate.builtinNames" -}}azure-cvm-local azure-cvm azure-kata-cc {{- end -}}

@@ -132,6 +132,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     - --os-version={{ $g.os.version }}
     {{- end }}
   terminationMessagePolicy: FallbackToLogsOnError
+  {{- if eq $g.platform "azure-kata-cc" }}
+  env:
+    # Where the kata-cc UVM keeps its security context (the UVM endorsement).
+    - name: UVM_SECURITY_CONTEXT_DIR
+      value: /opt/confidential-containers/share/kata-containers
+  {{- end }}
   securityContext:
     {{- if eq $g.tpm.access "privileged" }}
     # /dev/tpmrm0 is root:tss 0660 on the node.
@@ -159,6 +165,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     # securityfs: the TCG event log, from which MAA derives the boot-debug claims.
     - name: attestgate-securityfs
       mountPath: /sys/kernel/security
+      readOnly: true
+    {{- end }}
+    {{- if eq $g.platform "azure-kata-cc" }}
+    # The UVM endorsement, mounted as Microsoft's kata-cc samples mount it.
+    - name: attestgate-uvm-reference-info
+      mountPath: /opt/confidential-containers/share/kata-containers/reference-info-base64
+      readOnly: true
+    # The pod's kata agent policy annotation, for expectHostData: fromAnnotation.
+    - name: attestgate-pod
+      mountPath: /etc/attestgate/pod
       readOnly: true
     {{- end }}
     {{- if and (ne $g.tpm.access "none") (not $g.os.distro) }}
@@ -200,6 +216,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   hostPath:
     path: /etc/os-release
     type: File
+{{- end }}
+{{- if eq $v.gate.platform "azure-kata-cc" }}
+- name: attestgate-uvm-reference-info
+  hostPath:
+    path: /opt/confidential-containers/share/kata-containers/reference-info-base64
+- name: attestgate-pod
+  downwardAPI:
+    items:
+      - path: agent-policy
+        fieldRef:
+          fieldPath: "metadata.annotations['io.katacontainers.config.agent.policy']"
 {{- end }}
 {{- end -}}
 
