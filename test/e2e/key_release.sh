@@ -17,6 +17,21 @@ W=$(mktemp -d)
 trap 'emul_cleanup; svc_cleanup; rig_cleanup; rm -rf "$W"' EXIT
 
 svc_have_python || { t_skip "key release end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
+# The stand-in wraps as Microsoft's clients unwrap: its format opens the sidecar's published vector, and its own output.
+t_check "the Key Vault stand-in's key_hsm format opens the published sidecar vector, and its own wrap" "$PY" - \
+	"$SVC_DIR" "$REPO/test/data/skr/sidecar-unwrap-vector.json" <<'PYEOF'
+import base64, json, os, sys
+sys.path.insert(0, sys.argv[1])
+import akv_service
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+v = json.load(open(sys.argv[2]))
+key = load_pem_private_key(v["private_key_pem"].encode(), None)
+ct = base64.urlsafe_b64decode(v["ciphertext_b64url"] + "=" * (-len(v["ciphertext_b64url"]) % 4))
+assert akv_service.unwrap_key(key, v["enc"], ct).hex() == v["plaintext_hex"]
+for enc in ("CKM_RSA_AES_KEY_WRAP", "RSA_AES_KEY_WRAP_256", "RSA_AES_KEY_WRAP_384"):
+    m = os.urandom(45)
+    assert akv_service.unwrap_key(key, enc, akv_service.wrap_key(key.public_key(), enc, m)) == m
+PYEOF
 VAULT_HOST=attestgate-test.vault.localhost
 svc_pki "$W/pki" "$VAULT_HOST"
 # The agent policy the emulated UVM was launched with: HOST_DATA is its SHA-256 (test/emul).

@@ -71,7 +71,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding, aes_key_wrap_with_padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 API_VERSION = "7.4"
@@ -195,6 +195,22 @@ def policy_allows(policy, claims):
 
 
 # ---- files in STATE ----
+
+def wrap_key(pub, enc, material):
+    """The key_hsm ciphertext: RSA-OAEP (hash of enc, MGF1 the same, no label) of a fresh AES-256 key,
+    modulus-length bytes, then the RFC 5649 key wrap with padding of the material."""
+    kek, h = os.urandom(32), ENC_HASH[enc]()
+    return pub.encrypt(kek, padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None)) + \
+        aes_key_wrap_with_padding(kek, material)
+
+
+def unwrap_key(priv, enc, ciphertext):
+    """The inverse of wrap_key (how Microsoft's clients open key_hsm): the check of this service's format
+    against the published vector (test/data/skr/sidecar-unwrap-vector.json)."""
+    n, h = priv.key_size // 8, ENC_HASH[enc]()
+    kek = priv.decrypt(ciphertext[:n], padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None))
+    return aes_key_unwrap_with_padding(kek, ciphertext[n:])
+
 
 def write_file(path, data):
     tmp = "%s.%d.tmp" % (path, threading.get_ident())  # one per thread: requests run in parallel
@@ -506,17 +522,14 @@ class State:
         return {"value": self.sign_jws(self.payload(name, key, enc, jwk, pub))}
 
     def payload(self, name, key, enc, jwk, pub):
-        kek = os.urandom(32)
-        h = ENC_HASH[enc]()
         try:
-            rsa_ct = pub.encrypt(kek, padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None))
+            ct = bytearray(wrap_key(pub, enc, key["material"]))
         except ValueError as e:
             raise kv_error(400, "BadParameter", "x-ms-runtime key cannot wrap: %s" % e)
-        kw = bytearray(aes_key_wrap_with_padding(kek, key["material"]))
         if self.args.fault == "tamper-ciphertext":
-            kw[len(kw) // 2] ^= 0x01
+            ct[pub.key_size // 8 + (len(ct) - pub.key_size // 8) // 2] ^= 0x01
         key_hsm = {"schema_version": "1.0", "header": {"kid": jwk.get("kid", ""), "alg": "dir", "enc": enc},
-                   "ciphertext": b64u(rsa_ct + bytes(kw))}
+                   "ciphertext": b64u(bytes(ct))}
         kid = "https://%s/keys/%s/%s" % (self.vault_host, name, key["version"])
         inner = dict({"kid": kid, "kty": key["kty"], "key_ops": key["key_ops"]}, **key["public"])
         inner["key_hsm"] = b64u(compact(key_hsm))

@@ -24,60 +24,45 @@
 #include <openssl/x509v3.h>
 
 #include "base/base64.h"
+#include "base/digest.h"
+#include "base/fileio.h"
 #include "format/key_release.h"
 #include "release/transfer_key.h"
 
 /*
  * The unwrap vector of microsoft/confidential-sidecar-containers
- * pkg/skr/skr_test.go, Test_AKV, case RSAKeyUnwrap_Success (data values as
- * published): the transfer key (PKCS#1), the raw ciphertext (RSA-OAEP SHA-1
- * of an AES-256 key, 256 bytes, then 40 bytes of RFC 5649 key wrap) for enc
- * CKM_RSA_AES_KEY_WRAP, and the 32-byte key it opens to.
+ * pkg/skr/skr_test.go, Test_AKV, case RSAKeyUnwrap_Success, as data in
+ * test/data/skr/sidecar-unwrap-vector.json (the Key Vault stand-in is checked
+ * against the same file): the transfer key (PKCS#1), the raw ciphertext
+ * (RSA-OAEP SHA-1 of an AES-256 key, 256 bytes, then 40 bytes of RFC 5649
+ * key wrap) for enc CKM_RSA_AES_KEY_WRAP, and the 32-byte key it opens to.
  */
-static const char vec_pem[] =
-	"-----BEGIN RSA PRIVATE KEY-----\n"
-	"MIIEpAIBAAKCAQEAv965SRmyp8zbG5eNFuDCmmiSeaHpujG2bC/keLSuzvDMLO1W\n"
-	"yrUJveaa5bzMoO0pA46pXkmbqHisozVzpiNDLCo6d3z4TrGMeFPf2APIMu+RSrzN\n"
-	"56qvHVyIr5caWfHWk+FMRDwAefyNYRHkdYYkgmFK44hhUdtlCAKEv5UQpFZjvh4i\n"
-	"I9jVBdGYMyBaKQLhjI5WIh+QG6Za5sSuOCFMnmuyuvN5DflpLFz595Ss+EoBIY+N\n"
-	"il6lCtvcGgR+IbjUYHAOs5ajamTzgeO8kx3VCE9HcyKmyUZsiyiF6IDRp2Bpy3NH\n"
-	"TjIz7tmkpTHx7tHnRtlfE2FUv0B6i/QYl/ZA5QIDAQABAoIBAG9Ig9jFIdy3MWII\n"
-	"fVmGlPgvrL0FTuWiTbbj9DSaP0VhXlq0cYFyjSrqZG7ZGSpBQ2d/x/Ya5UBKdX7X\n"
-	"0rLKgvxLpcuF3RLvYZSsuQi18NiyIGfjp901Hwn9kH2fOzZt0NHGe5Cb6H7YHzvs\n"
-	"v7/2RJimS2Q6xo9Om4OQymO/1n4pZ+ZMiTy56AvIYZ/ToD8lorlzkGFNQsljmTSC\n"
-	"IHEqRuyttI0Tf64jNaD8K74EThlZG8AE/yNG2FiRtN37+gAgMhxNWoF64s+9D/G0\n"
-	"1xL96WNP5GmxXidK4BAUwWZmLJTtgUDcGjJbmfSuEMFjpRA9wfcL717jDzB0AImO\n"
-	"OnZSgWECgYEA2swHf+pU8D1vshCBCTx/wGeIMRJE1Nw3YBhvPrUCExMo8M2UAkzs\n"
-	"lKq61xSnh0X7f/Ma28vj9/gT+AHOnoCSdFSFO3dxX8B3y+B3jVvbxx7P+iZrM8J+\n"
-	"VgrqPaXrIpBNPCooieD6O9EGvyC0+somgvtkA3ne2jdxX1rbPaQZr5kCgYEA4H6Y\n"
-	"dWb2F5Dglhby9oXfjaLslIumoTTRFTgygIXHBG0auwMQzwfhuLyzH55mBICn16Ez\n"
-	"LRyqssna5NgfTF0XrZT/BIPo8dSj0hlWvDtvCnZbDMTLYrk+GdypJD2oWmsbB6gB\n"
-	"FjdjU4pv8c/4WjGuuWJ8Vs47+HTBNJlJlr6fWy0CgYBapPJqdRtxWBKBM8Mxn2XR\n"
-	"wVKz+byYbw9l+VmFIhpU6rgoYxLxjQrqYHz9hCoPqdeS35V9/89XOOiU87K1CdEi\n"
-	"7q0vwMEwiR1YUotU/fxkVwiUuvvouqf6X5VBqw5qCFxnE5Qt4w3oYCWqYxN3Xu5r\n"
-	"j1iU9BV2VEfc2FhCBk056QKBgQDChm/tKy6K9QrmgzQ80XwI6ug9P1U/0thpnqyE\n"
-	"GWd+OlwzOFDUVGwO+9PqzgJwXFsTyabirDhte+Ok8HEOZowh6T2g1/x9sFfTsgkq\n"
-	"SgXJ9wymX9As138sQbx+nr7GupBNbhKjAZObzBV8X01AOlTAZsp/HW1xuRnBTiIp\n"
-	"8Tt8cQKBgQDUv6Jpe1/kO0YJ6KlqVcMIZa+aQFamoMavlCNxxBvjoPnVdWB9PtWi\n"
-	"arzVMyAVvTjnT1QvGPJj1dffE+GSrAf3mssdp/tGfMGcgSB0DRcE1jz/JlzEc81F\n"
-	"o9Ki1lCw8ljoaNfJ8K+7wdiQ1V/H+rgL691P/2ZGc4vdOXJvy/hGZA==\n"
-	"-----END RSA PRIVATE KEY-----\n";
+#define VEC_FILE "test/data/skr/sidecar-unwrap-vector.json"
+static char *vec_pem, *vec_ct_b64url, *vec_n, *vec_kid;
+static uint8_t vec_plain[32];
 
-static const char vec_ct_b64url[] =
-	"deOO7jP6FnTc12fnCBKlpKS-ElBv-YdNimSbEVyTQaOlmc8caf8l2xa3tz6pSzjYoO7AMB-vFcftTjQyvw5ju_0uLeqRnTUQuzRkgEjoEumQAOeV"
-	"3zS_5mDG6cupZWYlyihTLFSt5_1VR0t9T_FCBj0HxeHWsYJxJomlOMlyBv23f_6Fq15dxryb3CORXiUH9K0fOINmsL3DNzMKx4srAf9OssuV1Vqr"
-	"SKSoHLcyvG1SIHHfAXg3wEU5NfoxFiPc_a4Pv_bmvFLJ_fs1ETE3GmkuxkX-r17AtGSijJnl6H3YS-WGkDhnfTJDo6NEPGKkhabDwAxoTblA2pa7"
-	"1N-AW-CCBgbPy-9bFYpQyqEAIRbLeQLxLmVWm6ZVNW3iRRe9i1cUFnSEkAg";
+/* Loads the vector's fields (the tests run from the repository's root). */
+static void
+load_vector(void)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct ag_err err;
+	json_t *v;
 
-static const uint8_t vec_plain[32] = { 216, 94, 204, 152, 58, 92, 254, 58, 95, 227, 119, 247, 157, 20, 2, 110, 115, 202,
-	123, 181, 74, 232, 239, 192, 216, 18, 138, 75, 136, 168, 86, 118 };
-
-/* The same key's public n, and its RFC 7638 thumbprint (the kid of that file's runtime-data JWKS vector). */
-static const char vec_n[] =
-	"v965SRmyp8zbG5eNFuDCmmiSeaHpujG2bC_keLSuzvDMLO1WyrUJveaa5bzMoO0pA46pXkmbqHisozVzpiNDLCo6d3z4TrGMeFPf2APIMu-RSrzN56q"
-	"vHVyIr5caWfHWk-FMRDwAefyNYRHkdYYkgmFK44hhUdtlCAKEv5UQpFZjvh4iI9jVBdGYMyBaKQLhjI5WIh-QG6Za5sSuOCFMnmuyuvN5DflpLFz5"
-	"95Ss-EoBIY-Nil6lCtvcGgR-IbjUYHAOs5ajamTzgeO8kx3VCE9HcyKmyUZsiyiF6IDRp2Bpy3NHTjIz7tmkpTHx7tHnRtlfE2FUv0B6i_QYl_ZA5Q";
-#define VEC_KID "Nvhfuq2cCIOAB8XR4Xi9Pr0NP_9CeMzWQGtW_HALz_w"
+	if (ag_file_read(VEC_FILE, 1 << 16, AG_ECONFIG, &buf, &len, &err) != AG_OK)
+		fail_msg("%s", err.msg);
+	v = json_loadb((const char *)buf, len, 0, NULL);
+	free(buf);
+	assert_non_null(v);
+	vec_pem = strdup(json_string_value(json_object_get(v, "private_key_pem")));
+	vec_ct_b64url = strdup(json_string_value(json_object_get(v, "ciphertext_b64url")));
+	vec_n = strdup(json_string_value(json_object_get(v, "public_n")));
+	vec_kid = strdup(json_string_value(json_object_get(v, "kid")));
+	assert_string_equal(json_string_value(json_object_get(v, "enc")), "CKM_RSA_AES_KEY_WRAP");
+	assert_int_equal(ag_hex_decode(json_string_value(json_object_get(v, "plaintext_hex")), vec_plain, sizeof(vec_plain)), 0);
+	json_decref(v);
+}
 
 #define VAULT_KID "https://x.vault.azure.net/keys/k/1"
 #define HOST "test.vault.azure.net"
@@ -550,6 +535,7 @@ static int
 group_setup(void **state)
 {
 	(void)state;
+	load_vector();
 	g.transfer = load_pem(vec_pem);
 	g.rsa = keygen_rsa();
 	g.ec256 = keygen_ec("P-256");
@@ -570,6 +556,10 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
+	free(vec_pem);
+	free(vec_ct_b64url);
+	free(vec_n);
+	free(vec_kid);
 	EVP_PKEY_free(g.transfer);
 	EVP_PKEY_free(g.rsa);
 	EVP_PKEY_free(g.ec256);
@@ -640,9 +630,9 @@ test_transfer_jwk(void **state)
 	assert_int_equal(json_array_size(ops), 1);
 	assert_string_equal(json_string_value(json_array_get(ops, 0)), "encrypt");
 	/* kid: the RFC 7638 thumbprint, as in the sidecar's runtime-data JWKS vector for this key. */
-	assert_string_equal(json_string_value(json_object_get(jwk, "kid")), VEC_KID);
+	assert_string_equal(json_string_value(json_object_get(jwk, "kid")), vec_kid);
 	assert_int_equal(ag_jwk_rsa_thumbprint(jwk, kid, &err), AG_OK);
-	assert_string_equal(kid, VEC_KID);
+	assert_string_equal(kid, vec_kid);
 	json_decref(jwk);
 	/* A kid given is written as is. */
 	jwk = ag_skr_transfer_jwk(g.transfer, "TpmEphemeralEncryptionKey");
