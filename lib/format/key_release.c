@@ -206,6 +206,8 @@ verify_chain(STACK_OF(X509) *chain, X509_STORE *trust, const char *host, time_t 
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, at);
+	/* The vault signs with its TLS server certificate: as Go's Verify (the sidecar's) asks, serverAuth. */
+	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
 	if (X509_VERIFY_PARAM_set1_host(param, host, 0) != 1)
 		rc = ag_err_set(err, AG_EINVALID, "cannot check the release response's certificate for host %.200s", host);
 	else if (X509_verify_cert(ctx) != 1)
@@ -365,12 +367,17 @@ check_private(const json_t *key, const char *kty, const uint8_t *der, size_t len
 	PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
 	EVP_PKEY *priv = p8 != NULL && p == der + len ? EVP_PKCS82PKEY(p8) : NULL, *pub;
 	json_t *shape = json_deep_copy(key);
+	const char *crv = json_string_value(json_object_get(key, "crv"));
 	enum ag_code rc = AG_OK;
 
 	json_object_set_new(shape, "kty", json_string(kty));
 	pub = ag_jwk_public_key(shape);
 	if (priv == NULL || !EVP_PKEY_is_a(priv, kty))
 		rc = ag_err_set(err, AG_EINVALID, "the released %s key is not a PKCS#8 %s private key", kty, kty);
+	else if (strcmp(kty, "EC") == 0 && (crv == NULL || (strcmp(crv, "P-256") != 0 && strcmp(crv, "P-384") != 0 &&
+	    strcmp(crv, "P-521") != 0)))
+		rc = ag_err_set(err, AG_EINVALID, "the released EC key is on curve %.16s: only P-256, P-384 and P-521 are "
+		    "supported", crv != NULL ? crv : "(none)");
 	else if (pub == NULL || EVP_PKEY_eq(priv, pub) != 1)
 		rc = ag_err_set(err, AG_EINVALID, "the released private key does not belong to the key's public part");
 	PKCS8_PRIV_KEY_INFO_free(p8);
@@ -459,13 +466,14 @@ encode_pem(const struct ag_skr_key *k, uint8_t **out, size_t *len, struct ag_err
 	return rc;
 }
 
-/* Appends ,"name":"value" (value already base64url or a checked name) to a JWK being written. */
+/* Appends ,"name":"value" to a JWK being written; value must be base64url or a URL of plain characters (nothing to escape). */
 static int
 jwk_member(char *buf, size_t size, size_t *off, const char *name, const char *value)
 {
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:/";
 	int n;
 
-	if (value == NULL)
+	if (value == NULL || strspn(value, safe) != strlen(value))
 		return -1;
 	n = snprintf(buf + *off, size - *off, "%s\"%s\":\"%s\"", *off > 1 ? "," : "", name, value);
 	if (n < 0 || (size_t)n >= size - *off)
@@ -489,10 +497,14 @@ private_members(const struct ag_skr_key *k, char *buf, size_t size, size_t *off)
 	int is_rsa = strcmp(k->kty, "RSA") == 0, bits = key != NULL ? EVP_PKEY_get_bits(key) : 0, bad = key == NULL;
 	const char *const(*m)[2] = is_rsa ? rsa : ec;
 	size_t pad = is_rsa ? 0 : (size_t)(bits + 7) / 8;
+	char group[32] = "";
 
-	if (!bad && !is_rsa)
-		bad = jwk_member(buf, size, off, "crv", bits == 256 ? "P-256" : bits == 384 ? "P-384" : bits == 521 ? "P-521" :
-		    NULL);
+	if (!bad && !is_rsa) {
+		/* The JWK names of the NIST curves (RFC 7518 §6.2.1.1); another curve cannot be written (NULL). */
+		EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL);
+		bad = jwk_member(buf, size, off, "crv", strcmp(group, "prime256v1") == 0 ? "P-256" :
+		    strcmp(group, "secp384r1") == 0 ? "P-384" : strcmp(group, "secp521r1") == 0 ? "P-521" : NULL);
+	}
 	for (; !bad && (*m)[0] != NULL; m++) {
 		char *v = bn_param_b64(key, (*m)[1], pad);
 

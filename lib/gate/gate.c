@@ -433,16 +433,21 @@ publish(const struct ag_gate_config *cfg, const struct ag_policy *policy, struct
 	if (ag_output_publish(*out, &pub, &err) != AG_OK) {
 		ag_log(AG_LOG_ERROR, "cannot write the outputs", "error", json_string(err.msg), NULL);
 		if (ag_status_passes(st)) {
-			/* Nothing half-written stays behind: clear the directory again and publish the failure. */
+			/* Nothing half-written stays behind: clear the directory again (and the keys already written,
+			 * which no status.json lists yet) and publish the failure. */
 			struct ag_err e2;
 
 			ag_status_set_error(st, &err);
+			st->keys = NULL;
 			ag_output_close(*out);
 			*out = NULL;
 			memset(&pub, 0, sizeof(pub));
 			pub.status = st;
-			if (ag_output_open(cfg->output_dir, out, &e2) == AG_OK)
+			if (ag_output_open(cfg->output_dir, out, &e2) == AG_OK) {
+				for (size_t i = 0; policy != NULL && i < policy->n_keys; i++)
+					(void)ag_output_remove(*out, policy->keys[i].file, &e2);
 				(void)ag_output_publish(*out, &pub, &e2);
+			}
 		}
 	}
 	free(files);

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/policy.h"
+
 #define TMP_MARK ".tmp."
 #define EVIDENCE_DIR "evidence"
 #define TERMINATION_MAX (AG_TERMINATION_MESSAGE_MAX + 1)   /* the text and its newline */
@@ -132,13 +134,53 @@ remove_or_set_aside(struct ag_output *out, const char *name)
 	return renameat(out->dirfd, name, out->dirfd, tmp) == 0 ? 0 : -1;
 }
 
+#define STATUS_READ_MAX (256 * 1024)
+
+/*
+ * The key files an earlier run released, as its status.json lists them
+ * ("keys"[].file): removed before anything else, whatever this run's policy
+ * names (it may fail before loading one, or name other files).  A name that
+ * is not a plain key file name is left alone.
+ */
+static enum ag_code
+remove_released_keys(struct ag_output *out, struct ag_err *err)
+{
+	int fd = openat(out->dirfd, "status.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf;
+	ssize_t n;
+	json_t *doc, *k;
+	size_t i;
+	enum ag_code rc = AG_OK;
+
+	if (fd < 0)
+		return AG_OK;
+	buf = malloc(STATUS_READ_MAX);
+	n = buf != NULL ? read(fd, buf, STATUS_READ_MAX) : -1;
+	close(fd);
+	doc = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+	free(buf);
+	json_array_foreach(json_object_get(doc, "keys"), i, k) {
+		const char *name = json_string_value(json_object_get(k, "file"));
+
+		if (name != NULL && ag_policy_key_file_valid(name) && remove_or_set_aside(out, name) != 0) {
+			rc = io_err(err, out, "remove", name);
+			break;
+		}
+	}
+	json_decref(doc);
+	return rc;
+}
+
 static enum ag_code
 remove_stale(struct ag_output *out, struct ag_err *err)
 {
 	DIR *d;
 	struct dirent *de;
 	int dfd;
+	enum ag_code rc = remove_released_keys(out, err);
 
+	if (rc != AG_OK)
+		return rc;
 	for (size_t i = 0; i < sizeof(stale_outputs) / sizeof(stale_outputs[0]); i++)
 		if (remove_or_set_aside(out, stale_outputs[i]) != 0)
 			return io_err(err, out, "remove", stale_outputs[i]);

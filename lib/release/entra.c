@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "format/key_release.h"
 
 #define ASSERTION_MAX (64 * 1024)
+#define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
 
 static const char *
 env(const char *name)
@@ -78,6 +80,9 @@ parse_answer(const char *what, const struct ag_http_response *r, char **token, s
 		    what, r->status, why != NULL ? why : "no reason given");
 	else if (t == NULL || t[0] == '\0' || strlen(t) > AG_ENTRA_MAX_TOKEN)
 		rc = ag_err_set(err, AG_EVERIFIER, "%s answered without an access_token", what);
+	else if (strspn(t, TOKEN_CHARS) != strlen(t))
+		/* It goes into an Authorization header: nothing but RFC 6750's b64token characters (no CR/LF). */
+		rc = ag_err_set(err, AG_EVERIFIER, "%s answered an access_token with characters a bearer token cannot have", what);
 	else if ((*token = strdup(t)) == NULL)
 		rc = ag_err_set(err, AG_EVERIFIER, "out of memory");
 	json_decref(doc);
@@ -116,12 +121,16 @@ workload_identity(const struct ag_entra_opts *o, const char *resource, char **to
 	    "client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s",
 	    o->client_id, e_scope, e_assert) < 0)
 		form = NULL;
+	OPENSSL_cleanse(assertion, len);
 	free(assertion);
 	curl_free(e_scope);
+	if (e_assert != NULL)
+		OPENSSL_cleanse(e_assert, strlen(e_assert));
 	curl_free(e_assert);
 	if (form == NULL)
 		return ag_err_set(err, AG_EVERIFIER, "out of memory");
 	rc = ag_http_request("POST", url, headers, form, strlen(form), &o->http, &resp, err);
+	OPENSSL_cleanse(form, strlen(form));
 	free(form);
 	if (rc == AG_OK) {
 		rc = parse_answer("Entra ID's token endpoint", &resp, token, err);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -39,6 +40,23 @@ url_host(const char *url, char *buf, size_t size)
 	return buf;
 }
 
+/* Nonzero when a 403 is about the identity (RBAC, access policy, firewall), not the key's release policy. */
+static int
+identity_refused(const struct ag_http_response *r)
+{
+	static const char *const codes[] = { "ForbiddenByRbac", "AccessDenied", "ForbiddenByFirewall", "ForbiddenByConnection",
+		NULL };
+	json_t *doc = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+	const char *inner = json_string_value(json_object_get(json_object_get(json_object_get(doc, "error"), "innererror"),
+	    "code"));
+	int hit = 0;
+
+	for (size_t i = 0; inner != NULL && codes[i] != NULL; i++)
+		hit |= strcmp(inner, codes[i]) == 0;
+	json_decref(doc);
+	return hit;
+}
+
 /* Maps a release call's HTTP status to the gate's result. */
 static enum ag_code
 release_status(const struct ag_policy_key *k, const struct ag_http_response *r, struct ag_err *err)
@@ -48,12 +66,16 @@ release_status(const struct ag_policy_key *k, const struct ag_http_response *r, 
 	if (r->status == 200)
 		return AG_OK;
 	vault_message(r, msg, sizeof(msg));
+	if (r->status == 403 && identity_refused(r))
+		return ag_err_set(err, AG_ECONFIG, "%s refused to release key %s (HTTP 403): %s: the identity may not release "
+		    "it (role Key Vault Crypto Service Release User, or the release permission; the vault's firewall)", k->vault,
+		    k->name, msg);
 	if (r->status == 403)
-		return ag_err_set(err, AG_EKEYDENIED, "%s refused to release key %s (HTTP 403): %s: the key's release policy "
-		    "does not accept this attestation", k->vault, k->name, msg);
+		return ag_err_set(err, AG_EKEYDENIED, "%s refused to release key %s (HTTP 403): %s", k->vault, k->name, msg);
 	if (r->status == 401 || r->status == 404 || r->status == 400)
 		return ag_err_set(err, AG_ECONFIG, "%s refused to release key %s (HTTP %ld): %s: check the key's name, the "
 		    "identity's permission (release) and the release policy's authority", k->vault, k->name, r->status, msg);
+	/* Anything else (409, 429 and 5xx after the client's retries, ...): the vault is not available for this. */
 	return ag_err_set(err, AG_EVERIFIER, "%s answered HTTP %ld to the release of key %s: %s", k->vault, r->status,
 	    k->name, msg);
 }
@@ -109,6 +131,28 @@ release_call(const struct ag_policy_key *k, const char *token, const char *beare
 	return rc;
 }
 
+/*
+ * The released key must be the one asked for: its kid is
+ * https://HOST/keys/NAME/VERSION (the vault's host without a port; VERSION
+ * 32 hex digits, the pinned one when the policy names it).
+ */
+static enum ag_code
+check_kid(const struct ag_policy_key *k, const char *kid, struct ag_err *err)
+{
+	char host[256], prefix[512];
+	const char *v;
+	size_t n;
+
+	snprintf(prefix, sizeof(prefix), "https://%s/keys/%s/", url_host(k->vault, host, sizeof(host)), k->name);
+	n = strlen(prefix);
+	v = strncmp(kid, prefix, n) == 0 ? kid + n : NULL;
+	if (v == NULL || strlen(v) != 32 || strspn(v, "0123456789abcdef") != 32 ||
+	    (k->version != NULL && strcasecmp(v, k->version) != 0))
+		return ag_err_set(err, AG_EINVALID, "the vault released %.200s, not the key asked for (%s%s)", kid, prefix,
+		    k->version != NULL ? k->version : "VERSION");
+	return AG_OK;
+}
+
 /* Releases one key and encodes it into *out. */
 static enum ag_code
 release_one(const struct ag_policy_key *k, const char *token, const char *bearer, struct ag_transfer_key *tk,
@@ -120,6 +164,8 @@ release_one(const struct ag_policy_key *k, const char *token, const char *bearer
 
 	if (rc == AG_OK) {
 		rc = ag_skr_unwrap(payload, tk->modulus_len, ag_transfer_key_decrypt, tk, &key, err);
+		if (rc == AG_OK && (rc = check_kid(k, key.kid, err)) != AG_OK)
+			ag_skr_key_clear(&key);
 		if (rc == AG_OK) {
 			rc = ag_skr_encode(&key, k->format, &out->data, &out->len, err);
 			ag_skr_key_clear(&key);

@@ -105,8 +105,8 @@ else
 		akv_config "$D/akv.json" "$MAA_URL" "$pin" kata "$W/federated-token"
 		svc_akv "$D/akv" "$W/pki" "$D/akv.json" --maa-url "$MAA_URL" "$@" || return 1
 		export AZURE_AUTHORITY_HOST=$AKV_AUTHORITY
-		policy_with_keys "$REPO/deploy/policies/azure-kata-cc.yaml" "$D/policy.yaml" "${KEYS//VAULT/$AKV_URL}" \
-			"${EXTRA:-}"
+		sed -e "${SED:-}" "$REPO/deploy/policies/azure-kata-cc.yaml" >"$D/base.yaml"
+		policy_with_keys "$D/base.yaml" "$D/policy.yaml" "${KEYS//VAULT/$AKV_URL}" "${EXTRA:-}"
 		SUM=$(sha256sum "$D/policy.yaml" | cut -d' ' -f1)
 	}
 	kgate() {
@@ -143,7 +143,17 @@ sys.exit(0 if k['kty'] == 'RSA' and k['key_ops'] == ['encrypt'] and len(k['kid']
 		'.enc == "RSA_AES_KEY_WRAP_256" and (.target | split(".") | length == 3)' "$D/akv/last-release.json"
 	t_check "kata: one access token for the three keys (one vault)" test "$(grep -c 'POST /72f988bf' "$D/akv/requests.log")" = 1
 	t_check "kata: three releases at api-version 7.4" test "$(grep -c 'POST /keys/.*/release?api-version=7.4 200' "$D/akv/requests.log")" = 3
-	t_check "kata: no key material in the logs" bash -c "! grep -q -F \"\$(od -An -tx1 '$D/akv/keys/data-key.bin' | tr -d ' \\n' | cut -c1-16)\" '$T_ERR'"
+	# No key in any encoding, and no identity token, in the gate's log.
+	"$PY" - "$D/akv/keys" "$W/federated-token" >"$W/secrets" <<'PYEOF'
+import base64, sys
+for name in ("data-key", "rsa-key", "ec-key"):
+    b = open("%s/%s.bin" % (sys.argv[1], name), "rb").read()
+    for s in (b.hex(), base64.b64encode(b).decode(), base64.urlsafe_b64encode(b).decode().rstrip("=")):
+        print(s[8:40])
+print(open(sys.argv[2]).read().strip()[:40])
+PYEOF
+	t_check "kata: no key material or identity token in the logs" bash -c "! grep -q -F -f '$W/secrets' '$T_ERR'"
+	t_check "kata: the log names each key released" test "$(grep -c '"msg":"key released"' "$T_ERR")" = 3
 	cp "$D/out/status.json" "$W/kata-status.json"
 
 	# The same pod again, but the agent policy annotation names another policy: the consistency check says so.
@@ -154,16 +164,30 @@ sys.exit(0 if k['kty'] == 'RSA' and k['key_ops'] == ['encrypt'] and len(k['kid']
 	AGENT_POLICY_FILE=$W/none WANT=2 DESC="expectHostData without the annotation file: exit 2 naming the mount" kgate
 	t_jq "expectHostData: the message says how to mount it" '.reason == "ConfigInvalid" and (.message | test("downwardAPI"))' "$D/out/status.json"
 
-	# The vault's release policy pins another HOST_DATA: the vault says no.
+	# The vault's release policy pins another HOST_DATA: the vault says no.  The directory still holds what the
+	# successful run above released: it goes before this run does anything.
 	kcase kata-denied "$(printf '%064d' 7)"
+	cp -p "$W/kata-status.json" "$D/out/status.json"
+	for f in data.key rsa.pem ec.jwk token ready; do printf 'stale\n' >"$D/out/$f"; done
 	WANT=7 DESC="release policy pinning another HOST_DATA: exit 7 (KeyReleaseDenied)" kgate
 	t_jq "kata-denied: status says KeyReleaseDenied with the vault's message" \
 		'.reason == "KeyReleaseDenied" and (.message | test("403")) and (.message | test("does not conform to the release policy")) and (.keys[0].released | not)' "$D/out/status.json"
 	no_outputs "kata-denied"
 	t_grep "kata-denied: the termination message names the vault" "$VAULT_HOST" "$D/term"
 
-	# Answers that must not be trusted or opened.
-	for f in bad-signature:6 wrong-host:6 self-signed:6 tamper-ciphertext:6 alg-hs256:6 status-500:4; do
+	# Audit mode: a denied pod starts, but gets no keys; a pod that passes and whose vault says no is still blocked.
+	SED='s/^  mode: enforce.*/  mode: audit/; s/equals: azure-signed-katacc-uvm/equals: another-uvm/' kcase audit "$HOSTDATA"
+	WANT=0 DESC="audit: a policy denial lets the pod start (exit 0)" kgate
+	t_check "audit: but no key is released" bash -c "! ls '$D/out' | grep -q -e data.key -e rsa.pem -e ec.jwk"
+	t_check "audit: and the vault was not asked" bash -c "! grep -qs 'release' '$D/akv/requests.log'"
+	t_grep "audit: the log says why there are no keys" 'no keys are released to a pod the policy denied' "$T_ERR"
+	SED='s/^  mode: enforce.*/  mode: audit/' kcase audit-denied "$(printf '%064d' 7)"
+	WANT=7 DESC="audit: a vault that refuses still blocks the pod (exit 7)" kgate
+	no_outputs "audit-denied"
+
+	# Answers that must not be trusted or opened, or a permission the identity lacks.
+	for f in bad-signature:6 wrong-host:6 self-signed:6 tamper-ciphertext:6 alg-hs256:6 other-kid:6 status-500:4 \
+		forbidden-rbac:2 token-crlf:4; do
 		kcase "fault-${f%%:*}" "$HOSTDATA" --fault "${f%%:*}"
 		TIMEOUT=6s WANT=${f#*:} DESC="vault answer ${f%%:*}: exit ${f#*:}" kgate
 		no_outputs "fault ${f%%:*}"

@@ -48,7 +48,10 @@ flipped), wrong-host (leaf for other.vault.localhost under the same CA),
 self-signed (x5c = one self-signed leaf for vault_host), tamper-ciphertext (a
 byte of the AES key-wrap part flipped, then signed), alg-hs256 (header alg
 HS256, HMAC keyed with the leaf's public key PEM: the classic alg confusion),
-status-500, status-403 (always that status).
+status-500, status-403 (always that status), forbidden-rbac (403 with
+innererror ForbiddenByRbac: the identity lacks the release permission),
+other-kid (the answer's kid names another key), token-crlf (the access
+token carries CR/LF and a header).
 """
 import argparse
 import base64
@@ -80,7 +83,8 @@ ENC_HASH = {"CKM_RSA_AES_KEY_WRAP": hashes.SHA1, "RSA_AES_KEY_WRAP_256": hashes.
 KEY_OPS = {"oct-HSM": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
            "RSA-HSM": ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"],
            "EC-HSM": ["sign", "verify"]}
-FAULTS = ("bad-signature", "wrong-host", "self-signed", "tamper-ciphertext", "alg-hs256", "status-500", "status-403")
+FAULTS = ("bad-signature", "wrong-host", "self-signed", "tamper-ciphertext", "alg-hs256", "status-500", "status-403",
+          "forbidden-rbac", "other-kid", "token-crlf")
 KEY_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 RELEASE_PATH = re.compile(r"^/keys/([^/]+)(?:/([^/]+))?/release$")
 TOKEN_PATH = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
@@ -414,7 +418,7 @@ class State:
         token = b64u(os.urandom(48))
         with self.lock:
             self.tokens[token] = (resource, time.time() + 3599)
-        return token
+        return token + ("\r\nX-Injected: 1" if self.args.fault == "token-crlf" else "")
 
     def entra_token(self, tenant, headers, body):
         """Entra ID's client_credentials grant with a federated (workload identity) assertion."""
@@ -530,7 +534,8 @@ class State:
             ct[pub.key_size // 8 + (len(ct) - pub.key_size // 8) // 2] ^= 0x01
         key_hsm = {"schema_version": "1.0", "header": {"kid": jwk.get("kid", ""), "alg": "dir", "enc": enc},
                    "ciphertext": b64u(bytes(ct))}
-        kid = "https://%s/keys/%s/%s" % (self.vault_host, name, key["version"])
+        kid = "https://%s/keys/%s/%s" % (self.vault_host, "another-key" if self.args.fault == "other-kid" else name,
+                                          key["version"])
         inner = dict({"kid": kid, "kty": key["kty"], "key_ops": key["key_ops"]}, **key["public"])
         inner["key_hsm"] = b64u(compact(key_hsm))
         return {"request": {"api-version": API_VERSION, "enc": enc, "kid": kid},
@@ -626,6 +631,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(500, {"error": {"code": "InternalServerError", "message": "scripted fault"}})
             elif st.args.fault == "status-403":
                 self.reply(403, {"error": {"code": "Forbidden", "message": NOT_CONFORMING}})
+            elif st.args.fault == "forbidden-rbac":
+                self.reply(403, {"error": {"code": "Forbidden", "message": "Caller is not authorized to perform action "
+                                           "on resource.", "innererror": {"code": "ForbiddenByRbac"}}})
             else:
                 self.answer(lambda: st.release(m.group(1), m.group(2), query, self.headers, body))
         elif t:

@@ -223,7 +223,7 @@ key_obj(const char *kty, EVP_PKEY *pub)
 	} else if (pub != NULL) {
 		size_t size = (size_t)(EVP_PKEY_get_bits(pub) + 7) / 8;
 
-		json_object_set_new(k, "crv", json_string(size == 32 ? "P-256" : "P-384"));
+		json_object_set_new(k, "crv", json_string(size == 32 ? "P-256" : size == 48 ? "P-384" : "P-521"));
 		set_free(k, "x", bn_b64(pub, OSSL_PKEY_PARAM_EC_PUB_X, size));
 		set_free(k, "y", bn_b64(pub, OSSL_PKEY_PARAM_EC_PUB_Y, size));
 	}
@@ -975,6 +975,37 @@ test_unwrap_rsa_ec_round_trip(void **state)
 	}
 }
 
+/* P-521 (Key Vault's third NIST curve) opens and writes as a JWK with crv P-521; secp256k1 (P-256K) is refused by name. */
+static void
+test_unwrap_p521_and_unsupported_curves(void **state)
+{
+	EVP_PKEY *p521 = EVP_EC_gen("P-521"), *k1 = EVP_EC_gen("secp256k1");
+	size_t len, klen, jlen;
+	uint8_t *der = pkcs8(p521, &len), *kder = pkcs8(k1, &klen), *jwk = NULL;
+	struct ag_skr_key out;
+	struct ag_err err;
+	json_t *o, *k;
+
+	(void)state;
+	unwrap_ok("RSA_AES_KEY_WRAP_256", "SHA256", key_obj("EC-HSM", p521), der, len, &out);
+	assert_int_equal(ag_skr_encode(&out, AG_KEY_JWK, &jwk, &jlen, &err), AG_OK);
+	o = json_loadb((const char *)jwk, jlen, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "crv")), "P-521");
+	json_decref(o);
+	ag_skr_free_secret(jwk, jlen);
+	/* A kid with characters a JSON string would have to escape is never written into a JWK. */
+	snprintf(out.kid, sizeof(out.kid), "https://x.vault.azure.net/keys/k/1\",\"k\":\"AAAA");
+	assert_int_equal(ag_skr_encode(&out, AG_KEY_JWK, &jwk, &jlen, &err), AG_EINVALID);
+	ag_skr_key_clear(&out);
+	k = key_obj("EC-HSM", k1);
+	json_object_set_new(k, "crv", json_string("P-256K"));
+	unwrap_refused(k, kder, klen, "only P-256, P-384 and P-521");
+	OPENSSL_free(der);
+	OPENSSL_free(kder);
+	EVP_PKEY_free(p521);
+	EVP_PKEY_free(k1);
+}
+
 static void
 test_unwrap_private_key_checks(void **state)
 {
@@ -1517,6 +1548,7 @@ main(void)
 		cmocka_unit_test(test_unwrap_envelope_errors),
 		cmocka_unit_test(test_unwrap_oct_round_trip),
 		cmocka_unit_test(test_unwrap_rsa_ec_round_trip),
+		cmocka_unit_test(test_unwrap_p521_and_unsupported_curves),
 		cmocka_unit_test(test_unwrap_private_key_checks),
 		cmocka_unit_test(test_encode_oct),
 		cmocka_unit_test(test_encode_rsa),

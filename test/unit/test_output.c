@@ -52,6 +52,45 @@ test_open_not_a_directory(void **state)
 	free(dir);
 }
 
+/*
+ * The key files an earlier run released (its status.json lists them) go at
+ * open, whatever this run's policy names; names that are not plain key file
+ * names are left alone; ag_output_remove takes one more by name.
+ */
+static void
+test_open_removes_released_keys(void **state)
+{
+	char *dir = tu_mkdtemp();
+	struct ag_output *out = NULL;
+	struct ag_err err;
+
+	(void)state;
+	tu_write(dir, "data.key", "secret");
+	tu_write(dir, "app.pem", "secret");
+	tu_write(dir, "other.key", "not listed: kept");
+	tu_write(dir, "status.json", "{\"keys\":[{\"file\":\"data.key\"},{\"file\":\"app.pem\",\"released\":false},"
+	    "{\"file\":\"../outside\"},{\"file\":\"ready\"},{\"file\":7}]}");
+	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
+	assert_false(tu_exists(dir, "data.key"));
+	assert_false(tu_exists(dir, "app.pem"));
+	assert_true(tu_exists(dir, "other.key"));
+	assert_false(tu_exists(dir, "status.json"));
+	assert_int_equal(ag_output_remove(out, "other.key", &err), AG_OK);
+	assert_false(tu_exists(dir, "other.key"));
+	assert_int_equal(ag_output_remove(out, "gone.key", &err), AG_OK);
+	assert_int_equal(ag_output_remove(out, "../x", &err), AG_ECONFIG);
+	assert_int_equal(ag_output_remove(out, ".hidden", &err), AG_ECONFIG);
+	ag_output_close(out);
+	/* A status.json that is not JSON removes nothing more and is no error. */
+	tu_write(dir, "data.key", "secret");
+	tu_write(dir, "status.json", "{not json");
+	assert_int_equal(ag_output_open(dir, &out, &err), AG_OK);
+	assert_true(tu_exists(dir, "data.key"));
+	ag_output_close(out);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Everything an earlier run (or a killed writer) left is gone after open. */
 static void
 test_open_removes_stale_outputs(void **state)
@@ -547,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_open_missing_dir),
 		cmocka_unit_test(test_open_not_a_directory),
 		cmocka_unit_test(test_open_removes_stale_outputs),
+		cmocka_unit_test(test_open_removes_released_keys),
 		cmocka_unit_test(test_open_removes_stale_entries_of_any_type),
 		cmocka_unit_test(test_failed_run_leaves_no_token_and_says_why),
 		cmocka_unit_test(test_success_writes_all_with_modes),

@@ -929,6 +929,46 @@ fault_case(const char *fault, enum ag_code code, const char *want, int64_t deadl
 	akv_stop(&a);
 }
 
+/* A 403 about the identity (RBAC) is a configuration error, not the release policy's no. */
+static void
+test_fault_forbidden_rbac(void **state)
+{
+	(void)state;
+	NEED_AKV();
+	fault_case("forbidden-rbac", AG_ECONFIG, "may not release", 10000);
+}
+
+/* A signed answer for another key of the same vault is refused. */
+static void
+test_fault_other_kid(void **state)
+{
+	(void)state;
+	NEED_AKV();
+	fault_case("other-kid", AG_EINVALID, "not the key asked for", 10000);
+}
+
+/* An access token with CR/LF never reaches a header: no release is sent. */
+static void
+test_fault_token_crlf(void **state)
+{
+	struct akv a;
+	struct call c;
+
+	(void)state;
+	NEED_AKV();
+	if (akv_start(&a, "token-crlf") != 0) {
+		if (a.state != NULL)
+			akv_stop(&a);
+		fail_msg("--fault token-crlf: %s", g.why);
+	}
+	call_init(&c, &a, 10000);
+	add_key(&c, a.vault, "oct-key", NULL, "data.key", AG_KEY_RAW);
+	check_failed(&c, call_run(&c, &g.tk, g.token, g.claims), AG_EVERIFIER, "characters a bearer token cannot have");
+	assert_int_equal(logged(&a, "POST /keys/oct-key/release"), 0);
+	call_free(&c);
+	akv_stop(&a);
+}
+
 static void
 test_fault_bad_signature(void **state)
 {
@@ -1010,6 +1050,9 @@ main(void)
 		cmocka_unit_test(test_fault_alg_hs256),
 		cmocka_unit_test(test_fault_status_500),
 		cmocka_unit_test(test_fault_status_403),
+		cmocka_unit_test(test_fault_forbidden_rbac),
+		cmocka_unit_test(test_fault_other_kid),
+		cmocka_unit_test(test_fault_token_crlf),
 	};
 
 	return cmocka_run_group_tests_name("vault", tests, group_setup, group_teardown);
