@@ -127,8 +127,17 @@ image:
 pod-test: image
 	@AG_IMAGE=$(IMAGE) test/pod/run.sh
 
-bench: all
+bench: all $(B)/bench/bare_tpm $(B)/bench/measure
 	@test/bench/bench.sh $(B)/attestgate $${BENCH_RUNS:-7}
+
+$(B)/bench/measure: test/bench/measure.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# The TPM commands of the gate and nothing else: the bench's baseline.
+$(B)/bench/bare_tpm: test/bench/bare_tpm.c $(B)/libattestgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libattestgate.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 clean:
 	rm -rf build

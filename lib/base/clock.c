@@ -18,6 +18,15 @@ ag_clock_mono_ms(void)
 }
 
 int64_t
+ag_clock_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 ag_clock_wall_ms(void)
 {
 	struct timespec ts;

@@ -14,6 +14,9 @@
 /* Milliseconds on the monotonic clock (for durations and deadlines). */
 int64_t ag_clock_mono_ms(void);
 
+/* Microseconds on the monotonic clock (for the per-step timings). */
+int64_t ag_clock_mono_us(void);
+
 /* Milliseconds since the epoch on the wall clock. */
 int64_t ag_clock_wall_ms(void);
 

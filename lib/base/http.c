@@ -269,6 +269,32 @@ backoff(const struct ag_http_opts *o, const char *url, const struct attempt *a, 
 }
 
 /* Checks the URL and CA, initialises libcurl once, builds the header list and the handle. */
+/*
+ * One connection cache and TLS session cache for the process: the attest
+ * call and /certs of the same instance share a connection (and a resumed
+ * session where a server closes it), which saves a handshake.  libcurl
+ * reuses a connection only for the same host, port and TLS settings (CA
+ * bundle included).  The gate makes its requests one at a time, so no
+ * locking is needed.  NULL (no sharing) if it cannot be made.
+ */
+static CURLSH *
+share(void)
+{
+	static CURLSH *sh;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		sh = curl_share_init();
+		if (sh != NULL && (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+		    curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+			curl_share_cleanup(sh);
+			sh = NULL;
+		}
+	}
+	return sh;
+}
+
 static enum ag_code
 prepare(const char *url, const char *const *headers, const struct ag_http_opts *o, const char *ca,
     struct curl_slist **hdrs, CURL **h, struct ag_err *err)
@@ -297,6 +323,8 @@ prepare(const char *url, const char *const *headers, const struct ag_http_opts *
 	}
 	if ((*h = curl_easy_init()) == NULL)
 		return ag_err_set(err, AG_ECONFIG, "cannot create a libcurl handle");
+	if (share() != NULL)
+		curl_easy_setopt(*h, CURLOPT_SHARE, share());
 	return AG_OK;
 }
 

@@ -75,10 +75,14 @@ ag_amd_cert_info(X509 *cert, struct ag_amd_cert_info *info, struct ag_err *err)
 		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
 		const unsigned char *d = ASN1_STRING_get0_data(v);
 		int len = ASN1_STRING_length(v);
+		/* AMD's arc 1.3.6.1.4.1.3704.1, DER-encoded: only its extensions are turned into text (obj2txt is costly). */
+		static const unsigned char amd_arc[] = { 0x2B, 0x06, 0x01, 0x04, 0x01, 0x9C, 0x78, 0x01 };
+		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
 		char oid[80];
 
-		if (OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(ext), 1) <= 0 ||
-		    strncmp(oid, "1.3.6.1.4.1.3704.1.", 19) != 0)
+		if (OBJ_length(obj) <= sizeof(amd_arc) || memcmp(OBJ_get0_data(obj), amd_arc, sizeof(amd_arc)) != 0)
+			continue;
+		if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0 || strncmp(oid, "1.3.6.1.4.1.3704.1.", 19) != 0)
 			continue;
 		if (strcmp(oid + 19, "2") == 0 || strcmp(oid + 19, "5") == 0) {
 			const unsigned char *p = d;

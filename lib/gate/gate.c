@@ -19,6 +19,7 @@
 #include "base/digest.h"
 #include "base/fileio.h"
 #include "base/log.h"
+#include "base/timing.h"
 #include "base/nonce.h"
 #include "node/imds.h"
 #include "node/tpm.h"
@@ -72,6 +73,8 @@ struct run_result {
 	json_t *transfer_jwk;         /* its public JWK in the runtime data (software key), or NULL */
 	struct ag_released_key *keys; /* released keys, encoded (policy->n_keys of them) */
 	json_t *key_results;          /* status.json "keys" */
+	struct ag_timings timings;    /* per step, for status.json timingsMs.steps */
+	json_t *steps;                /* those as JSON, once the run is over */
 };
 
 /* One log line per failed rule: error when it blocks the pod, warn under mode: audit. */
@@ -158,7 +161,7 @@ collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t dea
 {
 	struct ag_collect_opts co;
 	struct ag_nonce nonce;
-	int64_t t;
+	int64_t t, lap;
 	enum ag_code rc;
 
 	if ((rc = ag_nonce_draw_text(&nonce, err)) != AG_OK)
@@ -176,8 +179,10 @@ collect(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t dea
 	co.quote_unbound = strcmp(p->verifier_type, "maa") == 0;
 	co.transfer_jwk = res->transfer_jwk;
 	t = ag_clock_mono_ms();
+	lap = ag_clock_mono_us();
 	rc = cfg->platform_row != NULL ? cfg->platform_row->collect(&co, &res->evidence, err) :
 					 ag_platform_collect(cfg->platform, &co, &res->evidence, err);
+	ag_timings_lap(&res->timings, "evidence", lap);
 	st->ms_evidence = ag_clock_mono_ms() - t;
 	ag_log_step("evidence", rc, st->ms_evidence, err);
 	if (rc != AG_OK)
@@ -257,7 +262,7 @@ release_keys(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_
     struct run_result *res, struct ag_err *err)
 {
 	struct ag_vault_opts vo;
-	int64_t t = ag_clock_mono_ms();
+	int64_t t = ag_clock_mono_ms(), lap = ag_clock_mono_us();
 	enum ag_code rc = AG_OK;
 
 	if (strcmp(res->platform, "azure-cvm") == 0) {
@@ -276,6 +281,7 @@ release_keys(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_
 	if (rc == AG_OK)
 		rc = ag_vault_release_all(p, res->v.token, res->v.claims, &res->tk, &vo, &res->keys, &res->key_results, err);
 	st->ms_keys = ag_clock_mono_ms() - t;
+	ag_timings_lap(&res->timings, "keys", lap);
 	ag_log_step("keys", rc, st->ms_keys, err);
 	return rc;
 }
@@ -285,6 +291,7 @@ static enum ag_code
 judge(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct ag_status *st,
     struct run_result *res, struct ag_err *err)
 {
+	int64_t lap = ag_clock_mono_us();
 	enum ag_code rc = ag_policy_evaluate(p, res->v.claims, &res->rules, err);
 
 	if (p->expect_host_data_annotation && res->rules != NULL && (rc == AG_OK || rc == AG_EPOLICY)) {
@@ -296,6 +303,7 @@ judge(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadl
 			rc = hrc;
 		}
 	}
+	ag_timings_lap(&res->timings, "policy", lap);
 	log_failed_rules(p, res->rules);
 	if (rc == AG_EPOLICY)
 		explain_missing_eventlog(&res->evidence, res->rules, res->denial_hint, sizeof(res->denial_hint), err);
@@ -340,6 +348,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	in.os_release = cfg->os_release;
 	in.os_distro = cfg->os_distro;
 	in.os_version = cfg->os_version;
+	in.timings = &res->timings;
 	rc = verifier->verify(&in, &res->v, err);
 	st->ms_verifier = res->v.ms_verifier;
 	st->ms_verify = res->v.ms_verify;
@@ -393,6 +402,7 @@ fill_status(const struct ag_gate_config *cfg, const struct ag_policy *policy, co
 	st->token_iat = res->v.info.iat;
 	st->token_jti = res->v.info.jti;
 	st->keys = res->key_results;
+	st->steps = res->steps;
 	st->host_data = json_string_value(json_object_get(res->v.claims, "x-ms-sevsnpvm-hostdata"));
 	st->ms_total = ag_clock_mono_ms() - t0;
 	st->no_policy = cfg->print_claims;
@@ -482,7 +492,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	struct ag_status st;
 	struct run_result res;
 	struct ag_err err;
-	int64_t t0 = ag_clock_mono_ms();
+	int64_t t0 = ag_clock_mono_ms(), t_out;
 	enum ag_code rc;
 
 	ag_err_clear(&err);
@@ -511,8 +521,11 @@ ag_gate_run(const struct ag_gate_config *cfg)
 		snprintf(why, sizeof(why), "%s", err.code != AG_OK ? err.msg : "a step failed without giving a reason");
 		ag_err_set(&err, rc, "%s", why);
 	}
+	res.steps = ag_timings_json(&res.timings);
 	fill_status(cfg, policy, &res, &err, t0, &st);
+	t_out = ag_clock_mono_ms();
 	publish(cfg, policy, &out, &st, &res);
+	ag_log_step("outputs", AG_OK, ag_clock_mono_ms() - t_out, &err);
 	ag_output_close(out);
 	report_failure(cfg, &st, &res, policy);
 	rc = ag_status_exit_code(&st);
@@ -524,6 +537,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	sk_X509_CRL_pop_free(res.crls, X509_CRL_free);
 	ag_released_keys_free(res.keys, policy != NULL ? policy->n_keys : 0);
 	json_decref(res.key_results);
+	json_decref(res.steps);
 	json_decref(res.transfer_jwk);
 	ag_transfer_key_clear(&res.tk);
 	ag_evidence_clear(&res.evidence);

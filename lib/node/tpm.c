@@ -22,6 +22,8 @@ struct ag_tpm {
 	ESYS_CONTEXT *esys;
 	char where[256];
 	uint32_t nv_chunk;
+	ESYS_TR eph;           /* the ephemeral key, kept loaded from its certification to its decryption, or ESYS_TR_NONE */
+	uint32_t eph_mask;     /* the PCRs its policy binds */
 };
 
 /* The TPM's own response code without layer, handle/parameter numbers. */
@@ -138,6 +140,7 @@ ag_tpm_open(const char *spec, struct ag_tpm **out, struct ag_err *err)
 		return code;
 	}
 	t->nv_chunk = 512;
+	t->eph = ESYS_TR_NONE;
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
 	    TPM2_PT_NV_BUFFER_MAX, 1, NULL, &cap);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -160,6 +163,8 @@ ag_tpm_close(struct ag_tpm *t)
 {
 	if (t == NULL)
 		return;
+	if (t->esys != NULL && t->eph != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, t->eph);
 	if (t->esys != NULL)
 		Esys_Finalize(&t->esys);
 	if (t->tcti != NULL)
@@ -484,6 +489,16 @@ ephemeral_primary(struct ag_tpm *t, uint32_t pcr_mask, ESYS_TR *key, TPM2B_PUBLI
 	return AG_OK;
 }
 
+/* Keeps key as the loaded ephemeral key of t (flushing one kept before). */
+static void
+keep_ephemeral(struct ag_tpm *t, ESYS_TR key, uint32_t pcr_mask)
+{
+	if (t->eph != ESYS_TR_NONE && t->eph != key)
+		Esys_FlushContext(t->esys, t->eph);
+	t->eph = key;
+	t->eph_mask = pcr_mask;
+}
+
 static uint8_t *
 dup_bytes(const void *p, size_t n)
 {
@@ -541,7 +556,10 @@ ag_tpm_ephemeral_key(struct ag_tpm *t, uint32_t ak_handle, uint32_t pcr_mask, ui
 	*certify_len = info->size;
 	*sig_len = soff;
 out:
-	if (key != ESYS_TR_NONE)
+	/* Kept loaded for the decryption that follows on this handle (one CreatePrimary, an RSA key generation, less). */
+	if (key != ESYS_TR_NONE && code == AG_OK)
+		keep_ephemeral(t, key, pcr_mask);
+	else if (key != ESYS_TR_NONE)
 		Esys_FlushContext(t->esys, key);
 	if (ak != ESYS_TR_NONE)
 		Esys_TR_Close(t->esys, &ak);
@@ -560,7 +578,7 @@ ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const char *oaep_m
 	TPM2B_PUBLIC_KEY_RSA cipher = { 0 }, *plain = NULL;
 	TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_RSAES };
 	TPM2B_DATA label = { 0 };
-	enum ag_code code;
+	enum ag_code code = AG_OK;
 	TSS2_RC rc;
 
 	*out = NULL;
@@ -575,7 +593,12 @@ ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const char *oaep_m
 	}
 	cipher.size = (uint16_t)in_len;
 	memcpy(cipher.buffer, in, in_len);
-	code = ephemeral_primary(t, pcr_mask, &key, &kpub, err);
+	if (t->eph != ESYS_TR_NONE && t->eph_mask == pcr_mask)
+		key = t->eph;
+	else
+		code = ephemeral_primary(t, pcr_mask, &key, &kpub, err);
+	if (code == AG_OK)
+		keep_ephemeral(t, key, pcr_mask);
 	if (code == AG_OK)
 		code = pcr_policy_session(t, TPM2_SE_POLICY, pcr_mask, &session, err);
 	if (code != AG_OK)
@@ -593,10 +616,9 @@ ag_tpm_ephemeral_decrypt(struct ag_tpm *t, uint32_t pcr_mask, const char *oaep_m
 	if (*out == NULL)
 		code = ag_err_set(err, AG_EEVIDENCE, "out of memory");
 out:
+	/* The key stays loaded with t (ag_tpm_close flushes it). */
 	if (session != ESYS_TR_NONE)
 		Esys_FlushContext(t->esys, session);
-	if (key != ESYS_TR_NONE)
-		Esys_FlushContext(t->esys, key);
 	Esys_Free(kpub);
 	if (plain != NULL) {
 		memset(plain->buffer, 0, plain->size);

@@ -98,6 +98,8 @@ ag_status_to_json(const struct ag_status *st)
 		json_object_set(o, "keys", st->keys);
 		json_object_set_new(timings, "keys", json_integer(st->ms_keys));
 	}
+	if (o != NULL && st->steps != NULL)
+		json_object_set(timings, "steps", st->steps);
 	if (o != NULL && st->host_data != NULL)
 		json_object_set_new(o, "hostData", json_string(st->host_data));
 	return o;

@@ -27,6 +27,7 @@ struct ag_status {
 	const char *token_jti;
 	int64_t ms_evidence, ms_verifier, ms_verify, ms_keys, ms_total;
 	json_t *keys;               /* borrowed array of key release results, or NULL */
+	json_t *steps;              /* borrowed {step: ms} of the run's steps (timingsMs.steps), or NULL */
 	const char *host_data;      /* x-ms-sevsnpvm-hostdata of the verified claims (kata-cc), or NULL */
 	time_t transition;          /* lastTransitionTime; 0 = now */
 	int no_policy;              /* run --print-claims: verified, but no policy applied (status False, ClaimsPrinted) */

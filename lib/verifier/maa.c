@@ -98,6 +98,32 @@ check_before_sending(const struct ag_maa_opts *o, const struct ag_hcl_report *r,
 	return rc;
 }
 
+/* The AzureGuest request's fields from the evidence, the HCL report and the node's OS (the ephemeral key's are the caller's). */
+static void
+guest_request(const struct ag_maa_opts *o, const struct ag_evidence *e, const struct ag_hcl_report *r, const char *nonce,
+    const char *vcek, struct ag_maa_guest_request *req)
+{
+	const struct ag_evidence_blob *td = ag_evidence_get(e, "td-quote.bin");
+
+	memset(req, 0, sizeof(*req));
+	req->nonce = nonce;
+	req->os_distro = o->os.name;
+	req->os_major = o->os.major;
+	req->os_minor = o->os.minor;
+	req->tcg_log = blob(e, "eventlog.bin");
+	req->ak_cert = blob(e, "ak-cert.der");
+	req->ak_pub = blob(e, "ak-pub.tpm");
+	req->quote = blob(e, "quote.msg");
+	req->quote_sig = blob(e, "quote.sig");
+	req->pcr_mask = AG_AZURE_QUOTE_PCRS;
+	req->pcrs = ag_evidence_get(e, "pcrs.bin")->data;
+	req->isolation = r->report_type == AG_HCL_TDX ? "Tdx" : "SevSnp";
+	req->hw_report = r->report_type == AG_HCL_TDX ? (struct ag_maa_bytes){ td->data, td->len } :
+						       (struct ag_maa_bytes){ r->hw_report, r->hw_report_len };
+	req->vcek_chain = vcek;
+	req->runtime = (struct ag_maa_bytes){ r->runtime, r->runtime_len };
+}
+
 enum ag_code
 ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence *e, char **jwt, struct ag_err *err)
 {
@@ -114,6 +140,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	char *vcek = NULL, *body = NULL, nonce[AG_NONCE_MAX + 1];
 	enum ag_code rc;
 	int parsed = 0;
+	int64_t lap = ag_clock_mono_us();
 
 	*jwt = NULL;
 	memset(&resp, 0, sizeof(resp));
@@ -127,36 +154,23 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 	parsed = rc == AG_OK;
 	if (rc == AG_OK)
 		rc = check_before_sending(o, &r, td, &vcek, err);
+	lap = ag_timings_lap(o->timings, "localCheckAndThim", lap);
 	if (rc == AG_OK)
 		rc = ag_tpm_open(o->tcti, &t, err);
 	if (rc == AG_OK)
 		rc = ag_tpm_ephemeral_key(t, AG_AZURE_AK_HANDLE, AG_AZURE_QUOTE_PCRS, &enc_pub, &enc_pub_len, &certify,
 		    &certify_len, &certify_sig, &certify_sig_len, err);
+	lap = ag_timings_lap(o->timings, "ephemeralKey", lap);
 	if (rc != AG_OK)
 		goto out;
-	memset(&req, 0, sizeof(req));
-	req.nonce = nonce;
-	req.os_distro = o->os.name;
-	req.os_major = o->os.major;
-	req.os_minor = o->os.minor;
-	req.tcg_log = blob(e, "eventlog.bin");
-	req.ak_cert = blob(e, "ak-cert.der");
-	req.ak_pub = blob(e, "ak-pub.tpm");
-	req.quote = blob(e, "quote.msg");
-	req.quote_sig = blob(e, "quote.sig");
-	req.pcr_mask = AG_AZURE_QUOTE_PCRS;
-	req.pcrs = ag_evidence_get(e, "pcrs.bin")->data;
+	guest_request(o, e, &r, nonce, vcek, &req);
 	req.enc_pub = (struct ag_maa_bytes){ enc_pub, enc_pub_len };
 	req.certify = (struct ag_maa_bytes){ certify, certify_len };
 	req.certify_sig = (struct ag_maa_bytes){ certify_sig, certify_sig_len };
-	req.isolation = r.report_type == AG_HCL_TDX ? "Tdx" : "SevSnp";
-	req.hw_report = r.report_type == AG_HCL_TDX ? (struct ag_maa_bytes){ td->data, td->len } :
-						     (struct ag_maa_bytes){ r.hw_report, r.hw_report_len };
-	req.vcek_chain = vcek;
-	req.runtime = (struct ag_maa_bytes){ r.runtime, r.runtime_len };
 	rc = ag_maa_guest_request_build(&req, &body, err);
 	if (rc == AG_OK)
 		rc = post_json(o, "/attest/AzureGuest?api-version=2020-10-01", body, &http, err);
+	lap = ag_timings_lap(o->timings, "attest", lap);
 	if (rc != AG_OK)
 		goto out;
 	rc = ag_maa_guest_response_parse(http.body.data, http.body.len, &resp, err);
@@ -165,6 +179,7 @@ ag_maa_attest_azure_guest(const struct ag_maa_opts *o, const struct ag_evidence 
 		    err);
 	if (rc == AG_OK)
 		rc = ag_maa_guest_decrypt_jwt(&resp, key, key_len, jwt, err);
+	ag_timings_lap(o->timings, "decrypt", lap);
 out:
 	if (key != NULL) {
 		memset(key, 0, key_len);
@@ -330,26 +345,35 @@ maa_verify(const struct ag_verify_in *in, struct ag_verify_out *out, struct ag_e
 	int guest = e->platform != NULL && strcmp(e->platform, "azure-cvm") == 0;
 	struct ag_maa_opts mo;
 	struct ag_jwks *keys = NULL;
-	int64_t t;
+	int64_t t, lap;
 	enum ag_code rc;
 
 	memset(&mo, 0, sizeof(mo));
 	mo.url = in->policy->verifier_url;
 	mo.tcti = in->tcti;
 	mo.local = *in->local;
+	mo.timings = in->timings;
 	/* AzureGuest reports the node's OS as Microsoft's clients do: NAME and VERSION_ID of its os-release. */
 	if (guest && (rc = node_os(in, &mo.os, err)) != AG_OK)
 		return rc;
 	t = ag_clock_mono_ms();
+	lap = ag_clock_mono_us();
 	rc = guest ? ag_maa_attest_azure_guest(&mo, e, &out->token, err) : ag_maa_attest_vm(&mo, e, &out->token, err);
+	if (!guest)
+		lap = ag_timings_lap(in->timings, "attest", lap);
+	else
+		lap = ag_clock_mono_us();
 	if (rc == AG_OK)
 		rc = ag_jwks_fetch(mo.url, &mo.local.http, &keys, err);
+	ag_timings_lap(in->timings, "jwks", lap);
 	out->ms_verifier = ag_clock_mono_ms() - t;
 	ag_log_step("verifier", rc, out->ms_verifier, err);
 	if (rc != AG_OK)
 		goto out;
 	t = ag_clock_mono_ms();
+	lap = ag_clock_mono_us();
 	rc = check_token(in, keys, guest ? AG_NONCE_AZUREGUEST : AG_NONCE_RUNTIME, out, err);
+	ag_timings_lap(in->timings, "token", lap);
 	out->ms_verify = ag_clock_mono_ms() - t;
 	ag_log_step("token", rc, out->ms_verify, err);
 out:

@@ -7,6 +7,7 @@
 #ifndef AG_VERIFIER_MAA_H
 #define AG_VERIFIER_MAA_H
 
+#include "base/timing.h"
 #include "base/error.h"
 #include "platform/evidence.h"
 #include "base/http.h"
@@ -18,6 +19,7 @@ struct ag_maa_opts {
 	const char *tcti;                /* azure-cvm: the vTPM that decrypts the response */
 	struct ag_os_release os;          /* AzureGuest: the node's NAME and VERSION_ID */
 	struct ag_local_opts local;      /* IMDS, roots and HTTP: the report is checked locally before it is sent */
+	struct ag_timings *timings;      /* per-step wall times, or NULL */
 };
 
 /* AzureGuest: evidence from ag_platform_azure_cvm_collect, its nonce sent as text; *jwt is the decrypted token. */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "base/timing.h"
 #include "base/error.h"
 #include "format/token.h"
 #include "node/os_release.h"
@@ -27,6 +28,7 @@ struct ag_verify_in {
 	const char *tcti;                     /* maa on azure-cvm: the vTPM that opens MAA's answer */
 	const char *os_release;               /* maa on azure-cvm: the node's os-release file; NULL: the default */
 	const char *os_distro, *os_version;   /* ... or given instead (both or neither) */
+	struct ag_timings *timings;           /* per-step wall times, or NULL */
 };
 
 /* What it gives back; free with ag_verify_out_clear. */

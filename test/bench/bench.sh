@@ -10,11 +10,12 @@ RUNS=${2:-7}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${AG_PYTHON:-/usr/bin/python3}
 RIG=$REPO/test/rig/azure-cvm-rig.sh
+BARE=$(dirname "$BIN")/bench/bare_tpm MEASURE=$(dirname "$BIN")/bench/measure
+[ -x "$MEASURE" ] || { echo "bench: $MEASURE is missing (make bench builds it)" >&2; exit 2; }
 W=$(mktemp -d)
 SVC=""
 cleanup() { [ -n "$SVC" ] && kill "$SVC" 2>/dev/null && wait "$SVC" 2>/dev/null; "$RIG" stop "$W/run" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time is missing (make deps installs it)" >&2; exit 2; }
 
 "$RIG" provision "$W/tpl" >/dev/null
 TCTI=$("$RIG" start "$W/tpl" "$W/run")
@@ -28,17 +29,18 @@ sed "s|url: https://sharedeus2.eus2.attest.azure.net|url: $URL|" "$REPO/deploy/p
 SUM=$(sha256sum "$W/policies/azure-cvm.yaml" | cut -d' ' -f1)
 export TPM2TOOLS_TCTI=$TCTI
 
-# measure NAME CMD...: RUNS runs of CMD under /usr/bin/time; appends "wall cpu rss" lines to W/NAME.
+# measure NAME CMD...: RUNS runs of CMD (test/bench/measure.c: wall, CPU and peak RSS from wait4, microseconds);
+# appends "wall cpu rss" lines to W/m.NAME.
 measure() {
 	local name=$1; shift
 	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f "%e %U %S %M" -o "$W/t" "$@" >/dev/null 2>"$W/err" || { echo "bench: $name failed: $(tail -2 "$W/err")" >&2; return 1; }
-		awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$W/t" >>"$W/m.$name"
+		MEASURE_ERR=$W/err "$MEASURE" "$W/m.$name" "$@" ||
+			{ echo "bench: $name failed: $(tail -2 "$W/err")" >&2; return 1; }
 	done
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 row() {
-	printf '%-46s %9.0f %9.0f %10d\n' "$1" "$(cut -d' ' -f1 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" \
+	printf '%-46s %9.1f %9.1f %10d\n' "$1" "$(cut -d' ' -f1 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" \
 		"$(cut -d' ' -f2 "$W/m.$2" | median | awk '{ print $1 * 1000 }')" "$(cut -d' ' -f3 "$W/m.$2" | median)"
 }
 
@@ -54,6 +56,22 @@ if [ -x "$STATIC" ]; then
 		--output-dir "$W/out" --termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" \
 		--imds-url "$THIM" --eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" \
 		--os-release "$W/os-release"
+fi
+[ -x "$STATIC" ] && measure evidence-static "$STATIC" evidence --platform azure-cvm --tcti "$TCTI" \
+	--nonce 00112233445566778899aabbccddeeff --out "$W/ev" --eventlog "$W/run/eventlog.bin"
+# Per step: the run's own timings (status.json timingsMs.steps; outputs from its log), RUNS runs.
+for _ in $(seq "$RUNS"); do
+	"$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
+		--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
+		--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release" \
+		>/dev/null 2>"$W/log" || { echo "bench: run failed: $(tail -2 "$W/log")" >&2; exit 1; }
+	jq -r '.timingsMs.steps | to_entries[] | "\(.key) \(.value)"' "$W/out/status.json" >>"$W/steps"
+	sed -n 's/.*"step":"outputs","durationMs":\([0-9]*\).*/outputs \1/p' "$W/log" >>"$W/steps"
+done
+# The TPM's own time for the same commands (test/bench/bare_tpm.c), when it is built (make bench builds it).
+if [ -x "$BARE" ]; then
+	measure bare-evidence "$BARE" evidence "$TCTI"
+	measure bare-run "$BARE" run "$TCTI"
 fi
 # Evidence only, attestgate and stock tools doing the same reads and quote.
 measure evidence "$BIN" evidence --platform azure-cvm --tcti "$TCTI" --nonce 00112233445566778899aabbccddeeff --out "$W/ev" \
@@ -83,7 +101,28 @@ printf '%-46s %9s %9s %10s\n' "job" "wall ms" "cpu ms" "peak KiB"
 row "attestgate run (full gate, AzureGuest)" run
 [ -x "$STATIC" ] && row "attestgate run, static build" run-static
 row "attestgate evidence (vTPM reads + quote)" evidence
+[ -x "$STATIC" ] && row "attestgate evidence, static build" evidence-static
+[ -x "$BARE" ] && row "bare TPM: the same commands, nothing else" bare-evidence
+[ -x "$BARE" ] && row "bare TPM: all of run's TPM commands" bare-run
 row "stock tools: tpm2-tools + curl + jq + openssl" stock
+echo
+if [ -x "$BARE" ]; then
+	wall() { cut -d' ' -f1 "$W/m.$1" | median; }
+	awk -v e="$(wall evidence)" -v b="$(wall bare-evidence)" -v r="$(wall run)" -v br="$(wall bare-run)" 'BEGIN {
+		printf "overhead: evidence / bare TPM = %.2fx (%.1f ms over the TPM);  run / its TPM commands = %.2fx\n",
+			e / b, (e - b) * 1000, r / br }'
+	[ -x "$STATIC" ] && awk -v e="$(wall evidence-static)" -v b="$(wall bare-evidence)" -v r="$(wall run-static)" \
+		-v br="$(wall bare-run)" 'BEGIN {
+		printf "overhead, static build (what the image ships): evidence / bare TPM = %.2fx (%.1f ms);  run / its TPM commands = %.2fx\n",
+			e / b, (e - b) * 1000, r / br }'
+fi
+echo
+echo "attestgate run, per step (median wall ms of $RUNS runs, from status.json timingsMs.steps; outputs from the log):"
+awk '{ n[$1]++; v[$1, n[$1]] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+	END { for (i = 1; i <= k; i++) { s = order[i]; m = n[s]
+		for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (v[s, b] < v[s, a]) { t = v[s, a]; v[s, a] = v[s, b]; v[s, b] = t }
+		med = (m % 2) ? v[s, (m + 1) / 2] : (v[s, m / 2] + v[s, m / 2 + 1]) / 2
+		printf "  %-20s %8.2f\n", s, med } }' "$W/steps"
 echo
 echo "binary: $(stat -c %s "$BIN") bytes ($(file -b "$BIN" 2>/dev/null | cut -d, -f1-2 || echo dynamic))"
 [ -x "$STATIC" ] && echo "static: $(stat -c %s "$STATIC") bytes ($(file -b "$STATIC" | grep -o "statically linked"))"
