@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -383,6 +384,69 @@ si_maa_start(const char *pki, const char *state, const char *const *extra, int *
 	free(portfile);
 	free(log);
 	return pid;
+}
+
+/* One swtpm of a test: its directory, socket, the --tcti spec for it and its pid. */
+struct si_swtpm {
+	char *dir, *sock, spec[4200];
+	pid_t pid;
+};
+
+/* Starts swtpm on dir/tpm.sock with the state in dir/state; 0 when its socket answers. */
+static inline int
+si_swtpm_start(struct si_swtpm *e)
+{
+	char state[4200], server[4200], ctrl[4200], log[4200];
+	char *argv[] = { (char *)"swtpm", (char *)"socket", (char *)"--tpm2", (char *)"--tpmstate", state, (char *)"--server",
+		server, (char *)"--ctrl", ctrl, (char *)"--flags", (char *)"not-need-init,startup-clear", (char *)"--log", log,
+		NULL };
+
+	snprintf(state, sizeof(state), "dir=%s/state", e->dir);
+	snprintf(server, sizeof(server), "type=unixio,path=%s", e->sock);
+	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", e->sock);
+	snprintf(log, sizeof(log), "file=%s/swtpm.log", e->dir);
+	e->pid = si_spawn(argv, NULL);
+	for (int i = 0; i < 500; i++) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		int s = socket(AF_UNIX, SOCK_STREAM, 0), ok;
+
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", e->sock);
+		ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(s);
+		if (ok)
+			return 0;
+		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
+			e->pid = 0;
+			return -1;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* A fresh directory with an empty state for one swtpm. */
+static inline void
+si_swtpm_new(struct si_swtpm *e)
+{
+	char state[4200];
+
+	memset(e, 0, sizeof(*e));
+	e->dir = tu_mkdtemp();
+	e->sock = tu_path(e->dir, "tpm.sock");
+	snprintf(e->spec, sizeof(e->spec), "swtpm:path=%s", e->sock);
+	snprintf(state, sizeof(state), "%s/state", e->dir);
+	assert_int_equal(mkdir(state, 0700), 0);
+}
+
+/* Stops the swtpm and removes its directory. */
+static inline void
+si_swtpm_free(struct si_swtpm *e)
+{
+	si_stop(e->pid);
+	e->pid = 0;
+	tu_rmtree(e->dir);
+	free(e->dir);
+	free(e->sock);
 }
 
 #endif

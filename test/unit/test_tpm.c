@@ -34,68 +34,6 @@
 static char *template_dir;     /* the provisioned state, made once */
 static uint8_t nv_content[NV_LEN];
 
-/* --- swtpm --------------------------------------------------------------- */
-
-struct tpm_env {
-	char *dir, *sock, spec[4200];
-	pid_t pid;
-};
-
-/* Starts swtpm on dir/tpm.sock with the state in dir/state; 0 when its socket answers. */
-static int
-swtpm_start(struct tpm_env *e)
-{
-	char state[4200], server[4200], ctrl[4200], log[4200];
-	char *argv[] = { (char *)"swtpm", (char *)"socket", (char *)"--tpm2", (char *)"--tpmstate", state, (char *)"--server",
-		server, (char *)"--ctrl", ctrl, (char *)"--flags", (char *)"not-need-init,startup-clear", (char *)"--log", log,
-		NULL };
-
-	snprintf(state, sizeof(state), "dir=%s/state", e->dir);
-	snprintf(server, sizeof(server), "type=unixio,path=%s", e->sock);
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", e->sock);
-	snprintf(log, sizeof(log), "file=%s/swtpm.log", e->dir);
-	e->pid = si_spawn(argv, NULL);
-	for (int i = 0; i < 500; i++) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-		int s = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-		snprintf(a.sun_path, sizeof(a.sun_path), "%s", e->sock);
-		ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(s);
-		if (ok)
-			return 0;
-		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
-			e->pid = 0;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static void
-env_new(struct tpm_env *e)
-{
-	char state[4200];
-
-	memset(e, 0, sizeof(*e));
-	e->dir = tu_mkdtemp();
-	e->sock = tu_path(e->dir, "tpm.sock");
-	snprintf(e->spec, sizeof(e->spec), "swtpm:path=%s", e->sock);
-	snprintf(state, sizeof(state), "%s/state", e->dir);
-	assert_int_equal(mkdir(state, 0700), 0);
-}
-
-static void
-env_free(struct tpm_env *e)
-{
-	si_stop(e->pid);
-	e->pid = 0;
-	tu_rmtree(e->dir);
-	free(e->dir);
-	free(e->sock);
-}
-
 /* --- the test's own ESAPI connection (setup and inspection) ------------- */
 
 struct conn {
@@ -141,7 +79,7 @@ handles(struct conn *c, uint32_t first)
 
 /* Nothing transient is loaded and no session is open. */
 static void
-assert_nothing_loaded(struct tpm_env *e)
+assert_nothing_loaded(struct si_swtpm *e)
 {
 	struct conn c;
 
@@ -218,7 +156,7 @@ make_nv(struct conn *c, uint32_t index, const uint8_t *data, size_t len)
 static int
 group_setup(void **state)
 {
-	struct tpm_env t;
+	struct si_swtpm t;
 	struct conn c;
 	size_t len = 0;
 	uint8_t *hcl;
@@ -232,9 +170,9 @@ group_setup(void **state)
 	for (size_t i = 0; i < NV_LEN; i++)
 		nv_content[i] = hcl != NULL && len == NV_LEN ? hcl[i] : (uint8_t)(i * 7 + 1);
 	free(hcl);
-	env_new(&t);
-	if (swtpm_start(&t) != 0) {
-		env_free(&t);
+	si_swtpm_new(&t);
+	if (si_swtpm_start(&t) != 0) {
+		si_swtpm_free(&t);
 		return -1;
 	}
 	conn_open(&c, t.sock);
@@ -264,27 +202,27 @@ group_teardown(void **state)
 static int
 setup(void **state)
 {
-	struct tpm_env *e = calloc(1, sizeof(*e));
+	struct si_swtpm *e = calloc(1, sizeof(*e));
 	char from[4200], to[4200];
 	char *argv[] = { (char *)"cp", (char *)"-a", from, to, NULL };
 
 	*state = e;
 	if (template_dir == NULL)
 		return 0;
-	env_new(e);
+	si_swtpm_new(e);
 	snprintf(from, sizeof(from), "%s/state/.", template_dir);
 	snprintf(to, sizeof(to), "%s/state", e->dir);
 	assert_int_equal(si_run(argv, NULL, NULL), 0);
-	return swtpm_start(e);
+	return si_swtpm_start(e);
 }
 
 static int
 teardown(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 
 	if (e->dir != NULL)
-		env_free(e);
+		si_swtpm_free(e);
 	free(e);
 	return 0;
 }
@@ -298,7 +236,7 @@ teardown(void **state)
 	} while (0)
 
 static struct ag_tpm *
-open_tpm(struct tpm_env *e)
+open_tpm(struct si_swtpm *e)
 {
 	struct ag_tpm *t = NULL;
 	struct ag_err err;
@@ -430,7 +368,7 @@ test_open_failures(void **state)
 static void
 test_nv_read(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	struct ag_tpm *t;
 	struct ag_err err;
 	uint8_t *buf = (uint8_t *)"x";
@@ -471,7 +409,7 @@ test_nv_read(void **state)
 static void
 test_nv_write(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t data[64], big[4096], *buf = NULL;
 	size_t len = 0;
 	struct ag_tpm *t;
@@ -513,7 +451,7 @@ test_nv_write(void **state)
 static void
 test_read_public(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t *pub = NULL;
 	size_t len = 0;
 	EVP_PKEY *k = NULL;
@@ -547,7 +485,7 @@ test_read_public(void **state)
 static void
 test_pcr_read(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t pcrs[AG_TPM_PCRS_LEN], want[AG_TPM_PCRS_LEN], cat[64];
 	struct ag_tpm *t;
 	struct ag_err err;
@@ -594,7 +532,7 @@ ak_key(struct ag_tpm *t)
 static void
 test_quote(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	static const uint8_t nonce[] = "0badc0de00112233";
 	uint8_t pcrs[AG_TPM_PCRS_LEN], *msg = NULL, *sig = NULL, big[100];
 	size_t ml = 0, sl = 0;
@@ -676,7 +614,7 @@ check_certify(EVP_PKEY *ak, const uint8_t *pub, size_t pub_len, const uint8_t *a
 static void
 test_ephemeral_key(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t *pub = NULL, *cert = NULL, *sig = NULL, *pub2 = NULL, *cert2 = NULL, *sig2 = NULL;
 	size_t pl = 0, cl = 0, sl = 0, pl2 = 0, cl2 = 0, sl2 = 0;
 	struct ag_tpm *t;
@@ -739,7 +677,7 @@ encrypt_to(const uint8_t *pub, size_t pub_len, const uint8_t *in, size_t in_len,
 static void
 test_ephemeral_decrypt(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t secret[32], wrapped[256], *pub = NULL, *cert = NULL, *sig = NULL, *out = NULL;
 	size_t pl = 0, cl = 0, sl = 0, wl, ol = 0;
 	struct ag_tpm *t;
@@ -800,7 +738,7 @@ test_ephemeral_decrypt(void **state)
 static void
 test_tpm_gone(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t pcrs[AG_TPM_PCRS_LEN], *buf = NULL;
 	size_t len = 0;
 	struct ag_tpm *t;

@@ -326,43 +326,6 @@ test_tpm_from_claims(void **state)
 
 /* --- the vTPM's key, against swtpm ----------------------------------------- */
 
-struct tpm_env {
-	char *dir, *sock, spec[4200];
-	pid_t pid;
-};
-
-/* Starts swtpm on dir/tpm.sock with a fresh state in dir/state; 0 when its socket answers. */
-static int
-swtpm_start(struct tpm_env *e)
-{
-	char state[4200], server[4200], ctrl[4200], log[4200];
-	char *argv[] = { (char *)"swtpm", (char *)"socket", (char *)"--tpm2", (char *)"--tpmstate", state, (char *)"--server",
-		server, (char *)"--ctrl", ctrl, (char *)"--flags", (char *)"not-need-init,startup-clear", (char *)"--log", log,
-		NULL };
-
-	snprintf(state, sizeof(state), "dir=%s/state", e->dir);
-	snprintf(server, sizeof(server), "type=unixio,path=%s", e->sock);
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", e->sock);
-	snprintf(log, sizeof(log), "file=%s/swtpm.log", e->dir);
-	e->pid = si_spawn(argv, NULL);
-	for (int i = 0; i < 500; i++) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-		int s = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-		snprintf(a.sun_path, sizeof(a.sun_path), "%s", e->sock);
-		ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(s);
-		if (ok)
-			return 0;
-		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
-			e->pid = 0;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* A restricted RSA-2048 signing key persisted at AK, as on an Azure CVM (the ephemeral key is certified by it). */
 static void
 make_ak(const char *sock)
@@ -406,8 +369,7 @@ make_ak(const char *sock)
 static int
 setup(void **state)
 {
-	struct tpm_env *e = calloc(1, sizeof(*e));
-	char state_dir[4200];
+	struct si_swtpm *e = calloc(1, sizeof(*e));
 	char *argv[] = { (char *)"swtpm", (char *)"--version", NULL };
 
 	*state = e;
@@ -416,12 +378,8 @@ setup(void **state)
 	setenv("TSS2_LOG", "all+NONE", 1);
 	if (si_run(argv, NULL, NULL) != 0)
 		return 0;
-	e->dir = tu_mkdtemp();
-	e->sock = tu_path(e->dir, "tpm.sock");
-	snprintf(e->spec, sizeof(e->spec), "swtpm:path=%s", e->sock);
-	snprintf(state_dir, sizeof(state_dir), "%s/state", e->dir);
-	assert_int_equal(mkdir(state_dir, 0700), 0);
-	if (swtpm_start(e) != 0)
+	si_swtpm_new(e);
+	if (si_swtpm_start(e) != 0)
 		return -1;
 	make_ak(e->sock);
 	return 0;
@@ -430,13 +388,10 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 
-	si_stop(e->pid);
 	if (e->dir != NULL)
-		tu_rmtree(e->dir);
-	free(e->dir);
-	free(e->sock);
+		si_swtpm_free(e);
 	free(e);
 	return 0;
 }
@@ -476,7 +431,7 @@ static void
 test_vtpm_oaep(void **state)
 {
 	static const char *const mds[] = { "SHA256", "SHA1" };
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t secret[32], block[512], *out = NULL;
 	size_t bl, ol = 0;
 	struct ag_tpm *t = NULL;
@@ -534,7 +489,7 @@ test_vtpm_oaep(void **state)
 static void
 test_vtpm_unwrap(void **state)
 {
-	struct tpm_env *e = *state;
+	struct si_swtpm *e = *state;
 	uint8_t kek[32], m[32], block[512], *ct;
 	size_t bl, ct_len;
 	int w = 0, f = 0;
