@@ -11,19 +11,28 @@ svc_have_python() { "$PY" -c 'import cryptography' 2>/dev/null; }
 # svc_pki DIR [NAME...]: test CA and server certificate for 127.0.0.1 (and the NAMEs).
 svc_pki() { "$PY" "$SVC_DIR/testpki.py" "$@"; }
 
+# svc_wait_port STATE PID TRIES NAME: registers the service for svc_cleanup and waits (TRIES x 50 ms) for
+# STATE/port; says why and fails when it does not come.
+svc_wait_port() {
+	local state=$1 pid=$2 tries=$3 name=$4 i
+	SVC_PIDS="$SVC_PIDS $pid"
+	for i in $(seq 1 "$tries"); do
+		[ -s "$state/port" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -s "$state/port" ] && return 0
+	echo "# $name did not start: $(cat "$state/stderr")"
+	return 1
+}
+
 # svc_maa STATE PKI [ARGS...]: starts the MAA stand-in; sets MAA_URL, MAA_PID and (with --rig) THIM_URL.
 svc_maa() {
-	local state=$1 pki=$2 i; shift 2
+	local state=$1 pki=$2; shift 2
 	mkdir -p "$state"; rm -f "$state/port" "$state/thim-port" "$state/requests.log"
 	"$PY" "$SVC_DIR/maa_service.py" --pki "$pki" --state "$state" "$@" 2>"$state/stderr" &
 	MAA_PID=$!
-	SVC_PIDS="$SVC_PIDS $MAA_PID"
-	for i in $(seq 1 200); do
-		[ -s "$state/port" ] && break
-		kill -0 "$MAA_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -s "$state/port" ]; then echo "# maa_service did not start: $(cat "$state/stderr")"; return 1; fi
+	svc_wait_port "$state" "$MAA_PID" 200 maa_service || return 1
 	MAA_URL="https://127.0.0.1:$(cat "$state/port")"
 	THIM_URL=""
 	[ -s "$state/thim-port" ] && THIM_URL="http://127.0.0.1:$(cat "$state/thim-port")"
@@ -44,18 +53,12 @@ svc_cleanup() { local p; for p in $SVC_PIDS; do kill "$p" 2>/dev/null; done; for
 # AZURE_AUTHORITY_HOST), AKV_IMDS, AKV_PID and AKV_CA (the test PKI CA, for TLS, plus the
 # service's own Key Vault root, for the release answer's x5c chain: the gate trusts this bundle).
 svc_akv() {
-	local state=$1 pki=$2 config=$3 i port; shift 3
+	local state=$1 pki=$2 config=$3 port; shift 3
 	mkdir -p "$state"; rm -f "$state/port" "$state/requests.log" "$state/last-release.json"
 	"$PY" "$SVC_DIR/akv_service.py" --pki "$pki" --state "$state" --config "$config" "$@" 2>"$state/stderr" &
 	AKV_PID=$!
-	SVC_PIDS="$SVC_PIDS $AKV_PID"
 	# Key generation (RSA) takes a moment: wait up to 20 s.
-	for i in $(seq 1 400); do
-		[ -s "$state/port" ] && break
-		kill -0 "$AKV_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -s "$state/port" ]; then echo "# akv_service did not start: $(cat "$state/stderr")"; return 1; fi
+	svc_wait_port "$state" "$AKV_PID" 400 akv_service || return 1
 	port=$(cat "$state/port")
 	AKV_URL="https://$(cat "$state/vault-host"):$port"
 	AKV_AUTHORITY="https://127.0.0.1:$port/"

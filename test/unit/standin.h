@@ -324,15 +324,22 @@ si_closed_port(void)
 
 /* --- the Python stand-ins ------------------------------------------------ */
 
-/* Makes the test TLS PKI (ca.pem, server.pem, server.key, other-ca.pem) in dir; 0 on success. */
+/* Makes the test TLS PKI (ca.pem, server.pem, server.key, other-ca.pem) in dir, the server also named name (or NULL); 0 on success. */
 static inline int
-si_testpki(const char *dir)
+si_testpki_named(const char *dir, const char *name)
 {
 	char script[4096];
-	char *argv[] = { (char *)si_python(), script, (char *)dir, NULL };
+	char *argv[] = { (char *)si_python(), script, (char *)dir, (char *)name, NULL };
 
 	snprintf(script, sizeof(script), "%s/test/services/testpki.py", si_repo());
 	return si_run(argv, NULL, NULL);
+}
+
+/* Makes the test TLS PKI in dir (127.0.0.1, ::1, localhost); 0 on success. */
+static inline int
+si_testpki(const char *dir)
+{
+	return si_testpki_named(dir, NULL);
 }
 
 /* Makes the test/emul PKI (AMD and Intel test chains, thim.json) in dir; 0 on success. */

@@ -50,17 +50,6 @@ write_config(void)
 	json_decref(cfg);
 }
 
-/* testpki.py DIR NAME: the TLS PKI with the vault's host name too. */
-static int
-make_pki(void)
-{
-	char script[4096];
-	char *argv[] = { (char *)si_python(), script, g.pki, (char *)VAULT_HOST, NULL };
-
-	snprintf(script, sizeof(script), "%s/test/services/testpki.py", si_repo());
-	return si_run(argv, NULL, NULL);
-}
-
 /* Starts akv_service.py with the config; the pid, or -1 (g.why says why). */
 static pid_t
 akv_start(void)
@@ -107,7 +96,7 @@ group_setup(void **state)
 	write_config();
 	if (!si_have_python())
 		return 0;
-	if (make_pki() != 0)
+	if (si_testpki_named(g.pki, VAULT_HOST) != 0)
 		snprintf(g.why, sizeof(g.why), "testpki.py failed");
 	else if ((g.akv = akv_start()) > 0) {
 		int port = si_read_port(g.state, "port");

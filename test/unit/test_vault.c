@@ -174,17 +174,6 @@ write_config(void)
 	json_decref(cfg);
 }
 
-/* testpki.py DIR NAME: the TLS PKI, its server certificate naming the vault's host too. */
-static int
-make_pki(void)
-{
-	char script[4096];
-	char *argv[] = { (char *)si_python(), script, g.pki, (char *)VAULT_HOST, NULL };
-
-	snprintf(script, sizeof(script), "%s/test/services/testpki.py", si_repo());
-	return si_run(argv, NULL, NULL);
-}
-
 /* Starts akv_service.py with --fault fault (may be NULL) in a state directory of its own; 0 when it listens. */
 static int
 akv_start(struct akv *a, const char *fault)
@@ -280,7 +269,7 @@ group_setup(void **state)
 	write_config();
 	if (!si_have_python())
 		return 0;
-	if (make_pki() != 0)
+	if (si_testpki_named(g.pki, VAULT_HOST) != 0)
 		snprintf(g.why, sizeof(g.why), "testpki.py failed");
 	else
 		g.ready = akv_start(&g.main, NULL) == 0;
