@@ -157,6 +157,15 @@ ag_skr_vault_url_problem(const char *url)
 	return NULL;
 }
 
+const char *
+ag_skr_vault_host(const char *url, char *buf, size_t size)
+{
+	const char *h = strncmp(url, "https://", 8) == 0 ? url + 8 : url;
+
+	snprintf(buf, size, "%.*s", (int)strcspn(h, ":/"), h);
+	return buf;
+}
+
 char *
 ag_skr_request_body(const char *token, enum ag_skr_enc enc)
 {

@@ -53,6 +53,9 @@ json_t *ag_skr_transfer_jwk(EVP_PKEY *rsa, const char *kid);
 /* NULL when url is a vault's URL (https://NAME.DOMAIN, a DNS name of three labels or more, an optional port, no path); else why not. */
 const char *ag_skr_vault_url_problem(const char *url);
 
+/* The host of a vault URL (https://HOST[:PORT]), without the port, into buf; returns buf. */
+const char *ag_skr_vault_host(const char *url, char *buf, size_t size);
+
 /* The release request body {"target": token, "enc": ...} (new string), or NULL. */
 char *ag_skr_request_body(const char *token, enum ag_skr_enc enc);
 

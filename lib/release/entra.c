@@ -40,14 +40,14 @@ ag_entra_opts_from_env(struct ag_entra_opts *o)
 enum ag_code
 ag_entra_resource(const char *vault_url, char *out, size_t size, struct ag_err *err)
 {
-	const char *why = ag_skr_vault_url_problem(vault_url), *dot;
-	size_t n;
+	const char *why = ag_skr_vault_url_problem(vault_url);
+	char host[256];
 
 	if (why != NULL)
 		return ag_err_set(err, AG_ECONFIG, "vault %.200s %s", vault_url, why);
-	dot = strchr(vault_url + strlen("https://"), '.');
-	n = strcspn(dot + 1, ":/");
-	if ((size_t)snprintf(out, size, "https://%.*s", (int)n, dot + 1) >= size)
+	/* A valid vault host has three labels or more: the resource is the host without the first. */
+	ag_skr_vault_host(vault_url, host, sizeof(host));
+	if ((size_t)snprintf(out, size, "https://%s", strchr(host, '.') + 1) >= size)
 		return ag_err_set(err, AG_ECONFIG, "vault %.200s: host name too long", vault_url);
 	return AG_OK;
 }

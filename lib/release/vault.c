@@ -30,16 +30,6 @@ vault_message(const struct ag_http_response *r, char *buf, size_t size)
 	return buf;
 }
 
-/* The host of an https:// URL (without port) into buf. */
-static const char *
-url_host(const char *url, char *buf, size_t size)
-{
-	const char *h = url + strlen("https://");
-
-	snprintf(buf, size, "%.*s", (int)strcspn(h, ":/"), h);
-	return buf;
-}
-
 /* Nonzero when a 403 is about the identity (RBAC, access policy, firewall), not the key's release policy. */
 static int
 identity_refused(const struct ag_http_response *r)
@@ -96,16 +86,19 @@ trust_store(const struct ag_http_opts *o, struct ag_err *err)
 	return s;
 }
 
-/* POST .../keys/NAME[/VERSION]/release and the verified payload of its answer. */
+/*
+ * POST .../keys/NAME[/VERSION]/release and the verified payload of its
+ * answer; *trust is the CA bundle's store, loaded at the first answer to
+ * check and kept for the policy's other keys.
+ */
 static enum ag_code
 release_call(const struct ag_policy_key *k, const char *token, const char *bearer, const struct ag_vault_opts *o,
-    json_t **payload, struct ag_err *err)
+    X509_STORE **trust, json_t **payload, struct ag_err *err)
 {
 	char url[1024], auth[AG_ENTRA_MAX_TOKEN + 32], host[256], *body = ag_skr_request_body(token, AG_SKR_RSA_AES_KEY_WRAP_256);
 	const char *headers[] = { "Content-Type: application/json", "Accept: application/json", auth, NULL };
 	struct ag_http_opts http = o->http;
 	struct ag_http_response resp;
-	X509_STORE *trust = NULL;
 	enum ag_code rc;
 
 	if (body == NULL)
@@ -121,12 +114,11 @@ release_call(const struct ag_policy_key *k, const char *token, const char *beare
 	if (rc != AG_OK)
 		return rc;
 	rc = release_status(k, &resp, err);
-	if (rc == AG_OK && (trust = trust_store(&o->http, err)) == NULL)
+	if (rc == AG_OK && *trust == NULL && (*trust = trust_store(&o->http, err)) == NULL)
 		rc = err->code;
 	if (rc == AG_OK)
-		rc = ag_skr_response_verify(resp.body.data, resp.body.len, trust, url_host(k->vault, host, sizeof(host)),
-		    time(NULL), payload, err);
-	X509_STORE_free(trust);
+		rc = ag_skr_response_verify(resp.body.data, resp.body.len, *trust, ag_skr_vault_host(k->vault, host,
+		    sizeof(host)), time(NULL), payload, err);
 	ag_http_response_free(&resp);
 	return rc;
 }
@@ -143,7 +135,7 @@ check_kid(const struct ag_policy_key *k, const char *kid, struct ag_err *err)
 	const char *v;
 	size_t n;
 
-	snprintf(prefix, sizeof(prefix), "https://%s/keys/%s/", url_host(k->vault, host, sizeof(host)), k->name);
+	snprintf(prefix, sizeof(prefix), "https://%s/keys/%s/", ag_skr_vault_host(k->vault, host, sizeof(host)), k->name);
 	n = strlen(prefix);
 	v = strncmp(kid, prefix, n) == 0 ? kid + n : NULL;
 	if (v == NULL || strlen(v) != 32 || strspn(v, "0123456789abcdef") != 32 ||
@@ -156,11 +148,11 @@ check_kid(const struct ag_policy_key *k, const char *kid, struct ag_err *err)
 /* Releases one key and encodes it into *out. */
 static enum ag_code
 release_one(const struct ag_policy_key *k, const char *token, const char *bearer, struct ag_transfer_key *tk,
-    const struct ag_vault_opts *o, struct ag_released_key *out, struct ag_err *err)
+    const struct ag_vault_opts *o, X509_STORE **trust, struct ag_released_key *out, struct ag_err *err)
 {
 	json_t *payload = NULL;
 	struct ag_skr_key key;
-	enum ag_code rc = release_call(k, token, bearer, o, &payload, err);
+	enum ag_code rc = release_call(k, token, bearer, o, trust, &payload, err);
 
 	if (rc == AG_OK) {
 		rc = ag_skr_unwrap(payload, tk->modulus_len, ag_transfer_key_decrypt, tk, &key, err);
@@ -220,6 +212,7 @@ ag_vault_release_all(const struct ag_policy *p, const char *token, const json_t 
 {
 	struct ag_released_key *out = calloc(p->n_keys > 0 ? p->n_keys : 1, sizeof(*out));
 	char resource[256] = "", *bearer = NULL;
+	X509_STORE *trust = NULL;
 	enum ag_code rc = out != NULL ? ag_transfer_key_in_token(tk, claims, err) : ag_err_set(err, AG_EVERIFIER, "out of memory");
 	size_t i;
 
@@ -228,7 +221,7 @@ ag_vault_release_all(const struct ag_policy *p, const char *token, const json_t 
 	for (i = 0; i < p->n_keys && rc == AG_OK; i++) {
 		rc = bearer_for(&p->keys[i], o, resource, &bearer, err);
 		if (rc == AG_OK)
-			rc = release_one(&p->keys[i], token, bearer, tk, o, &out[i], err);
+			rc = release_one(&p->keys[i], token, bearer, tk, o, &trust, &out[i], err);
 		json_array_append_new(*results, key_result(&p->keys[i], rc == AG_OK, rc == AG_OK ? NULL : err->msg));
 		ag_log(rc == AG_OK ? AG_LOG_INFO : AG_LOG_ERROR, rc == AG_OK ? "key released" : "key not released", "keyName",
 		    json_string(p->keys[i].name), "vault", json_string(p->keys[i].vault), "file", json_string(p->keys[i].file),
@@ -239,6 +232,7 @@ ag_vault_release_all(const struct ag_policy *p, const char *token, const json_t 
 	if (bearer != NULL)
 		OPENSSL_cleanse(bearer, strlen(bearer));
 	free(bearer);
+	X509_STORE_free(trust);
 	if (rc != AG_OK) {
 		ag_released_keys_free(out, p->n_keys);
 		return rc;
