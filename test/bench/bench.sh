@@ -31,12 +31,19 @@ export TPM2TOOLS_TCTI=$TCTI
 
 # measure NAME CMD...: RUNS runs of CMD (test/bench/measure.c: wall, CPU and peak RSS from wait4, microseconds);
 # appends "wall cpu rss" lines to W/m.NAME.
+# With AFTER set, that command runs after each run (its stderr is in W/err).
 measure() {
 	local name=$1; shift
 	for _ in $(seq "$RUNS"); do
 		MEASURE_ERR=$W/err "$MEASURE" "$W/m.$name" "$@" ||
 			{ echo "bench: $name failed: $(tail -2 "$W/err")" >&2; return 1; }
+		${AFTER:-true}
 	done
+}
+# steps: the run's own timings (status.json timingsMs.steps; outputs from its log) into W/steps.
+steps() {
+	jq -r '.timingsMs.steps | to_entries[] | "\(.key) \(.value)"' "$W/out/status.json" >>"$W/steps"
+	sed -n 's/.*"step":"outputs","durationMs":\([0-9]*\).*/outputs \1/p' "$W/err" >>"$W/steps"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 row() {
@@ -46,7 +53,7 @@ row() {
 
 printf 'NAME="Ubuntu"\nVERSION_ID="22.04"\n' >"$W/os-release"
 # The full gate: evidence, THIM, ephemeral key, AzureGuest, decrypt in the vTPM, token, policy, outputs.
-measure run "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
+AFTER=steps measure run "$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
 	--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
 	--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release"
 # The same with the static build (what the image ships), when it is built (make static).
@@ -59,15 +66,6 @@ if [ -x "$STATIC" ]; then
 fi
 [ -x "$STATIC" ] && measure evidence-static "$STATIC" evidence --platform azure-cvm --tcti "$TCTI" \
 	--nonce 00112233445566778899aabbccddeeff --out "$W/ev" --eventlog "$W/run/eventlog.bin"
-# Per step: the run's own timings (status.json timingsMs.steps; outputs from its log), RUNS runs.
-for _ in $(seq "$RUNS"); do
-	"$BIN" run --policy-dir "$W/policies" --policy-name azure-cvm --policy-sha256 "$SUM" --output-dir "$W/out" \
-		--termination-log "$W/term" --tcti "$TCTI" --insecure-test-ca "$W/pki/ca.pem" --imds-url "$THIM" \
-		--eventlog "$W/run/eventlog.bin" --insecure-test-roots "$W/tpl/test-roots" --os-release "$W/os-release" \
-		>/dev/null 2>"$W/log" || { echo "bench: run failed: $(tail -2 "$W/log")" >&2; exit 1; }
-	jq -r '.timingsMs.steps | to_entries[] | "\(.key) \(.value)"' "$W/out/status.json" >>"$W/steps"
-	sed -n 's/.*"step":"outputs","durationMs":\([0-9]*\).*/outputs \1/p' "$W/log" >>"$W/steps"
-done
 # The TPM's own time for the same commands (test/bench/bare_tpm.c), when it is built (make bench builds it).
 if [ -x "$BARE" ]; then
 	measure bare-evidence "$BARE" evidence "$TCTI"
