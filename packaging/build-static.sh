@@ -8,6 +8,8 @@
 # the machine reuses them; OpenSSL alone takes 20-30 minutes on two cores.
 # A prefix is built under a temporary name and renamed when complete, under a
 # lock, so a failed or concurrent build never leaves a half-built prefix in use.
+# A new prefix starts as a copy of the newest complete one; the per-library
+# stamps of static-deps.sh decide what is rebuilt.
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${1:-build/attestgate-static}
@@ -25,6 +27,13 @@ if [ ! -f "$PREFIX/.complete" ]; then
 		packaging/fetch-sources.sh "$SRC"
 		tmp=$PREFIX.tmp
 		rm -rf "$tmp" build/static-work
+		# Seeded from the newest complete prefix: static-deps.sh keeps the libraries whose stamps still match.
+		seed=$(ls -1td "$CACHE"/static-*/.complete 2>/dev/null | head -n 1)
+		if [ -n "$seed" ]; then
+			echo "static: seeding from $(dirname "$seed")" >&2
+			cp -a "$(dirname "$seed")" "$tmp"
+			rm -f "$tmp/.complete"
+		fi
 		echo "static: building the libraries into $PREFIX (once per pin set; 20-30 minutes on 2 cores)" >&2
 		packaging/static-deps.sh "$SRC" "$tmp" "$PWD/build/static-work"
 		touch "$tmp/.complete"
@@ -40,7 +49,7 @@ fi
 make --no-print-directory B=build/static-obj CC="${CC:-cc}" \
 	EXTRA_CFLAGS="-ffunction-sections -fdata-sections" \
 	PKG_CFLAGS="-I$PREFIX/include" \
-	PKG_LIBS="-static -Wl,--gc-sections -Wl,-z,relro,-z,now -L$PREFIX/lib -ltss2-esys -ltss2-sys -ltss2-tcti-device -ltss2-tcti-swtpm -ltss2-mu -ltss2-rc -lcurl -lssl -lcrypto -ljansson -lyaml -lpthread" \
+	PKG_LIBS="-static -Wl,--gc-sections -Wl,-z,relro,-z,now -L$PREFIX/lib -ltss2-esys -ltss2-sys -ltss2-tcti-device -ltss2-tcti-swtpm -ltss2-mu -ltss2-rc -lcurl -levent_openssl -levent_extra -levent_core -lssl -lcrypto -ljansson -lyaml -lpthread" \
 	build/static-obj/attestgate 2>build/static-link.log || { cat build/static-link.log >&2; exit 1; }
 mkdir -p "$(dirname "$OUT")"
 cp build/static-obj/attestgate "$OUT.tmp"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # static-deps.sh SRC PREFIX WORK - builds the static libraries attestgate links
 # (OpenSSL, libcurl with HTTP/HTTPS only, jansson, libyaml, tpm2-tss ESAPI with
-# the device and swtpm TCTIs, no dlopen) from the verified Debian source
+# the device and swtpm TCTIs, no dlopen; libevent with evhttp and OpenSSL) from the verified Debian source
 # packages in SRC into PREFIX, working in WORK.  Each library is unpacked from
 # its .orig tarball, Debian's patch series applied (minus skip=), then
 # configured for a static, position-independent build.  On failure it prints
@@ -68,6 +68,12 @@ build_autotools() { # jansson, libyaml
 	autoreconf -fi && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static &&
 		make -j"$JOBS" && make install
 }
+build_libevent() {
+	# The core, extra (evhttp) and openssl (bufferevent_openssl) parts; no samples, no tests.
+	autoreconf -fi && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
+		--enable-openssl --disable-samples --disable-libevent-regress --disable-debug-mode &&
+		make -j"$JOBS" && make install
+}
 build_tpm2_tss() {
 	./bootstrap && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
 		--enable-nodl --disable-fapi --disable-policy --disable-doxygen-doc --disable-tcti-mssim \
@@ -83,8 +89,28 @@ build_tpm2_tss() {
 		done
 }
 
-[ -f "$PREFIX/.openssl" ] || { prepare openssl; step openssl build_openssl; touch "$PREFIX/.openssl"; }
-[ -f "$PREFIX/.curl" ] || { prepare curl; step curl build_curl; touch "$PREFIX/.curl"; }
-[ -f "$PREFIX/.jansson" ] || { prepare jansson; step jansson build_autotools; touch "$PREFIX/.jansson"; }
-[ -f "$PREFIX/.libyaml" ] || { prepare libyaml; step libyaml build_autotools; touch "$PREFIX/.libyaml"; }
-[ -f "$PREFIX/.tpm2-tss" ] || { prepare tpm2-tss; step tpm2-tss build_tpm2_tss; touch "$PREFIX/.tpm2-tss"; }
+# Each library's stamp (PREFIX/.NAME) holds the SHA-256 of its pin line, its
+# recipe, the compiler and the stamp of the library before it: a library is
+# built when its stamp differs, and then every library after it too.  So a
+# prefix seeded from an earlier one (build-static.sh) rebuilds only what a
+# changed or added pin needs, not OpenSSL every time a library is appended.
+CCV=$(${CC:-cc} --version | head -n 1)
+chain=""
+build() { # NAME RECIPE
+	pin=$(awk -v n="$1" '$1 == n' "$here/static-sources.txt")
+	recipe=$(awk -v f="$2() {" 'index($0, f) == 1 { on = 1 } on { print } on && $0 == "}" { exit }' "$here/static-deps.sh")
+	chain=$(printf '%s\n%s\n%s\n%s\n' "$chain" "$pin" "$recipe" "$CCV" | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$PREFIX/.$1" 2>/dev/null)" = "$chain" ] && [ -z "${rebuilt:-}" ]; then
+		echo "static: $1 is built (stamp matches)" >&2
+		return 0
+	fi
+	prepare "$1"; step "$1" "$2"
+	echo "$chain" >"$PREFIX/.$1"
+	rebuilt=1
+}
+build openssl build_openssl
+build curl build_curl
+build jansson build_autotools
+build libyaml build_autotools
+build tpm2-tss build_tpm2_tss
+build libevent build_libevent

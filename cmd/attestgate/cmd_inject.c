@@ -10,65 +10,11 @@
 #include <string.h>
 
 #include "commands.h"
-#include "base/digest.h"
 #include "base/fileio.h"
 #include "k8s/inject.h"
+#include "k8s/policy_set.h"
 #include "base/log.h"
-#include "policy/policy.h"
 #include "base/version.h"
-
-#define POLICY_MAX (256 * 1024)
-#define DIGESTS_MAX 64
-
-struct digests {
-	const char *dir;
-	char names[DIGESTS_MAX][64];
-	char sums[DIGESTS_MAX][AG_SHA256_HEX_LEN + 1];
-	int cvm[DIGESTS_MAX], kata[DIGESTS_MAX];   /* the policy allows azure-cvm, azure-kata-cc */
-	int n;
-	struct ag_err err;
-};
-
-static const char *
-policy_digest(const char *name, void *arg)
-{
-	struct digests *d = arg;
-	char path[4096];
-	uint8_t *data = NULL;
-	size_t len = 0;
-	struct ag_policy *p = NULL;
-
-	for (int i = 0; i < d->n; i++)
-		if (strcmp(d->names[i], name) == 0)
-			return d->sums[i];
-	if (d->n >= DIGESTS_MAX || strlen(name) >= sizeof(d->names[0]) || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s.yaml", d->dir, name);
-	if (ag_file_read(path, POLICY_MAX, AG_ECONFIG, &data, &len, &d->err) != AG_OK)
-		return NULL;
-	if (ag_policy_parse(data, len, path, &p, &d->err) != AG_OK) {
-		free(data);
-		return NULL;
-	}
-	d->cvm[d->n] = ag_policy_allows_platform(p, "azure-cvm");
-	d->kata[d->n] = ag_policy_allows_platform(p, "azure-kata-cc");
-	ag_policy_free(p);
-	ag_sha256_hex(data, len, d->sums[d->n]);
-	free(data);
-	snprintf(d->names[d->n], sizeof(d->names[0]), "%s", name);
-	return d->sums[d->n++];
-}
-
-static int
-policy_allows(const char *name, const char *platform, void *arg)
-{
-	struct digests *d = arg;
-
-	for (int i = 0; i < d->n; i++)
-		if (strcmp(d->names[i], name) == 0)
-			return strcmp(platform, "azure-kata-cc") == 0 ? d->kata[i] : d->cvm[i];
-	return 0;
-}
 
 int
 cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
@@ -76,7 +22,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	const char *file = cli_get(v, "file"), *tpm = cli_get(v, "tpm-access");
 	struct ag_inject_opts o;
 	struct ag_inject_result res;
-	struct digests *d = calloc(1, sizeof(*d));
+	struct ag_policy_set *d = calloc(1, sizeof(*d));
 	struct ag_err err;
 	uint8_t *in = NULL;
 	size_t len = 0;
@@ -85,7 +31,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	ag_err_clear(&err);
 	if (d == NULL)
 		return AG_ECONFIG;
-	d->dir = cli_get(v, "policy-dir");
+	ag_policy_set_load(cli_get(v, "policy-dir"), d);
 	memset(&o, 0, sizeof(o));
 	o.image = cli_get(v, "image") != NULL ? cli_get(v, "image") : "ghcr.io/attestgate/attestgate:" AG_VERSION;
 	o.default_policy = cli_get(v, "policy-name");
@@ -103,8 +49,9 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 		free(d);
 		return cli_usage_error(cmd, "--os-distro and --os-version go together");
 	}
-	o.digest = policy_digest;
-	o.allows = policy_allows;
+	o.digest = ag_policy_set_digest;
+	o.allows = ag_policy_set_allows;
+	o.problem = ag_policy_set_problem;
 	o.digest_arg = d;
 	if (strcmp(file, "-") == 0)
 		rc = ag_file_read("/dev/stdin", AG_INJECT_INPUT_MAX, AG_ECONFIG, &in, &len, &err);
@@ -122,7 +69,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 		ag_inject_result_clear(&res);
 	}
 	if (rc != AG_OK)
-		fprintf(stderr, "attestgate inject: %s%s%s\n", err.msg, d->err.msg[0] != '\0' ? " — " : "", d->err.msg);
+		fprintf(stderr, "attestgate inject: %s\n", err.msg);
 	free(in);
 	free(d);
 	return (int)rc;

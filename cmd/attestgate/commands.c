@@ -16,7 +16,8 @@
 
 /* The commands in the order --help lists them; each is defined with its flags in its cmd_*.c. */
 const struct cli_cmd *const commands[] = { &cmd_run_command, &cmd_evidence_command, &cmd_verify_evidence_command,
-	&cmd_verify_token_command, &cmd_policy_check_command, &cmd_inject_command, &cmd_version_command, NULL };
+	&cmd_verify_token_command, &cmd_policy_check_command, &cmd_inject_command, &cmd_webhook_command, &cmd_version_command,
+	NULL };
 
 const struct cli_cmd *
 commands_find(int argc, char **argv, int *used)

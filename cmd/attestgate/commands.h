@@ -14,7 +14,7 @@ extern const struct cli_cmd *const commands[];
 
 /* The commands, each defined with its flag table in its cmd_*.c. */
 extern const struct cli_cmd cmd_run_command, cmd_evidence_command, cmd_verify_evidence_command, cmd_verify_token_command,
-    cmd_policy_check_command, cmd_inject_command,
+    cmd_policy_check_command, cmd_inject_command, cmd_webhook_command,
     cmd_version_command;
 
 /* Intel collateral and CRLs, for run and verify-evidence alike: command-line only (they decide what is trusted). */
@@ -77,5 +77,6 @@ enum ag_code cmd_token_claims(const struct cli_values *v, const struct cmd_token
     struct ag_err *err);
 int cmd_policy_check(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v);
+int cmd_webhook(const struct cli_cmd *cmd, const struct cli_values *v);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -48,4 +49,18 @@ out:
 	close(fd);
 	ag_buf_free(&b);
 	return rc;
+}
+
+void
+ag_file_identity(const char *path, int64_t out[4])
+{
+	struct stat st;
+
+	memset(out, 0, 4 * sizeof(out[0]));
+	if (stat(path, &st) != 0)
+		return;
+	out[0] = (int64_t)st.st_size;
+	out[1] = (int64_t)st.st_mtim.tv_sec;
+	out[2] = (int64_t)st.st_mtim.tv_nsec;
+	out[3] = (int64_t)st.st_ino;
 }

@@ -1,6 +1,7 @@
 /*
  * base/fileio.h - bounded reads of whole files (policies, evidence, tokens,
- * certificates).  Not for the output directory: see output.h.
+ * certificates), and a file's identity to notice that it was replaced
+ * (a mounted Secret or ConfigMap).  Not for the output directory: see output.h.
  */
 #ifndef AG_FILEIO_H
 #define AG_FILEIO_H
@@ -17,5 +18,8 @@
  */
 enum ag_code ag_file_read(const char *path, size_t max, enum ag_code code, uint8_t **data,
     size_t *len, struct ag_err *err);
+
+/* What identifies path's current content without reading it (size, mtime s and ns, inode; symlinks followed; zeros when absent). */
+void ag_file_identity(const char *path, int64_t out[4]);
 
 #endif

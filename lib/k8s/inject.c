@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "base/buf.h"
+#include "k8s/gate_plan.h"
 
 #define MAX_EDITS 4096
 #define MAX_DOCS 1024
@@ -37,10 +38,6 @@ struct ctx {
 	size_t n_edits;
 	struct ag_err *err;
 };
-
-/* Where a kata-cc UVM keeps its security context (Microsoft's samples mount reference-info-base64 from it). */
-#define KATA_UVM_DIR "/opt/confidential-containers/share/kata-containers"
-#define KATA_AGENT_POLICY_ANNOTATION "io.katacontainers.config.agent.policy"
 
 /* The byte offset of a libyaml mark (libyaml counts characters). */
 static size_t
@@ -670,69 +667,61 @@ remove_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *spec, yaml_node_t *tm
 	return rc;
 }
 
-/* --- the gate -------------------------------------------------------- */
+/* --- the gate: the plan (k8s/gate_plan.c) written into the text ------- */
 
+/* YAML node n as JSON, plain scalars resolved as Kubernetes' decoder does for what the gate holds (bools, integers). */
 static json_t *
-gate_container(const struct ctx *c, const char *policy, const char *digest, const char *platform, const char *tpm)
+to_json(const struct ctx *c, const yaml_node_t *n, int depth)
 {
-	json_t *mounts = json_pack("[{s:s, s:s}, {s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "name",
-	    "attestgate-policies", "mountPath", "/etc/attestgate/policies", "readOnly", 1);
-	json_t *limits = json_pack("{s:s}", "memory", "64Mi"), *sec, *ctr;
-	char a_name[128], a_sum[128], a_platform[64];
+	json_t *out;
 
-	snprintf(a_name, sizeof(a_name), "--policy-name=%s", policy);
-	snprintf(a_sum, sizeof(a_sum), "--policy-sha256=%s", digest);
-	snprintf(a_platform, sizeof(a_platform), "--platform=%s", platform);
-	if (strcmp(tpm, "privileged") == 0) {
-		sec = json_pack("{s:b, s:i, s:b}", "privileged", 1, "runAsUser", 0, "readOnlyRootFilesystem", 1);
-		json_array_append_new(mounts, json_pack("{s:s, s:s}", "name", "attestgate-tpmrm0", "mountPath", "/dev/tpmrm0"));
-		/* securityfs holds the TCG event log MAA derives the boot-debug claims from. */
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-securityfs", "mountPath",
-						    "/sys/kernel/security", "readOnly", 1));
-	} else {
-		sec = json_pack("{s:i, s:i, s:b, s:b, s:b, s:{s:[s]}}", "runAsUser", 65532, "runAsGroup", 65532, "runAsNonRoot", 1,
-		    "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL");
-		if (strcmp(tpm, "devicePlugin") == 0)
-			json_object_set_new(limits, c->o->device_plugin_resource, json_string("1"));
-	}
-	/* kata-cc: the UVM endorsement, mounted as Microsoft's samples mount it, and the pod's agent policy annotation
-	 * (downward API) for expectHostData. */
-	if (strcmp(platform, "azure-kata-cc") == 0) {
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-uvm-reference-info", "mountPath",
-						    KATA_UVM_DIR "/reference-info-base64", "readOnly", 1));
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-pod", "mountPath",
-						    "/etc/attestgate/pod", "readOnly", 1));
-	}
-	/* CVM nodes: AzureGuest reports the node's OS (NAME, VERSION_ID), so the gate reads the node's os-release. */
-	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-os-release", "mountPath",
-						    "/etc/os-release", "readOnly", 1));
-	ctr = json_pack("{s:s, s:s, s:[s, s, s, s, s, s], s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image",
-	    c->o->image, "args", "run", "--policy-dir=/etc/attestgate/policies", a_name, a_sum, "--output-dir=/run/attestgate",
-	    a_platform, "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec, "volumeMounts", mounts,
-	    "resources", "requests", "cpu", "50m", "memory", "32Mi", "limits", limits);
-	if (ctr != NULL && strcmp(platform, "azure-kata-cc") == 0)
-		json_object_set_new(ctr, "env", json_pack("[{s:s, s:s}]", "name", "UVM_SECURITY_CONTEXT_DIR", "value", KATA_UVM_DIR));
-	/* Where no hostPath may be mounted, the node's OS comes as flags (--os-distro, --os-version). */
-	if (ctr != NULL && strcmp(tpm, "none") != 0 && c->o->os_distro != NULL) {
-		char d[160], v[64];
+	if (n == NULL || depth > 64)
+		return json_null();
+	if (n->type == YAML_SCALAR_NODE) {
+		const char *s = (const char *)n->data.scalar.value;
+		size_t len = n->data.scalar.length, digits = strspn(s, "0123456789");
 
-		snprintf(d, sizeof(d), "--os-distro=%s", c->o->os_distro);
-		snprintf(v, sizeof(v), "--os-version=%s", c->o->os_version);
-		json_array_append_new(json_object_get(ctr, "args"), json_string(d));
-		json_array_append_new(json_object_get(ctr, "args"), json_string(v));
+		if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			return json_stringn(s, len);
+		if ((len == 4 && strncasecmp(s, "true", 4) == 0) || (len == 5 && strncasecmp(s, "false", 5) == 0))
+			return json_boolean(len == 4);
+		if (len > 0 && len < 16 && digits == len && (s[0] != '0' || len == 1))
+			return json_integer(strtoll(s, NULL, 10));
+		if (len == 0 || (len == 1 && s[0] == '~') || (len == 4 && strncmp(s, "null", 4) == 0))
+			return json_null();
+		return json_stringn(s, len);
 	}
-	return ctr;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		out = json_array();
+		for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++)
+			json_array_append_new(out, to_json(c, node(c, *i), depth + 1));
+		return out;
+	}
+	out = json_object();
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(c, p->key);
+
+		if (k != NULL && k->type == YAML_SCALAR_NODE)
+			json_object_setn_new(out, (const char *)k->data.scalar.value, k->data.scalar.length,
+			    to_json(c, node(c, p->value), depth + 1));
+	}
+	return out;
 }
 
-/* The annotation value of key on the template's metadata, else on the workload's; "" when absent. */
+struct annotations {
+	const struct ctx *c;
+	yaml_node_t *tmeta, *wmeta;
+};
+
+/* ag_annotation_fn: the value of key on the template's metadata, else on the workload's; "" when absent. */
 static void
-annotation(const struct ctx *c, yaml_node_t *tmeta, yaml_node_t *wmeta, const char *key, char *out, size_t len)
+annotation(const char *key, char *out, size_t len, void *arg)
 {
-	yaml_node_t *v = get(c, get(c, tmeta, "annotations"), key);
+	struct annotations *a = arg;
+	yaml_node_t *v = get(a->c, get(a->c, a->tmeta, "annotations"), key);
 
 	if (v == NULL)
-		v = get(c, get(c, wmeta, "annotations"), key);
+		v = get(a->c, get(a->c, a->wmeta, "annotations"), key);
 	scalar_text(v, out, len);
 }
 
@@ -747,215 +736,53 @@ has_named(const struct ctx *c, yaml_node_t *seq, const char *name)
 	return 0;
 }
 
-/* The gate's volumes for its platform and TPM access mode tpm (new reference). */
-static json_t *
-gate_volumes(const struct ctx *c, const char *platform, const char *tpm)
-{
-	json_t *vols = json_pack("[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s}}]", "name", "attestgate", "emptyDir", "medium", "Memory",
-	    "sizeLimit", "1Mi", "name", "attestgate-policies", "configMap", "name", "attestgate-policies");
-
-	if (strcmp(tpm, "privileged") == 0) {
-		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-tpmrm0", "hostPath", "path",
-						 "/dev/tpmrm0", "type", "CharDevice"));
-		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-securityfs", "hostPath", "path",
-						 "/sys/kernel/security", "type", "Directory"));
-	}
-	if (strcmp(tpm, "none") != 0 && c->o->os_distro == NULL)
-		json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:s}}", "name", "attestgate-os-release", "hostPath", "path",
-						 "/etc/os-release", "type", "File"));
-	if (strcmp(platform, "azure-kata-cc") == 0) {
-		json_array_append_new(vols, json_pack("{s:s, s:{s:s}}", "name", "attestgate-uvm-reference-info", "hostPath", "path",
-						 KATA_UVM_DIR "/reference-info-base64"));
-		json_array_append_new(vols, json_pack("{s:s, s:{s:[{s:s, s:{s:s}}]}}", "name", "attestgate-pod", "downwardAPI",
-						 "items", "path", "agent-policy", "fieldRef", "fieldPath",
-						 "metadata.annotations['" KATA_AGENT_POLICY_ANNOTATION "']"));
-	}
-	return vols;
-}
-
-/* Nonzero when YAML node n holds exactly the JSON value j (scalars compared as the text YAML would give them). */
-static int
-node_equals(const struct ctx *c, const yaml_node_t *n, const json_t *j)
-{
-	char text[32];
-	const char *k;
-	json_t *v;
-	size_t i = 0;
-
-	if (n == NULL)
-		return 0;
-	switch (json_typeof(j)) {
-	case JSON_STRING:
-		return scalar_is(n, json_string_value(j));
-	case JSON_INTEGER:
-		snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-		return scalar_is(n, text);
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return scalar_is(n, json_is_true(j) ? "true" : "false");
-	case JSON_OBJECT:
-		if (n->type != YAML_MAPPING_NODE ||
-		    (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) != json_object_size(j))
-			return 0;
-		json_object_foreach((json_t *)j, k, v)
-			if (!node_equals(c, get(c, n, k), v))
-				return 0;
-		return 1;
-	case JSON_ARRAY:
-		if (n->type != YAML_SEQUENCE_NODE ||
-		    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) != json_array_size(j))
-			return 0;
-		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++, i++)
-			if (!node_equals(c, node(c, *it), json_array_get(j, i)))
-				return 0;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The item of seq (a list of mappings) whose name is name, or NULL. */
-static yaml_node_t *
-named(const struct ctx *c, yaml_node_t *seq, const char *name)
-{
-	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return NULL;
-	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++)
-		if (scalar_is(get(c, node(c, *i), "name"), name))
-			return node(c, *i);
-	return NULL;
-}
-
-/* Nonzero when seq is a list of scalars equal to the strings of list, in order. */
-static int
-same_strings(const struct ctx *c, const yaml_node_t *seq, const json_t *list)
-{
-	size_t n = 0;
-
-	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return 0;
-	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++, n++)
-		if (n >= json_array_size(list) || !scalar_is(node(c, *i), json_string_value(json_array_get(list, n))))
-			return 0;
-	return n == json_array_size(list);
-}
-
-/* Nonzero when container ctr mounts the gate's emptyDir at /run/attestgate (read-only when ro). */
-static int
-mounts_outputs(const struct ctx *c, yaml_node_t *ctr, int ro)
-{
-	yaml_node_t *m = named(c, get(c, ctr, "volumeMounts"), "attestgate");
-
-	return m != NULL && scalar_is(get(c, m, "mountPath"), "/run/attestgate") &&
-	    (!ro || scalar_is(get(c, m, "readOnly"), "true"));
-}
-
-/* Why the first init container is not exactly the gate this tool renders, or NULL. */
-static const char *
-not_the_gate(const struct ctx *c, yaml_node_t *spec, json_t *want, const char *platform, const char *tpm)
-{
-	yaml_node_t *inits = get(c, spec, "initContainers"), *first = NULL, *vol, *ctrs;
-
-	if (inits != NULL && inits->type == YAML_SEQUENCE_NODE && inits->data.sequence.items.top > inits->data.sequence.items.start)
-		first = node(c, *inits->data.sequence.items.start);
-	if (first == NULL || first->type != YAML_MAPPING_NODE || !scalar_is(get(c, first, "name"), "attestgate"))
-		return "the first init container is not the gate";
-	if (!scalar_is(get(c, first, "image"), c->o->image))
-		return "the gate runs another image";
-	if (!same_strings(c, get(c, first, "args"), json_object_get(want, "args")))
-		return "the gate's arguments are not the ones for this pod's policy, digest and platform";
-	/* Anything the gate is not rendered with (command, restartPolicy, env, lifecycle...) can keep it from attesting. */
-	for (yaml_node_pair_t *p = first->data.mapping.pairs.start; p < first->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key);
-		char key[64];
-
-		scalar_text(k, key, sizeof(key));
-		if (json_object_get(want, key) == NULL)
-			return "the gate container has settings the gate is not rendered with (command, restartPolicy, env...)";
-	}
-	if (!mounts_outputs(c, first, 0))
-		return "the gate does not write to the attestgate volume at /run/attestgate";
-	/* Everything else as rendered today: security context, mounts, resources (an older gate lacks a mount, or runs
-	 * privileged where the TPM now comes from a device plugin). */
-	if (!node_equals(c, first, want))
-		return "the gate container is not the one this tool renders for this pod now (security context, mounts or resources)";
-	{
-		json_t *vols = gate_volumes(c, platform, tpm), *gv;
-		size_t k;
-		int ok = vols != NULL;
-
-		json_array_foreach(vols, k, gv)
-			ok &= node_equals(c, named(c, get(c, spec, "volumes"), json_string_value(json_object_get(gv, "name"))), gv);
-		json_decref(vols);
-		if (!ok)
-			return "the gate's volumes are not the ones this tool renders for this pod now";
-	}
-	if (get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
-		return "the pod has no fsGroup, so its app cannot read the token";
-	vol = named(c, get(c, spec, "volumes"), "attestgate");
-	if (vol == NULL || get(c, vol, "emptyDir") == NULL || get(c, vol, "hostPath") != NULL || get(c, vol, "configMap") != NULL)
-		return "the attestgate volume is not an emptyDir";
-	ctrs = get(c, spec, "containers");
-	for (yaml_node_item_t *i = ctrs != NULL && ctrs->type == YAML_SEQUENCE_NODE ? ctrs->data.sequence.items.start : NULL;
-	     i != NULL && i < ctrs->data.sequence.items.top; i++)
-		if (!mounts_outputs(c, node(c, *i), 1))
-			return "a container does not mount the gate's outputs read-only at /run/attestgate";
-	return NULL;
-}
-
-/*
- * A template that looks injected (the status annotation, an init container
- * or volume named attestgate) is injected only when its first init container
- * is exactly the gate this tool would render for it (image, arguments with
- * the policy's name and digest, nothing else that changes how it runs), the
- * outputs are an emptyDir and every container mounts them read-only; anything
- * else is an error, never a silent skip.
- */
+/* The plan's error with the template's line in front. */
 static enum ag_code
-check_injected(struct ctx *c, yaml_node_t *spec, const char *policy, const char *digest, const char *platform,
-    const char *tpm)
+fail_at(struct ctx *c, const yaml_node_t *tmpl)
 {
-	json_t *want = gate_container(c, policy, digest, platform, tpm);
-	const char *why = want != NULL ? not_the_gate(c, spec, want, platform, tpm) : "out of memory";
+	char msg[sizeof(c->err->msg)];
 
-	json_decref(want);
-	if (why != NULL)
-		return ag_err_set(c->err, AG_ECONFIG,
-		    "line %zu: the pod looks injected (attestgate.io/status or an attestgate container or volume) but %s: "
-		    "remove the gate and inject again", spec->start_mark.line + 1, why);
-	c->res->already++;
-	return AG_OK;
+	snprintf(msg, sizeof(msg), "%s", c->err->msg);
+	return ag_err_set(c->err, c->err->code, "line %zu: %s", tmpl->start_mark.line + 1, msg);
 }
 
-/* Adds the gate (ctr, consumed) to a pod spec: init container, volumes, mounts, fsGroup and the status annotation. */
+/* The apps' mount of the outputs, for every container without one. */
 static enum ag_code
-add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, json_t *ctr_json, const char *platform,
-    const char *tpm)
+add_app_mounts(struct ctx *c, yaml_node_t *spec, const struct ag_gate_plan *plan)
 {
-	yaml_node_t *containers;
-	enum ag_code rc;
+	yaml_node_t *containers = get(c, spec, "containers");
+	enum ag_code rc = AG_OK;
 
-	rc = add_to_list(c, spec, "initContainers", json_pack("[o]", ctr_json));
-	if (rc == AG_OK)
-		rc = add_to_list(c, spec, "volumes", gate_volumes(c, platform, tpm));
-	containers = get(c, spec, "containers");
-	if (rc == AG_OK && (containers == NULL || containers->type != YAML_SEQUENCE_NODE))
-		rc = fail(c, spec, "the pod spec has no containers list");
-	for (yaml_node_item_t *i = rc == AG_OK ? containers->data.sequence.items.start : NULL;
-	     rc == AG_OK && i < containers->data.sequence.items.top; i++) {
+	if (containers == NULL || containers->type != YAML_SEQUENCE_NODE)
+		return fail(c, spec, "the pod spec has no containers list");
+	for (yaml_node_item_t *i = containers->data.sequence.items.start; rc == AG_OK && i < containers->data.sequence.items.top;
+	     i++) {
 		yaml_node_t *ctr = node(c, *i);
 
 		if (ctr->type != YAML_MAPPING_NODE)
 			rc = fail(c, ctr, "a container that is not a mapping");
 		else if (!has_named(c, get(c, ctr, "volumeMounts"), "attestgate"))
-			rc = add_to_list(c, ctr, "volumeMounts",
-			    json_pack("[{s:s, s:s, s:b}]", "name", "attestgate", "mountPath", "/run/attestgate", "readOnly", 1));
+			rc = add_to_list(c, ctr, "volumeMounts", json_pack("[O]", plan->app_mount));
 	}
+	return rc;
+}
+
+/* Adds the planned gate to a pod spec: init container, volumes, mounts, fsGroup and the status annotation. */
+static enum ag_code
+add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, const struct ag_gate_plan *plan)
+{
+	enum ag_code rc;
+
+	rc = add_to_list(c, spec, "initContainers", json_pack("[O]", plan->container));
+	if (rc == AG_OK)
+		rc = add_to_list(c, spec, "volumes", json_deep_copy(plan->volumes));
+	if (rc == AG_OK)
+		rc = add_app_mounts(c, spec, plan);
 	/* The token is 0440: the app reads it through the pod's fsGroup (the gate's group unless the pod has its own). */
 	if (rc == AG_OK && get(c, spec, "securityContext") == NULL)
-		rc = append_pair(c, spec, "securityContext", json_pack("{s:i}", "fsGroup", 65532));
+		rc = append_pair(c, spec, "securityContext", json_pack("{s:i}", "fsGroup", AG_GATE_FS_GROUP));
 	else if (rc == AG_OK && get(c, get(c, spec, "securityContext"), "fsGroup") == NULL)
-		rc = append_pair(c, get(c, spec, "securityContext"), "fsGroup", json_integer(65532));
+		rc = append_pair(c, get(c, spec, "securityContext"), "fsGroup", json_integer(AG_GATE_FS_GROUP));
 	if (rc == AG_OK && tmeta == NULL)
 		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
 	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)
@@ -965,40 +792,35 @@ add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec
 	return rc;
 }
 
-/* The inject and skip annotations of a template (or its workload), each "", "true" or "false". */
-static enum ag_code
-intent(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *wmeta, char want[16], char skip[16])
-{
-	annotation(c, tmeta, wmeta, "attestgate.io/inject", want, 16);
-	annotation(c, tmeta, wmeta, "attestgate.io/skip", skip, 16);
-	/* "yes", "True", 1...: YAML tools and people disagree on those; only the two strings mean something. */
-	if (strcmp(want, "") != 0 && strcmp(want, "true") != 0 && strcmp(want, "false") != 0)
-		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/inject is \"%s\": write \"true\" or \"false\"",
-		    tmpl->start_mark.line + 1, want);
-	if (strcmp(skip, "") != 0 && strcmp(skip, "true") != 0 && strcmp(skip, "false") != 0)
-		return ag_err_set(c->err, AG_ECONFIG, "line %zu: attestgate.io/skip is \"%s\": write \"true\" or \"false\"",
-		    tmpl->start_mark.line + 1, skip);
-	return AG_OK;
-}
-
 /*
- * The platform of a kata pod (which never gets a host TPM): kata-cc and
- * kata-cc-isolation (AKS) are confidential, the report comes from the
- * utility VM; so are upstream Confidential Containers' kata-qemu-snp and
- * kata-qemu-tdx (the guest's own report).  Other kata classes (AKS's
- * kata-vm-isolation, kata-mshv-vm-isolation) are pod sandboxes without a
- * TEE: nothing there could attest, so the pod is refused now, not blocked later.
+ * A template that looks injected (the status annotation, an init container
+ * or volume named attestgate) is injected only when its gate is exactly the
+ * planned one (ag_gate_plan_compare): then containers added since get the
+ * outputs' mount; anything else is an error, never a silent skip (and the
+ * first pass of --update takes it out).
  */
 static enum ag_code
-kata_platform(struct ctx *c, const yaml_node_t *tmpl, const char *runtime, const char **platform)
+injected_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, const struct ag_gate_plan *plan)
 {
-	*platform = strcmp(runtime, "kata-cc") == 0 || strcmp(runtime, "kata-cc-isolation") == 0 ? "azure-kata-cc" :
-		    strcmp(runtime, "kata-qemu-snp") == 0 ? "sev-snp" : strcmp(runtime, "kata-qemu-tdx") == 0 ? "tdx" : NULL;
-	if (*platform != NULL)
-		return AG_OK;
-	return ag_err_set(c->err, AG_ECONFIG, "line %zu: runtimeClassName %s is a kata sandbox without a TEE (no confidential "
-	    "computing): use kata-cc-isolation (or kata-cc) for Confidential Containers, or a Confidential VM node pool",
-	    tmpl->start_mark.line + 1, runtime);
+	json_t *spec_json = to_json(c, spec, 0);
+	const char *why = NULL;
+	enum ag_gate_state st = spec_json != NULL ? ag_gate_plan_compare(plan, spec_json, &why) : AG_GATE_OTHER;
+
+	json_decref(spec_json);
+	if (c->o->mode == AG_INJECT_REPLACE_STALE) {
+		if (st != AG_GATE_OTHER) {
+			c->res->already++;
+			return AG_OK;
+		}
+		c->res->updated++;
+		return remove_gate(c, tmpl, spec, tmeta);
+	}
+	if (st == AG_GATE_OTHER)
+		return ag_err_set(c->err, AG_ECONFIG,
+		    "line %zu: the pod looks injected (attestgate.io/status or an attestgate container or volume) but %s: "
+		    "remove the gate and inject again", spec->start_mark.line + 1, why != NULL ? why : "out of memory");
+	c->res->already++;
+	return st == AG_GATE_MOUNTS_MISSING ? add_app_mounts(c, spec, plan) : AG_OK;
 }
 
 /* Injects into one pod template: tmpl holds metadata and spec; wmeta is the workload's metadata. */
@@ -1006,76 +828,40 @@ static enum ag_code
 inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 {
 	yaml_node_t *tmeta = get(c, tmpl, "metadata"), *spec = get(c, tmpl, "spec");
-	char want[16], skip[16], status[32], policy[256], runtime[64];
-	const char *digest, *tpm = c->o->tpm_access, *platform = "auto";
-	enum ag_code rc;
-	int looks;
+	struct annotations a = { c, tmeta, wmeta };
+	struct ag_pod_intent in;
+	struct ag_gate_plan plan;
+	enum ag_code rc = AG_OK;
 
 	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
 		return fail(c, tmpl, "the pod template has no spec mapping");
-	if ((rc = intent(c, tmpl, tmeta, wmeta, want, skip)) != AG_OK)
-		return rc;
-	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), status, sizeof(status));
-	looks = strcmp(status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
+	memset(&in, 0, sizeof(in));
+	ag_pod_intent_read(&in, annotation, &a);
+	/* Only the template's own status annotation says it was injected. */
+	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), in.status, sizeof(in.status));
+	scalar_text(get(c, spec, "runtimeClassName"), in.runtime_class, sizeof(in.runtime_class));
+	in.looks_injected = strcmp(in.status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
 	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies");
 	/* --remove: every gate goes, whatever the annotations ask. */
 	if (c->o->mode == AG_INJECT_REMOVE) {
-		if (!looks) {
+		if (!in.looks_injected) {
 			c->res->skipped++;
 			return AG_OK;
 		}
 		c->res->removed++;
 		return remove_gate(c, tmpl, spec, tmeta);
 	}
-	if (strcmp(skip, "true") == 0 || (!c->o->all && strcmp(want, "true") != 0)) {
+	if (ag_gate_plan_make(c->o, &in, &plan, c->err) != AG_OK)
+		return fail_at(c, tmpl);
+	if (plan.action == AG_GATE_SKIP)
 		c->res->skipped++;
-		return AG_OK;
-	}
-	annotation(c, tmeta, wmeta, "attestgate.io/policy", policy, sizeof(policy));
-	if (policy[0] == '\0' && c->o->default_policy != NULL)
-		snprintf(policy, sizeof(policy), "%s", c->o->default_policy);
-	if (policy[0] == '\0')
-		return fail(c, tmpl, "no policy for this pod: annotate it with attestgate.io/policy or pass --policy-name");
-	digest = c->o->digest(policy, c->o->digest_arg);
-	if (digest == NULL)
-		return ag_err_set(c->err, AG_ECONFIG, "line %zu: policy \"%s\" not found (looked in --policy-dir)",
-		    tmpl->start_mark.line + 1, policy);
-	scalar_text(get(c, spec, "runtimeClassName"), runtime, sizeof(runtime));
-	if (strncmp(runtime, "kata", 4) == 0 && (rc = kata_platform(c, tmpl, runtime, &platform)) != AG_OK)
-		return rc;
-	if (strncmp(runtime, "kata", 4) == 0)
-		tpm = "none";
-	/* A policy that cannot pass on the pod's platform is a mistake to say now, not a blocked pod later. */
-	{
-		const char *where = strcmp(platform, "azure-kata-cc") == 0 ? "azure-kata-cc" :
-				    strcmp(tpm, "none") != 0 ? "azure-cvm" : NULL;
-
-		if (where != NULL && c->o->allows != NULL && !c->o->allows(policy, where, c->o->digest_arg))
-			return ag_err_set(c->err, AG_ECONFIG, "line %zu: this pod runs on %s, which policy \"%s\" does not allow: "
-			    "annotate it with a policy for %s (attestgate.io/policy)", tmpl->start_mark.line + 1,
-			    strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" : "kata-cc (azure-kata-cc)",
-			    policy, where);
-	}
-	if (looks && c->o->mode == AG_INJECT_REPLACE_STALE) {
-		/* --update, first pass: a gate that is not the one this tool renders now (image, digest...) is taken out. */
-		json_t *want_ctr = gate_container(c, policy, digest, platform, tpm);
-		const char *why = want_ctr != NULL ? not_the_gate(c, spec, want_ctr, platform, tpm) : "out of memory";
-
-		json_decref(want_ctr);
-		if (why == NULL) {
-			c->res->already++;
-			return AG_OK;
-		}
-		c->res->updated++;
-		return remove_gate(c, tmpl, spec, tmeta);
-	}
-	if (looks)
-		return check_injected(c, spec, policy, digest, platform, tpm);
-	if (c->o->mode == AG_INJECT_REPLACE_STALE)
-		return AG_OK;   /* first pass of --update: only stale gates are touched */
-	rc = add_gate(c, tmpl, tmeta, spec, gate_container(c, policy, digest, platform, tpm), platform, tpm);
-	if (rc == AG_OK)
+	else if (in.looks_injected)
+		rc = injected_gate(c, tmpl, tmeta, spec, &plan);
+	else if (c->o->mode == AG_INJECT_REPLACE_STALE)
+		rc = AG_OK;   /* first pass of --update: only stale gates are touched */
+	else if ((rc = add_gate(c, tmpl, tmeta, spec, &plan)) == AG_OK)
 		c->res->injected++;
+	ag_gate_plan_clear(&plan);
 	return rc;
 }
 
@@ -1101,11 +887,9 @@ inject_list(struct ctx *c, yaml_node_t *list, int depth)
 static enum ag_code
 inject_object(struct ctx *c, yaml_node_t *obj, int depth)
 {
-	static const char *const spec_template[] = { "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
-		"ReplicationController", NULL };
+	const char *const *path;
 	yaml_node_t *spec, *tmpl = NULL, *meta;
 	char kind[64], want[16];
-	int known = 0;
 
 	if (obj == NULL || obj->type != YAML_MAPPING_NODE)
 		return AG_OK;
@@ -1116,23 +900,20 @@ inject_object(struct ctx *c, yaml_node_t *obj, int depth)
 		return inject_list(c, obj, depth);
 	spec = get(c, obj, "spec");
 	meta = get(c, obj, "metadata");
-	for (size_t i = 0; spec_template[i] != NULL; i++)
-		known |= strcmp(kind, spec_template[i]) == 0;
-	if (strcmp(kind, "Pod") == 0)
+	path = ag_pod_template_path(kind);
+	if (path != NULL) {
 		tmpl = obj;
-	else if (known)
-		tmpl = get(c, spec, "template");
-	else if (strcmp(kind, "CronJob") == 0) {
+		for (size_t i = 0; path[i] != NULL; i++)
+			tmpl = get(c, tmpl, path[i]);
+	}
+	if (strcmp(kind, "CronJob") == 0) {
 		yaml_node_t *jmeta = get(c, get(c, spec, "jobTemplate"), "metadata");
 
-		tmpl = get(c, get(c, get(c, spec, "jobTemplate"), "spec"), "template");
 		/* The Job template's own annotations ask for the gate as much as the CronJob's do. */
 		if (get(c, get(c, jmeta, "annotations"), "attestgate.io/inject") != NULL)
 			meta = jmeta;
-	} else if (strcmp(kind, "PodTemplate") == 0)
-		tmpl = get(c, obj, "template");
-	known |= strcmp(kind, "Pod") == 0 || strcmp(kind, "CronJob") == 0 || strcmp(kind, "PodTemplate") == 0;
-	if (!known) {
+	}
+	if (path == NULL) {
 		yaml_node_t *t = get(c, spec, "template");
 		char twant[16];
 

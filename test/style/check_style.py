@@ -19,7 +19,7 @@ import os
 import re
 import sys
 
-LAYERS = ["base", "format", "policy", "publish", "node", "platform", "verifier", "release", "k8s", "gate"]
+LAYERS = ["base", "format", "policy", "publish", "node", "platform", "verifier", "release", "k8s", "serve", "gate"]
 MAX_LINES = 80
 ROOT = os.environ.get("AG_STYLE_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -1,0 +1,106 @@
+/*
+ * k8s/gate_plan.h - the one decision of what the gate is for a pod template:
+ * from its annotations, its runtime class and the injector's settings,
+ * whether it gets the gate, and exactly which init container, volumes and
+ * mounts (as JSON).  `attestgate inject` writes a plan into YAML text, the
+ * admission webhook into a JSONPatch, so both inject the same thing.
+ */
+#ifndef AG_K8S_GATE_PLAN_H
+#define AG_K8S_GATE_PLAN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "base/error.h"
+
+/* The pod's group when it has none: the gate's, so the app can read the 0440 token. */
+#define AG_GATE_FS_GROUP 65532
+/* Where a kata-cc UVM keeps its security context (Microsoft's samples mount reference-info-base64 from it). */
+#define AG_KATA_UVM_DIR "/opt/confidential-containers/share/kata-containers"
+#define AG_KATA_AGENT_POLICY_ANNOTATION "io.katacontainers.config.agent.policy"
+
+/* Looks up the SHA-256 (hex) of policy name; NULL when it is not known. */
+typedef const char *(*ag_policy_digest_fn)(const char *name, void *arg);
+
+/* Nonzero when policy name (already looked up) allows platform ("azure-cvm", "azure-kata-cc"). */
+typedef int (*ag_policy_allows_fn)(const char *name, const char *platform, void *arg);
+
+/* Writes why policy name cannot be used (not installed, does not parse) and what is installed into out. */
+typedef void (*ag_policy_problem_fn)(const char *name, char *out, size_t len, void *arg);
+
+enum ag_inject_mode {
+	AG_INJECT_ADD = 0,              /* add the gate (the default) */
+	AG_INJECT_UPDATE,               /* add it, and rewrite a gate whose image or digest is stale (--update) */
+	AG_INJECT_REMOVE,               /* take every gate out (--remove) */
+	AG_INJECT_REPLACE_STALE,        /* internal: the first pass of AG_INJECT_UPDATE */
+};
+
+struct ag_inject_opts {
+	enum ag_inject_mode mode;       /* inject only; the webhook always adds */
+	const char *image;              /* the attestgate image */
+	const char *default_policy;     /* for templates without attestgate.io/policy; may be NULL */
+	int all;                        /* inject into every template, not only attestgate.io/inject: "true" */
+	const char *tpm_access;         /* "privileged", "devicePlugin" or "none" (kata-cc templates: always none) */
+	const char *device_plugin_resource;
+	const char *os_distro, *os_version; /* the node's OS as flags instead of an /etc/os-release hostPath, or NULL */
+	ag_policy_digest_fn digest;
+	ag_policy_allows_fn allows;     /* NULL: not checked */
+	ag_policy_problem_fn problem;   /* NULL: a plain "not found" */
+	void *digest_arg;               /* passed to digest, allows and problem */
+};
+
+/* What a pod template says about the gate: annotation values ("" when absent), runtime class. */
+struct ag_pod_intent {
+	char inject[16], skip[16], policy[256], tpm_access[32], timeout[32], status[32];
+	char runtime_class[64];
+	int looks_injected;             /* the status annotation, or an init container or volume of the gate's names */
+};
+
+/* Reads an annotation: the template's value of key, else its workload's, into out ("" when absent). */
+typedef void (*ag_annotation_fn)(const char *key, char *out, size_t len, void *arg);
+
+enum ag_gate_action { AG_GATE_SKIP = 0, AG_GATE_GIVE };
+
+struct ag_gate_plan {
+	enum ag_gate_action action;
+	char policy[256];
+	const char *platform;           /* the gate's --platform: "auto", "azure-kata-cc", "sev-snp", "tdx" */
+	const char *tpm;                /* "privileged", "devicePlugin" or "none" */
+	json_t *container;              /* the gate's init container */
+	json_t *volumes;                /* its pod volumes, in order */
+	json_t *app_mount;              /* what every app container mounts: the outputs, read-only */
+};
+
+/* How a template with the gate compares with a plan. */
+enum ag_gate_state {
+	AG_GATE_EXACT = 0,              /* exactly the planned gate */
+	AG_GATE_MOUNTS_MISSING,         /* the planned gate, but containers added later lack the outputs' mount */
+	AG_GATE_OTHER,                  /* not the planned gate (why says what differs) */
+};
+
+/* The annotations a template is read for (template first, then workload); runtime class and looks_injected are the caller's. */
+void ag_pod_intent_read(struct ag_pod_intent *in, ag_annotation_fn get, void *arg);
+
+/* Decides for one template: AG_GATE_SKIP, or AG_GATE_GIVE with the gate; AG_ECONFIG with the reason (no line). */
+enum ag_code ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in, struct ag_gate_plan *plan,
+    struct ag_err *err);
+
+/* Compares the pod spec (JSON) with the plan; *why gets the difference for AG_GATE_OTHER. */
+enum ag_gate_state ag_gate_plan_compare(const struct ag_gate_plan *plan, const json_t *spec, const char **why);
+
+/* Nonzero when container ctr (JSON) mounts the outputs at /run/attestgate (read-only when ro). */
+int ag_gate_mounts_outputs(const json_t *ctr, int ro);
+
+/* Nonzero when runtime class rc is a kata class ("kata" prefix): kata pods never get a host TPM. */
+int ag_runtime_is_kata(const char *rc);
+
+/* Nonzero when rc is a confidential kata class whose pods are injected at render time (before the agent policy). */
+int ag_runtime_is_kata_tee(const char *rc);
+
+/* Where kind keeps its pod template: keys from the object down, NULL-terminated ("Pod": none); NULL for other kinds. */
+const char *const *ag_pod_template_path(const char *kind);
+
+/* Frees a plan's JSON and clears it. */
+void ag_gate_plan_clear(struct ag_gate_plan *plan);
+
+#endif
