@@ -34,7 +34,7 @@ if [ ! -f "$PREFIX/.complete" ]; then
 			cp -a "$(dirname "$seed")" "$tmp"
 			rm -f "$tmp/.complete"
 		fi
-		echo "static: building the libraries into $PREFIX (once per pin set; 20-30 minutes on 2 cores)" >&2
+		echo "static: building the libraries into $PREFIX (those whose pins changed; OpenSSL alone takes 20-30 minutes on 2 cores)" >&2
 		packaging/static-deps.sh "$SRC" "$tmp" "$PWD/build/static-work"
 		touch "$tmp/.complete"
 		rm -rf "$PREFIX"; mv "$tmp" "$PREFIX"

@@ -290,10 +290,75 @@ ag_gate_mounts_outputs(const json_t *ctr, int ro)
 	    (!ro || json_is_true(json_object_get(m, "readOnly")));
 }
 
-/* Why the first init container is not exactly the planned gate, or NULL. */
+/*
+ * Nonzero when want is contained in have: every member of an object with
+ * a contained value (have may have more: what the API server defaults, such
+ * as a volume's defaultMode or a fieldRef's apiVersion), arrays item by item
+ * with the same length, scalars equal.
+ */
+static int
+contained(const json_t *want, const json_t *have, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > 32 || have == NULL || json_typeof(want) != json_typeof(have))
+		return 0;
+	if (json_is_object(want)) {
+		json_object_foreach((json_t *)want, key, v)
+			if (!contained(v, json_object_get(have, key), depth + 1))
+				return 0;
+		return 1;
+	}
+	if (json_is_array(want)) {
+		if (json_array_size(want) != json_array_size(have))
+			return 0;
+		json_array_foreach(want, i, v)
+			if (!contained(v, json_array_get(have, i), depth + 1))
+				return 0;
+		return 1;
+	}
+	return json_equal(want, have);
+}
+
+/* The service account token mount the API server adds to every container (the ServiceAccount admission plugin). */
+#define SA_TOKEN_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/* Nonzero when the mounts have are the planned want (each contained) plus, at most, the service account token. */
+static int
+mounts_match(const json_t *want, const json_t *have)
+{
+	const json_t *m;
+	size_t i, found = 0;
+
+	json_array_foreach(have, i, m) {
+		const char *name = json_string_value(json_object_get(m, "name")), *path = json_string_value(json_object_get(m,
+		    "mountPath"));
+		const json_t *w = name != NULL ? named(want, name) : NULL;
+
+		if (w != NULL && contained(w, m, 0))
+			found++;
+		else if (w != NULL || path == NULL || strcmp(path, SA_TOKEN_DIR) != 0)
+			return 0;
+	}
+	return found == json_array_size(want);
+}
+
+/*
+ * Why the first init container is not the planned gate, or NULL.  What
+ * decides how it runs must be exactly as planned (image, arguments, env,
+ * security context; no command, lifecycle or anything else); what the API
+ * server adds to a pod it admits is accepted: imagePullPolicy,
+ * terminationMessagePath, resource defaults (LimitRanger), the service
+ * account token mount.  So a gate rendered by `attestgate inject` is
+ * recognised by the webhook after the API server has defaulted it.
+ */
 static const char *
 container_differs(const struct ag_gate_plan *p, const json_t *first)
 {
+	static const char *const exact[] = { "name", "image", "args", "env", "securityContext", "terminationMessagePolicy",
+		NULL };
 	const json_t *want = p->container;
 	const char *key;
 	json_t *v;
@@ -306,14 +371,20 @@ container_differs(const struct ag_gate_plan *p, const json_t *first)
 		return "the gate's arguments are not the ones for this pod's policy, digest and platform";
 	/* Anything the gate is not rendered with (command, restartPolicy, env, lifecycle...) can keep it from attesting. */
 	json_object_foreach((json_t *)first, key, v)
-		if (json_object_get(want, key) == NULL)
+		if (json_object_get(want, key) == NULL && strcmp(key, "imagePullPolicy") != 0 &&
+		    strcmp(key, "terminationMessagePath") != 0)
 			return "the gate container has settings the gate is not rendered with (command, restartPolicy, env...)";
 	if (!ag_gate_mounts_outputs(first, 0))
 		return "the gate does not write to the attestgate volume at /run/attestgate";
-	/* Everything else as rendered today: security context, mounts, resources (an older gate lacks a mount, or runs
-	 * privileged where the TPM now comes from a device plugin). */
-	if (!json_equal(first, want))
-		return "the gate container is not the one this tool renders for this pod now (security context, mounts or resources)";
+	for (size_t i = 0; exact[i] != NULL; i++)
+		if ((json_object_get(first, exact[i]) != NULL || json_object_get(want, exact[i]) != NULL) &&
+		    !json_equal(json_object_get(first, exact[i]), json_object_get(want, exact[i])))
+			return "the gate container is not the one this tool renders for this pod now (environment or security "
+			       "context)";
+	/* An older gate lacks a mount, or runs privileged where the TPM now comes from a device plugin. */
+	if (!mounts_match(json_object_get(want, "volumeMounts"), json_object_get(first, "volumeMounts")) ||
+	    !contained(json_object_get(want, "resources"), json_object_get(first, "resources"), 0))
+		return "the gate container is not the one this tool renders for this pod now (mounts or resources)";
 	return NULL;
 }
 
@@ -328,7 +399,7 @@ ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const cha
 	if (*why != NULL)
 		return AG_GATE_OTHER;
 	json_array_foreach(p->volumes, i, gv)
-		if (!json_equal(named(vols, json_string_value(json_object_get(gv, "name"))), gv)) {
+		if (!contained(gv, named(vols, json_string_value(json_object_get(gv, "name"))), 0)) {
 			*why = "the gate's volumes are not the ones this tool renders for this pod now";
 			return AG_GATE_OTHER;
 		}

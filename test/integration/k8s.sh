@@ -2,8 +2,10 @@
 # k8s.sh - the Kubernetes packaging: deploy/ examples and the Helm chart
 # render and validate against the Kubernetes API types (../shared/tools),
 # the chart's schema rejects bad values at render time, every pinned
-# policy digest is the SHA-256 of the bytes installed, and the gate's
-# rendered arguments are flags attestgate run knows.
+# policy digest is the SHA-256 of the bytes installed, the gate's
+# rendered arguments are flags attestgate run knows, and the admission
+# webhook (webhook.enabled) renders whole in both TLS modes
+# (test/integration/webhook_chart.py checks how its objects fit together).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 W=$(mktemp -d)
@@ -126,6 +128,16 @@ an unknown value|--set gate.colour=blue|Additional property colour
 a policy that is not installed|--set gate.policyName=nope --set example.enabled=true|no policy named "nope"
 a duration the CLI refuses|--set gate.timeout=1m30|gate.timeout
 built-ins off while the gate pins one (false stays false)|--set policies.builtin=false --set example.enabled=true|no policy named "azure-cvm"
+an unknown webhook failurePolicy|--set webhook.failurePolicy=Maybe|webhook.failurePolicy
+an unknown webhook TLS mode|--set webhook.tls.mode=bogus|webhook.tls.mode
+a webhook timeout above 30 s|--set webhook.timeoutSeconds=31|webhook.timeoutSeconds
+a webhook timeout of 0|--set webhook.timeoutSeconds=0|webhook.timeoutSeconds
+no webhook replica|--set webhook.replicas=0|webhook.replicas
+an unknown webhook value|--set webhook.tls.colour=blue|Additional property colour
+an unknown cert-manager issuer kind|--set webhook.tls.certManager.issuerRef.kind=Vault|webhook.tls.certManager.issuerRef.kind
+a cert-manager duration that is no Go duration|--set webhook.tls.certManager.duration=90d|webhook.tls.certManager.duration
+a server timeout not below the webhook's|--set webhook.enabled=true --set webhook.server.requestTimeoutSeconds=10|requestTimeoutSeconds \(10\) must be below webhook.timeoutSeconds
+a webhook pinning a policy that is not installed|--set webhook.enabled=true --set gate.policyName=nope|no policy named "nope"
 EOF2
 # Issue 18 point 13: what the CLI takes as a duration, the chart takes too.
 for d in 1m30s 90s 1h 250ms 2h30m15s; do
@@ -146,4 +158,102 @@ t_exit 1 "parent: calling the helpers without attestgate's values fails at rende
 t_grep "parent: the message says what to pass" 'from another chart, pass attestgate.s values' "$T_ERR"
 t_grep "parent: defaults fill what it did not set (the built-in policy's digest)" \
 	"--policy-sha256=$(sha256sum "$REPO/deploy/policies/azure-cvm.yaml" | cut -d' ' -f1)" "$W/parent.yaml"
+
+# Issue 19: the admission webhook.  Rendered in both TLS modes; k8s-validate checks
+# every kind it knows and skips cert-manager's (Certificate, Issuer), which
+# webhook_chart.py checks field by field instead, with how the objects fit together.
+WH="$REPO/test/integration/webhook_chart.py"
+cat >"$W/webhook-options-values.yaml" <<'EOF2'
+gate:
+  policyName: azure-cvm-local
+  tpm:
+    access: devicePlugin
+  os:
+    distro: Ubuntu
+    version: "22.04"
+webhook:
+  enabled: true
+  replicas: 1
+  excludeNamespaces: [cert-manager]
+  namespaceSelector:
+    matchLabels:
+      attestgate.io/webhook: enabled
+  objectSelector:
+    matchExpressions:
+      - {key: tier, operator: NotIn, values: [system]}
+  nodeSelector:
+    kubernetes.io/os: linux
+  priorityClassName: system-cluster-critical
+EOF2
+while IFS='|' read -r name args; do
+	# shellcheck disable=SC2086
+	if "$HT" rel "$CHART" -n attestgate-system $args >"$W/$name.yaml" 2>"$W/$name.err"; then t_ok "chart renders: $name"; else t_not_ok "chart renders: $name" "$(cat "$W/$name.err")"; fi
+	t_exit 0 "chart output validates: $name" "$KV" "$W/$name.yaml"
+	t_check "$name: k8s-validate skips no kind but cert-manager's" bash -c "! grep 'skipped' '$T_OUT' | grep -v ' unknown kind cert-manager.io/v1 \(Certificate\|Issuer\)$'"
+done <<EOF2
+webhook-generated|--set webhook.enabled=true --set example.enabled=true
+webhook-cert-manager|--set webhook.enabled=true --set webhook.tls.mode=certManager
+webhook-issuer|--set webhook.enabled=true --set webhook.tls.mode=certManager --set webhook.tls.certManager.issuerRef.name=corp-ca --set webhook.tls.certManager.issuerRef.kind=ClusterIssuer
+webhook-ignore|--set webhook.enabled=true --set webhook.failurePolicy=Ignore
+webhook-options|-f $W/webhook-options-values.yaml
+EOF2
+t_grep "certManager: k8s-validate leaves the cert-manager kinds to webhook_chart.py" 'skipped, unknown kind cert-manager.io/v1 Certificate$' "$T_OUT"
+t_check "webhook off (the default): no webhook object" bash -c "! grep -q -e 'kind: MutatingWebhookConfiguration' -e 'attestgate-webhook' '$W/default.yaml'"
+
+# webhook_chart.py prints "ok<TAB>what" or "not ok<TAB>what<TAB>why" per check, then "done".
+wh_report() {
+	local res what why seen=0
+	while IFS=$'\t' read -r res what why; do
+		case $res in
+		ok) t_ok "$what" ;;
+		"not ok") t_not_ok "$what" "$why" ;;
+		done) seen=1 ;;
+		esac
+	done <"$1"
+	[ "$seen" = 1 ] || t_not_ok "webhook_chart.py ran to its end" "$(cat "$1")"
+}
+"$PY" "$WH" check "$W" >"$W/wh-check.out" 2>&1
+wh_report "$W/wh-check.out"
+
+# Upgrades in tls.mode generated.  helm-template's lookup finds nothing (as helm template's),
+# so a copy of the chart reads "the cluster's" Secret from a template made from the first render.
+mkdir -p "$W/chart-t"; cp -r "$CHART/." "$W/chart-t/"
+sed -i 's/lookup "v1" "Secret" [^|]*|/fromYaml (include "test.existingSecret" .) |/' "$W/chart-t/templates/_helpers.tpl"
+t_check "the chart's generated TLS reads the existing Secret through one lookup (the test replaces it)" \
+	bash -c "grep -q 'include \"test.existingSecret\"' '$W/chart-t/templates/_helpers.tpl' && ! grep -q 'lookup ' '$W/chart-t/templates/_helpers.tpl'"
+for c in reuse:keep renew:near-end dns:other-dns; do
+	"$PY" "$WH" existing "$W/webhook-generated.yaml" "${c#*:}" >"$W/chart-t/templates/_test_existing.tpl"
+	t_exit 0 "chart renders: an upgrade with the Secret installed (${c#*:})" "$HT" rel "$W/chart-t" -n attestgate-system --set webhook.enabled=true
+	cp "$T_OUT" "$W/webhook-${c%%:*}.yaml"
+done
+"$PY" "$WH" rotation "$W" >"$W/wh-rotation.out" 2>&1
+wh_report "$W/wh-rotation.out"
+
+# NOTES.txt (helm-template does not print it): rendered through a template of the chart copy.
+cat >"$W/chart-t/templates/zz-notes.yaml" <<'EOF2'
+{{- /* Test only: NOTES.txt as a ConfigMap, so that it renders. */ -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: notes
+data:
+  notes: {{ include "attestgate/templates/NOTES.txt" . | quote }}
+EOF2
+echo '{{- define "test.existingSecret" -}}{{- end -}}' >"$W/chart-t/templates/_test_existing.tpl"
+t_exit 0 "NOTES.txt renders with the webhook off" "$HT" rel "$W/chart-t" -n attestgate-system
+t_check "NOTES.txt: no webhook when it is off" bash -c "! grep -q 'admission webhook' '$T_OUT'"
+t_exit 0 "NOTES.txt renders with the webhook (generated)" "$HT" rel "$W/chart-t" -n attestgate-system --set webhook.enabled=true
+t_grep "NOTES.txt names the webhook, its failure policy and where the certificate is" \
+	'admission webhook rel-attestgate-webhook \(2 replicas, failurePolicy Fail\).*Secret rel-attestgate-webhook-tls' "$T_OUT"
+t_exit 0 "NOTES.txt renders with the webhook (certManager)" "$HT" rel "$W/chart-t" -n attestgate-system --set webhook.enabled=true --set webhook.tls.mode=certManager
+t_grep "NOTES.txt: certManager names the Certificate" 'cert-manager Certificate attestgate-system/rel-attestgate-webhook' "$T_OUT"
+
+# The flags the chart gives the server are flags of `attestgate webhook` (once it is built).
+if "$BIN" webhook --help >"$W/webhook-help.txt" 2>&1; then
+	for flag in $("$PY" "$WH" flags "$W/webhook-generated.yaml" "$W/webhook-options.yaml"); do
+		t_check "webhook: the chart's $flag is a flag of attestgate webhook" grep -q -- "$flag" "$W/webhook-help.txt"
+	done
+else
+	t_skip "webhook: the chart's flags are flags of attestgate webhook" "this attestgate has no webhook command yet"
+fi
 t_done

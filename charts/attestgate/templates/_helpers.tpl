@@ -236,3 +236,103 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   mountPath: /run/attestgate
   readOnly: true
 {{- end -}}
+
+{{/* The name of this release's own objects: the release name, with the chart's name unless the release name holds it. */}}
+{{- define "attestgate.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The webhook's Deployment, Service and ServiceAccount: a DNS label (63 characters at most). */}}
+{{- define "attestgate.webhook.name" -}}
+{{- printf "%s-webhook" (include "attestgate.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The Secret with the webhook's serving certificate (tls.crt, tls.key, ca.crt). */}}
+{{- define "attestgate.webhook.tlsSecretName" -}}
+{{- .Values.webhook.tls.secretName | default (printf "%s-tls" (include "attestgate.webhook.name" .)) -}}
+{{- end -}}
+
+{{/* The Service's DNS names, comma-separated: the API server calls the first; the certificate holds both. */}}
+{{- define "attestgate.webhook.dnsNames" -}}
+{{- $svc := include "attestgate.webhook.name" . -}}
+{{- printf "%s.%s.svc,%s.%s.svc.cluster.local" $svc .Release.Namespace $svc .Release.Namespace -}}
+{{- end -}}
+
+{{/* The webhook objects' labels. */}}
+{{- define "attestgate.webhook.labels" -}}
+{{ include "attestgate.labels" . }}
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{/* What selects the webhook's pods (Deployment, Service, PodDisruptionBudget, anti-affinity). */}}
+{{- define "attestgate.webhook.selectorLabels" -}}
+app.kubernetes.io/name: attestgate
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{/*
+The label every webhook server pod carries.  The webhook's objectSelector
+leaves out the pods that have it, so no webhook (of this release or another)
+is ever asked to admit its own replicas.
+*/}}
+{{- define "attestgate.webhook.serverLabel" -}}attestgate.io/webhook-server{{- end -}}
+
+{{/* A LabelSelector: the chart's expressions ("own", a list) and the values' selector ("extra") together. */}}
+{{- define "attestgate.webhook.selector" -}}
+{{- $extra := .extra | default dict -}}
+{{- $sel := dict "matchExpressions" (concat .own ($extra.matchExpressions | default list)) -}}
+{{- if $extra.matchLabels -}}
+{{- $_ := set $sel "matchLabels" $extra.matchLabels -}}
+{{- end -}}
+{{- toYaml $sel -}}
+{{- end -}}
+
+{{/*
+The webhook's certificates in webhook.tls.mode generated, as YAML: tlsCrt,
+tlsKey, caCrt and caBundle (base64) and notAfter (RFC 3339).  The Secret
+already installed (lookup; empty in helm template) is kept while it is for
+the same DNS names and more than renewBeforeDays from its end.  Otherwise a
+new CA and serving certificate are made, and the caBundle holds the old CA
+too: the API server then trusts the server both before and after the kubelet
+updates the mounted Secret.  The CA is random, so render this once and use
+it for both the Secret and the caBundle (webhook-admission.yaml).
+*/}}
+{{- define "attestgate.webhook.generatedTLS" -}}
+{{- $g := .Values.webhook.tls.generated -}}
+{{- $dns := include "attestgate.webhook.dnsNames" . -}}
+{{- $rfc3339 := "2006-01-02T15:04:05Z07:00" -}}
+{{- $old := lookup "v1" "Secret" .Release.Namespace (include "attestgate.webhook.tlsSecretName" .) | default dict -}}
+{{- $data := $old.data | default dict -}}
+{{- $notAfter := dig "metadata" "annotations" "attestgate.io/tls-not-after" "" $old -}}
+{{- $renewAt := sub (toDate $rfc3339 $notAfter).Unix (mul (int $g.renewBeforeDays) 86400) -}}
+{{- $keep := and (index $data "tls.crt") (index $data "tls.key") (index $data "ca.crt") -}}
+{{- $keep = and $keep (eq $dns (dig "metadata" "annotations" "attestgate.io/tls-dns-names" "" $old)) (lt (now).Unix $renewAt) -}}
+{{- if $keep -}}
+tlsCrt: {{ index $data "tls.crt" }}
+tlsKey: {{ index $data "tls.key" }}
+caCrt: {{ index $data "ca.crt" }}
+caBundle: {{ index $data "ca.crt" }}
+notAfter: {{ $notAfter | quote }}
+{{- else -}}
+{{- $names := list -}}
+{{- range splitList "," $dns -}}{{- $names = append $names . -}}{{- end -}}
+{{- $days := int $g.validityDays -}}
+{{- $ca := genCA (printf "%s-ca" (include "attestgate.webhook.name" .)) $days -}}
+{{- $cert := genSignedCert (first $names) nil $names $days $ca -}}
+{{- $bundle := $ca.Cert -}}
+{{- $oldCa := index $data "ca.crt" | default "" | b64dec -}}
+{{- if contains "-----BEGIN CERTIFICATE-----" $oldCa -}}
+{{- $bundle = printf "%s\n%s" (trimSuffix "\n" $ca.Cert) $oldCa -}}
+{{- end -}}
+tlsCrt: {{ $cert.Cert | b64enc }}
+tlsKey: {{ $cert.Key | b64enc }}
+caCrt: {{ $ca.Cert | b64enc }}
+caBundle: {{ $bundle | b64enc }}
+notAfter: {{ dateInZone $rfc3339 (dateModify (printf "+%dh" (mul $days 24)) now) "UTC" | quote }}
+{{- end -}}
+{{- end -}}
