@@ -132,3 +132,8 @@ echo "binary: $(stat -c %s "$BIN") bytes ($(file -b "$BIN" 2>/dev/null | cut -d,
 echo "The stock-tools column covers evidence collection and the quote check only: the AzureGuest"
 echo "response (RSA in the vTPM, then AES-GCM with AAD) cannot be opened with the openssl command line,"
 echo "which has no AEAD modes, so the full protocol has no stock-tools equivalent to time."
+
+# The admission webhook under wrk (issue 19's targets: at least 2,000 admissions/s, p99 under 10 ms, RSS under 16 MB).
+echo
+"$REPO/test/bench/webhook_bench.sh" "$BIN" "${WEBHOOK_BENCH_SECONDS:-10}"
+[ -x "$STATIC" ] && "$REPO/test/bench/webhook_bench.sh" "$STATIC" "${WEBHOOK_BENCH_SECONDS:-10}"
