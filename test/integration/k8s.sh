@@ -189,7 +189,8 @@ while IFS='|' read -r name args; do
 	# shellcheck disable=SC2086
 	if "$HT" rel "$CHART" -n attestgate-system $args >"$W/$name.yaml" 2>"$W/$name.err"; then t_ok "chart renders: $name"; else t_not_ok "chart renders: $name" "$(cat "$W/$name.err")"; fi
 	t_exit 0 "chart output validates: $name" "$KV" "$W/$name.yaml"
-	t_check "$name: k8s-validate skips no kind but cert-manager's" bash -c "! grep 'skipped' '$T_OUT' | grep -v ' unknown kind cert-manager.io/v1 \(Certificate\|Issuer\)$'"
+	cp "$T_OUT" "$W/$name.kv"
+	t_check "$name: k8s-validate skips no kind but cert-manager's" bash -c "! grep 'skipped' '$W/$name.kv' | grep -v ' unknown kind cert-manager.io/v1 \(Certificate\|Issuer\)$'"
 done <<EOF2
 webhook-generated|--set webhook.enabled=true --set example.enabled=true
 webhook-cert-manager|--set webhook.enabled=true --set webhook.tls.mode=certManager
@@ -197,7 +198,7 @@ webhook-issuer|--set webhook.enabled=true --set webhook.tls.mode=certManager --s
 webhook-ignore|--set webhook.enabled=true --set webhook.failurePolicy=Ignore
 webhook-options|-f $W/webhook-options-values.yaml
 EOF2
-t_grep "certManager: k8s-validate leaves the cert-manager kinds to webhook_chart.py" 'skipped, unknown kind cert-manager.io/v1 Certificate$' "$T_OUT"
+t_grep "certManager: k8s-validate leaves the cert-manager kinds to webhook_chart.py" 'skipped, unknown kind cert-manager.io/v1 Certificate$' "$W/webhook-cert-manager.kv"
 t_check "webhook off (the default): no webhook object" bash -c "! grep -q -e 'kind: MutatingWebhookConfiguration' -e 'attestgate-webhook' '$W/default.yaml'"
 
 # webhook_chart.py prints "ok<TAB>what" or "not ok<TAB>what<TAB>why" per check, then "done".
@@ -248,12 +249,54 @@ t_grep "NOTES.txt names the webhook, its failure policy and where the certificat
 t_exit 0 "NOTES.txt renders with the webhook (certManager)" "$HT" rel "$W/chart-t" -n attestgate-system --set webhook.enabled=true --set webhook.tls.mode=certManager
 t_grep "NOTES.txt: certManager names the Certificate" 'cert-manager Certificate attestgate-system/rel-attestgate-webhook' "$T_OUT"
 
-# The flags the chart gives the server are flags of `attestgate webhook` (once it is built).
-if "$BIN" webhook --help >"$W/webhook-help.txt" 2>&1; then
-	for flag in $("$PY" "$WH" flags "$W/webhook-generated.yaml" "$W/webhook-options.yaml"); do
-		t_check "webhook: the chart's $flag is a flag of attestgate webhook" grep -q -- "$flag" "$W/webhook-help.txt"
-	done
-else
-	t_skip "webhook: the chart's flags are flags of attestgate webhook" "this attestgate has no webhook command yet"
+# The chart and the server together, once attestgate has the webhook command: the flags the
+# chart gives are its flags, and the server run with the rendered args (paths mapped to the
+# Secret and ConfigMap laid out as the kubelet mounts them) serves the generated certificate,
+# verified with the caBundle for the Service's name, injects the chart's gate, and serves the
+# renewed certificate after the Secret changes, which the upgrade's caBundle (old and new CA) verifies.
+if ! "$BIN" webhook --help >"$W/webhook-help.txt" 2>&1; then
+	t_skip "webhook: the chart's flags are flags of attestgate webhook, and the server runs with them" "this attestgate has no webhook command"
+	t_done; exit
 fi
+for flag in $("$PY" "$WH" flags "$W/webhook-generated.yaml" "$W/webhook-options.yaml"); do
+	t_check "webhook: the chart's $flag is a flag of attestgate webhook" grep -qE -- "^ +(-[a-z], )?$flag " "$W/webhook-help.txt"
+done
+HOST=rel-attestgate-webhook.attestgate-system.svc
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PY" "$WH" mount "$W/webhook-generated.yaml" "$W/mnt" | sed "s/^--listen=.*/--listen=127.0.0.1:$PORT/" >"$W/webhook.args"
+"$PY" - "$W/webhook-generated.yaml" "$W/webhook-renew.yaml" "$W" <<'EOF2'
+import base64, sys, yaml
+for src, out in ((sys.argv[1], "ca-install.pem"), (sys.argv[2], "ca-upgrade.pem")):
+    mwc = next(d for d in yaml.safe_load_all(open(src)) if d and d["kind"] == "MutatingWebhookConfiguration")
+    open("%s/%s" % (sys.argv[3], out), "wb").write(base64.b64decode(mwc["webhooks"][0]["clientConfig"]["caBundle"]))
+EOF2
+mapfile -t wargs <"$W/webhook.args"
+"$BIN" "${wargs[@]}" >"$W/webhook.log" 2>&1 &
+WPID=$!
+trap 'kill $WPID 2>/dev/null; rm -rf "$W"' EXIT
+# wh_get CA PATH: GET https://HOST:PORT/PATH verified with CA; prints the status code.
+wh_get() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$1" --resolve "$HOST:$PORT:127.0.0.1" "https://$HOST:$PORT$2" 2>>"$W/curl.err"; }
+for _ in $(seq 50); do [ "$(wh_get "$W/ca-install.pem" /readyz)" = 200 ] && break; sleep 0.1; done
+t_check "server with the chart's args: /readyz is 200 over TLS verified with the install's caBundle for $HOST" \
+	test "$(wh_get "$W/ca-install.pem" /readyz)" = 200
+t_check "server with the chart's args: /healthz is 200" test "$(wh_get "$W/ca-install.pem" /healthz)" = 200
+"$PY" "$WH" review >"$W/review.json"
+curl -sS --cacert "$W/ca-install.pem" --resolve "$HOST:$PORT:127.0.0.1" -H 'Content-Type: application/json' \
+	--data-binary @"$W/review.json" "https://$HOST:$PORT/mutate" >"$W/answer.json" 2>>"$W/curl.err"
+"$PY" "$WH" review --check "$W/answer.json" "$W/webhook-generated.yaml" >"$W/wh-review.out" 2>&1
+wh_report "$W/wh-review.out"
+# served_fp: the SHA-256 fingerprint of the certificate the server presents.
+served_fp() { openssl s_client -connect "127.0.0.1:$PORT" -servername "$HOST" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256; }
+before=$(served_fp)
+"$PY" "$WH" mount "$W/webhook-renew.yaml" "$W/mnt" >/dev/null
+after=$before
+for _ in $(seq 60); do after=$(served_fp); [ "$after" != "$before" ] && break; sleep 0.1; done
+t_check "server: after the kubelet-style swap of the Secret it serves the renewed certificate without a restart" \
+	bash -c "[ -n '$before' ] && [ '$after' != '$before' ] && kill -0 $WPID"
+t_check "server: the upgrade's caBundle verifies the renewed certificate" test "$(wh_get "$W/ca-upgrade.pem" /readyz)" = 200
+t_check "server: the install's caBundle no longer does (the old CA is why the upgrade's bundle keeps it)" \
+	test "$(wh_get "$W/ca-install.pem" /readyz)" != 200
+kill -TERM $WPID
+wait $WPID
+t_check "server: it stops cleanly on SIGTERM" test $? = 0
 t_done
