@@ -253,6 +253,20 @@ review_problem(const json_t *root, const char **uid)
 	return NULL;
 }
 
+/* "Kind namespace/name" of the request's object (generateName when the name is not chosen yet). */
+static void
+describe(const json_t *req, char *out, size_t len)
+{
+	const json_t *meta = json_object_get(json_object_get(req, "object"), "metadata");
+	const char *kind = json_string_value(json_object_get(json_object_get(req, "kind"), "kind"));
+	const char *ns = json_string_value(json_object_get(req, "namespace"));
+	const char *name = json_string_value(json_object_get(meta, "name"));
+
+	if (name == NULL || name[0] == '\0')
+		name = json_string_value(json_object_get(meta, "generateName"));
+	snprintf(out, len, "%.40s %.60s/%.60s", kind != NULL ? kind : "?", ns != NULL ? ns : "", name != NULL ? name : "");
+}
+
 /* The whole answer: {"apiVersion", "kind", "response"} as text. */
 static enum ag_code
 answer(struct ag_admission *out, json_t *response)
@@ -296,6 +310,10 @@ ag_admission_review(const char *body, size_t len, const struct ag_inject_opts *o
 	} else
 		request_review(&r, json_object_get(root, "request"));
 	out->result = r.result;
+	snprintf(out->reason, sizeof(out->reason), "%s", r.result == AG_ADMIT_WARNED ? "kata pod asking for the gate: left "
+	    "unchanged" : r.message);
+	if (problem == NULL)
+		describe(json_object_get(root, "request"), out->what, sizeof(out->what));
 	rc = answer(out, r.response);
 	json_decref(r.response);
 	json_decref(root);

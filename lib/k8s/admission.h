@@ -29,6 +29,8 @@ struct ag_admission {
 	enum ag_admission_result result;
 	char *body;                     /* the AdmissionReview answer (JSON), NUL-terminated */
 	size_t len;
+	char what[160];                 /* "Kind namespace/name" of the object, for logs ("" when unknown) */
+	char reason[512];               /* why it was denied, warned or invalid ("" otherwise) */
 };
 
 /* The names of the results, for metrics and logs ("injected", "unchanged", ...). */

@@ -152,7 +152,8 @@ on_mutate(struct evhttp_request *req, void *arg)
 	reply(s, req, a.http_status, "application/json", a.body, a.len);
 	ag_metrics_observe(&s->metrics, a.result, ag_clock_mono_us() - t0);
 	if (a.result == AG_ADMIT_DENIED || a.result == AG_ADMIT_INVALID || a.result == AG_ADMIT_WARNED)
-		ag_log(AG_LOG_INFO, "admission answered", "result", json_string(ag_admission_result_name(a.result)), NULL);
+		ag_log(AG_LOG_INFO, "admission answered", "result", json_string(ag_admission_result_name(a.result)), "object",
+		    json_string(a.what), "reason", json_string(a.reason), NULL);
 	ag_admission_clear(&a);
 }
 
