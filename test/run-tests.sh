@@ -76,6 +76,7 @@ fi
 [ "$QUICK" = 1 ] || run_suite "fuzz-smoke" test/fuzz/smoke.sh build/fuzz "${FUZZ_SECONDS:-4}"
 # The image run by podman from the real pod specs (make pod-test); skips visibly without podman.
 [ "$QUICK" = 1 ] || run_suite "pod" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/run.sh
+[ "$QUICK" = 1 ] || run_suite "pod-webhook" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/webhook.sh
 
 wait
 for name in "${ORDER[@]}"; do report "$name"; done
