@@ -125,7 +125,7 @@ image:
 
 # The pod specs of the chart, of inject and of deploy/examples run by podman kube play (test/pod/README.md).
 pod-test: image
-	@AG_IMAGE=$(IMAGE) test/pod/run.sh
+	@AG_IMAGE=$(IMAGE) test/pod/run.sh; a=$$?; AG_IMAGE=$(IMAGE) test/pod/webhook.sh && exit $$a
 
 bench: all $(B)/bench/bare_tpm $(B)/bench/measure
 	@test/bench/bench.sh $(B)/attestgate $${BENCH_RUNS:-7}
