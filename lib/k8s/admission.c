@@ -221,8 +221,10 @@ request_review(struct review *r, const json_t *req)
 	const char *kind = json_string_value(json_object_get(json_object_get(req, "kind"), "kind"));
 
 	r->object = json_object_get(req, "object");
-	/* Only a create or an update brings a pod spec to inject into; deletes and connects pass. */
-	if (op == NULL || (strcmp(op, "CREATE") != 0 && strcmp(op, "UPDATE") != 0))
+	/* A create brings a pod spec to inject into, and so does a workload's update (its template); a Pod's spec cannot
+	 * change after creation, so its updates (labels, status) pass, as do deletes and connects. */
+	if (op == NULL || (strcmp(op, "CREATE") != 0 && strcmp(op, "UPDATE") != 0) ||
+	    (strcmp(op, "UPDATE") == 0 && kind != NULL && strcmp(kind, "Pod") == 0))
 		return;
 	if (kind == NULL || !json_is_object(r->object)) {
 		deny(r, 400, "attestgate: the request has no kind or no object");

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -76,16 +77,17 @@ new_conn(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
 	SSL *ssl = SSL_new(s->ctx);
-	struct bufferevent *bev;
+	struct bufferevent *bev = NULL;
 
-	if (ssl == NULL)
-		return NULL;
-	SSL_set_ex_data(ssl, conn_index, s);
-	s->conns++;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (ssl != NULL) {
+		SSL_set_ex_data(ssl, conn_index, s);
+		s->conns++;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	}
+	/* evhttp would serve a connection without a bufferevent in plain HTTP: never; out of memory ends the process. */
 	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
+		ag_log(AG_LOG_ERROR, "out of memory for a TLS connection; exiting (the pod restarts)", NULL);
+		_exit(70);
 	}
 	/* Clients that close without close_notify are common; their requests were complete. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
