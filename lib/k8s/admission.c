@@ -61,22 +61,6 @@ annotation(const char *key, char *out, size_t len, void *arg)
 	snprintf(out, len, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
-/* Nonzero when list (a JSON array) has an item named name. */
-static int
-has_named(const json_t *list, const char *name)
-{
-	const json_t *item;
-	size_t i;
-
-	json_array_foreach(list, i, item) {
-		const char *n = json_string_value(json_object_get(item, "name"));
-
-		if (n != NULL && strcmp(n, name) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* The intent of template tmpl (workload metadata wmeta) as inject reads it. */
 static void
 read_intent(const json_t *tmpl, const json_t *wmeta, struct ag_pod_intent *in)
@@ -89,9 +73,7 @@ read_intent(const json_t *tmpl, const json_t *wmeta, struct ag_pod_intent *in)
 	a.wmeta = NULL;
 	annotation("attestgate.io/status", in->status, sizeof(in->status), &a);
 	snprintf(in->runtime_class, sizeof(in->runtime_class), "%s", json_is_string(rc) ? json_string_value(rc) : "");
-	in->looks_injected = strcmp(in->status, "injected") == 0 || has_named(json_object_get(spec, "initContainers"), "attestgate") ||
-	    has_named(json_object_get(spec, "volumes"), "attestgate") || has_named(json_object_get(spec, "volumes"),
-	    "attestgate-policies");
+	in->looks_injected = ag_gate_looks_injected(in->status, spec);
 }
 
 /* Allows with the patch ops (stolen) when there are any. */

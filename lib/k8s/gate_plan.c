@@ -264,9 +264,8 @@ ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in
 	return AG_OK;
 }
 
-/* The item of array seq whose name is name, or NULL. */
-static const json_t *
-named(const json_t *seq, const char *name)
+const json_t *
+ag_k8s_named(const json_t *seq, const char *name)
 {
 	const json_t *item;
 	size_t i;
@@ -281,9 +280,17 @@ named(const json_t *seq, const char *name)
 }
 
 int
+ag_gate_looks_injected(const char *status, const json_t *spec)
+{
+	return strcmp(status, "injected") == 0 || ag_k8s_named(json_object_get(spec, "initContainers"), "attestgate") != NULL ||
+	    ag_k8s_named(json_object_get(spec, "volumes"), "attestgate") != NULL ||
+	    ag_k8s_named(json_object_get(spec, "volumes"), "attestgate-policies") != NULL;
+}
+
+int
 ag_gate_mounts_outputs(const json_t *ctr, int ro)
 {
-	const json_t *m = named(json_object_get(ctr, "volumeMounts"), "attestgate");
+	const json_t *m = ag_k8s_named(json_object_get(ctr, "volumeMounts"), "attestgate");
 	const char *path = json_string_value(json_object_get(m, "mountPath"));
 
 	return path != NULL && strcmp(path, "/run/attestgate") == 0 &&
@@ -335,7 +342,7 @@ mounts_match(const json_t *want, const json_t *have)
 	json_array_foreach(have, i, m) {
 		const char *name = json_string_value(json_object_get(m, "name")), *path = json_string_value(json_object_get(m,
 		    "mountPath"));
-		const json_t *w = name != NULL ? named(want, name) : NULL;
+		const json_t *w = name != NULL ? ag_k8s_named(want, name) : NULL;
 
 		if (w != NULL && contained(w, m, 0))
 			found++;
@@ -399,7 +406,7 @@ ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const cha
 	if (*why != NULL)
 		return AG_GATE_OTHER;
 	json_array_foreach(p->volumes, i, gv)
-		if (!contained(gv, named(vols, json_string_value(json_object_get(gv, "name"))), 0)) {
+		if (!contained(gv, ag_k8s_named(vols, json_string_value(json_object_get(gv, "name"))), 0)) {
 			*why = "the gate's volumes are not the ones this tool renders for this pod now";
 			return AG_GATE_OTHER;
 		}
@@ -407,14 +414,14 @@ ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const cha
 		*why = "the pod has no fsGroup, so its app cannot read the token";
 		return AG_GATE_OTHER;
 	}
-	out = named(vols, "attestgate");
+	out = ag_k8s_named(vols, "attestgate");
 	if (json_object_get(out, "emptyDir") == NULL || json_object_get(out, "hostPath") != NULL ||
 	    json_object_get(out, "configMap") != NULL) {
 		*why = "the attestgate volume is not an emptyDir";
 		return AG_GATE_OTHER;
 	}
 	json_array_foreach(ctrs, i, c) {
-		if (named(json_object_get(c, "volumeMounts"), "attestgate") == NULL)
+		if (ag_k8s_named(json_object_get(c, "volumeMounts"), "attestgate") == NULL)
 			missing = 1;
 		else if (!ag_gate_mounts_outputs(c, 1)) {
 			*why = "a container does not mount the gate's outputs read-only at /run/attestgate";

@@ -88,6 +88,12 @@ enum ag_code ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_p
 /* Compares the pod spec (JSON) with the plan; *why gets the difference for AG_GATE_OTHER. */
 enum ag_gate_state ag_gate_plan_compare(const struct ag_gate_plan *plan, const json_t *spec, const char **why);
 
+/* The item of a Kubernetes list (containers, volumes, mounts: JSON objects with a name) named name, or NULL. */
+const json_t *ag_k8s_named(const json_t *list, const char *name);
+
+/* Nonzero when a template looks injected: status "injected", or an init container or volume of the gate's names in spec. */
+int ag_gate_looks_injected(const char *status, const json_t *spec);
+
 /* Nonzero when container ctr (JSON) mounts the outputs at /run/attestgate (read-only when ro). */
 int ag_gate_mounts_outputs(const json_t *ctr, int ro);
 

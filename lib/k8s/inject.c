@@ -800,13 +800,12 @@ add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec
  * first pass of --update takes it out).
  */
 static enum ag_code
-injected_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, const struct ag_gate_plan *plan)
+injected_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, const json_t *spec_json,
+    const struct ag_gate_plan *plan)
 {
-	json_t *spec_json = to_json(c, spec, 0);
 	const char *why = NULL;
-	enum ag_gate_state st = spec_json != NULL ? ag_gate_plan_compare(plan, spec_json, &why) : AG_GATE_OTHER;
+	enum ag_gate_state st = ag_gate_plan_compare(plan, spec_json, &why);
 
-	json_decref(spec_json);
 	if (c->o->mode == AG_INJECT_REPLACE_STALE) {
 		if (st != AG_GATE_OTHER) {
 			c->res->already++;
@@ -832,6 +831,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	struct ag_pod_intent in;
 	struct ag_gate_plan plan;
 	enum ag_code rc = AG_OK;
+	json_t *spec_json;
 
 	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
 		return fail(c, tmpl, "the pod template has no spec mapping");
@@ -840,10 +840,13 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	/* Only the template's own status annotation says it was injected. */
 	scalar_text(get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), in.status, sizeof(in.status));
 	scalar_text(get(c, spec, "runtimeClassName"), in.runtime_class, sizeof(in.runtime_class));
-	in.looks_injected = strcmp(in.status, "injected") == 0 || has_named(c, get(c, spec, "initContainers"), "attestgate") ||
-	    has_named(c, get(c, spec, "volumes"), "attestgate") || has_named(c, get(c, spec, "volumes"), "attestgate-policies");
+	spec_json = to_json(c, spec, 0);
+	if (spec_json == NULL)
+		return ag_err_set(c->err, AG_ECONFIG, "out of memory");
+	in.looks_injected = ag_gate_looks_injected(in.status, spec_json);
 	/* --remove: every gate goes, whatever the annotations ask. */
 	if (c->o->mode == AG_INJECT_REMOVE) {
+		json_decref(spec_json);
 		if (!in.looks_injected) {
 			c->res->skipped++;
 			return AG_OK;
@@ -851,16 +854,19 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		c->res->removed++;
 		return remove_gate(c, tmpl, spec, tmeta);
 	}
-	if (ag_gate_plan_make(c->o, &in, &plan, c->err) != AG_OK)
+	if (ag_gate_plan_make(c->o, &in, &plan, c->err) != AG_OK) {
+		json_decref(spec_json);
 		return fail_at(c, tmpl);
+	}
 	if (plan.action == AG_GATE_SKIP)
 		c->res->skipped++;
 	else if (in.looks_injected)
-		rc = injected_gate(c, tmpl, tmeta, spec, &plan);
+		rc = injected_gate(c, tmpl, tmeta, spec, spec_json, &plan);
 	else if (c->o->mode == AG_INJECT_REPLACE_STALE)
 		rc = AG_OK;   /* first pass of --update: only stale gates are touched */
 	else if ((rc = add_gate(c, tmpl, tmeta, spec, &plan)) == AG_OK)
 		c->res->injected++;
+	json_decref(spec_json);
 	ag_gate_plan_clear(&plan);
 	return rc;
 }

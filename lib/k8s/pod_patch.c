@@ -70,22 +70,6 @@ add_first(json_t *ops, const json_t *obj, const char *base, const char *key, con
 	return rc;
 }
 
-/* Nonzero when list has an item named name. */
-static int
-has_named(const json_t *list, const char *name)
-{
-	const json_t *item;
-	size_t i;
-
-	json_array_foreach(list, i, item) {
-		const char *n = json_string_value(json_object_get(item, "name"));
-
-		if (n != NULL && strcmp(n, name) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 enum ag_code
 ag_pod_patch_mounts(const json_t *tmpl, const char *prefix, const struct ag_gate_plan *plan, json_t *ops, struct ag_err *err)
 {
@@ -101,7 +85,7 @@ ag_pod_patch_mounts(const json_t *tmpl, const char *prefix, const struct ag_gate
 
 		if (!json_is_object(ctr))
 			return ag_err_set(err, AG_ECONFIG, "a container that is not an object");
-		if (has_named(json_object_get(ctr, "volumeMounts"), "attestgate"))
+		if (ag_k8s_named(json_object_get(ctr, "volumeMounts"), "attestgate") != NULL)
 			continue;
 		snprintf(base, sizeof(base), "%s", prefix);
 		snprintf(idx, sizeof(idx), "%zu", i);
