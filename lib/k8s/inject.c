@@ -767,6 +767,22 @@ add_app_mounts(struct ctx *c, yaml_node_t *spec, const struct ag_gate_plan *plan
 	return rc;
 }
 
+/* Replaces the text of scalar n (quotes included) with the plain scalar text. */
+static enum ag_code
+replace_scalar(struct ctx *c, const yaml_node_t *n, const char *text)
+{
+	size_t at = byte_at(c, n->start_mark.index), end = byte_at(c, n->end_mark.index);
+	enum ag_code rc;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+	    n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
+		return fail(c, n, "attestgate.io/status is not a one-line value: write it as one");
+	rc = add_edit(c, at, 0, strdup(text));
+	if (rc == AG_OK)
+		c->edits[c->n_edits - 1].del = end - at;
+	return rc;
+}
+
 /* Adds the planned gate to a pod spec: init container, volumes, mounts, fsGroup and the status annotation. */
 static enum ag_code
 add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec, const struct ag_gate_plan *plan)
@@ -787,6 +803,8 @@ add_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t *spec
 		rc = append_pair(c, tmpl, "metadata", json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
 	else if (rc == AG_OK && get(c, tmeta, "annotations") == NULL)
 		rc = append_pair(c, tmeta, "annotations", json_pack("{s:s}", "attestgate.io/status", "injected"));
+	else if (rc == AG_OK && get(c, get(c, tmeta, "annotations"), "attestgate.io/status") != NULL)
+		rc = replace_scalar(c, get(c, get(c, tmeta, "annotations"), "attestgate.io/status"), "injected");
 	else if (rc == AG_OK)
 		rc = append_pair(c, get(c, tmeta, "annotations"), "attestgate.io/status", json_string("injected"));
 	return rc;

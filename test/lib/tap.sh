@@ -38,5 +38,6 @@ t_done() { echo "1..$T_N"; [ "$T_FAILED" = 0 ]; }
 
 # t_jq DESC FILTER FILE: passes when the jq filter is true for the JSON file.
 t_jq() {
-	if jq -e "$2" "$3" >/dev/null 2>&1; then t_ok "$1"; else t_not_ok "$1" "jq '$2' is not true for:" "$(head -c 600 "$3" 2>&1)"; fi
+	# jq 1.6 -e exits 0 on an empty input: an empty or missing file is a failure here.
+	if [ -s "$3" ] && jq -e "$2" "$3" >/dev/null 2>&1; then t_ok "$1"; else t_not_ok "$1" "jq '$2' is not true for:" "$(head -c 600 "$3" 2>&1)"; fi
 }
