@@ -81,6 +81,8 @@ ag_metrics_render(const struct ag_metrics *m, char *p, size_t len)
 	counter(&o, "attestgate_webhook_cert_reloads_total", "Serving certificate reloads after the files changed.", m->cert_reloads);
 	counter(&o, "attestgate_webhook_cert_reload_failures_total", "Changed certificate files that did not load (the "
 	    "previous certificate stays).", m->cert_reload_failures);
+	counter(&o, "attestgate_webhook_deadline_closes_total", "Connections closed at --request-timeout (a request not "
+	    "finished in time, or idle).", m->deadline_closes);
 	counter(&o, "attestgate_webhook_policy_reloads_total", "Policy directory reloads after it changed.", m->policy_reloads);
 	put(&o, "# HELP attestgate_webhook_policies Usable policies installed.\n# TYPE attestgate_webhook_policies gauge\n"
 		"attestgate_webhook_policies %d\n", m->policies);

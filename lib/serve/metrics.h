@@ -20,6 +20,7 @@ struct ag_metrics {
 	uint64_t count;
 	double sum_seconds;
 	uint64_t cert_reloads, cert_reload_failures, policy_reloads;
+	uint64_t deadline_closes;               /* connections closed at --request-timeout with a request unfinished or idle */
 	int policies;                           /* usable policies installed now */
 };
 

@@ -35,6 +35,9 @@
 #include "serve/tls_files.h"
 
 #define HEADERS_MAX (16 * 1024)
+/* An idle keep-alive connection is closed after this (longer than the API server's Go client keeps idle connections,
+ * 90 s, so the client closes first and never sends a request on a connection the server is closing). */
+#define IDLE_TIMEOUT_MS (120 * 1000)
 #define METRICS_MAX (8 * 1024)
 
 struct server {
@@ -49,21 +52,50 @@ struct server {
 	struct ag_inject_opts opts;             /* cfg's, with the current policy set */
 	struct ag_metrics metrics;
 	struct event *reload, *drain, *sigterm, *sigint;
+	struct conn *open;                      /* the open connections (a list) */
 	int conns, paused, stopping, closed;
 	int64_t drain_deadline_us;
 };
 
 static int conn_index = -1;
 
-/* ex_data free callback: a connection's SSL is freed with it. */
+/* One connection: its deadline for the request it is reading (or the answer it is writing). */
+struct conn {
+	struct server *s;
+	struct bufferevent *bev;
+	struct event *deadline;
+	int answered;                   /* at least one answer sent */
+	uint64_t read_at_answer;        /* bytes read from the socket when the last answer was sent */
+	struct conn *prev, *next;       /* the server's open connections */
+};
+
+static struct timeval
+tv_of(int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* ex_data free callback: a connection's SSL is freed with it (evhttp freed the connection). */
 static void
 conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-	struct server *s = ptr;
+	struct conn *c = ptr;
+	struct server *s;
 
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-	if (s == NULL)
+	if (c == NULL)
 		return;
+	s = c->s;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->open = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	event_free(c->deadline);
+	free(c);
 	s->conns--;
 	if (s->paused && !s->closed && s->conns < s->cfg->max_connections) {
 		evconnlistener_enable(s->listener);
@@ -71,31 +103,106 @@ conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void
 	}
 }
 
-/* evhttp's bufferevent callback: a TLS bufferevent for a new connection, counted. */
+/* Bytes read from the connection's socket so far (TLS records included). */
+static uint64_t
+bytes_read(const struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	BIO *rbio = ssl != NULL ? SSL_get_rbio(ssl) : NULL;
+
+	return rbio != NULL ? BIO_number_read(rbio) : 0;
+}
+
+/* Nonzero when a keep-alive connection has been idle since its last answer (nothing read since, nothing left to send). */
+static int
+conn_idle(const struct conn *c)
+{
+	return c->answered && bytes_read(c) == c->read_at_answer && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/*
+ * --request-timeout after the connection's start or its previous answer: a
+ * connection that has started a request (or the TLS handshake) and not
+ * finished it, or whose answer is still unsent, is shut down, so evhttp sees
+ * the end of the stream and frees it; a client that trickles a byte at a
+ * time cannot hold a connection longer.  A keep-alive connection idle since
+ * its answer is left to evhttp's idle timeout.
+ */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	evutil_socket_t sock = bufferevent_getfd(c->bev);
+	struct timeval tv = tv_of(c->s->cfg->request_timeout_ms);
+
+	(void)fd, (void)what;
+	if (conn_idle(c)) {
+		evtimer_add(c->deadline, &tv);
+		return;
+	}
+	if (sock >= 0)
+		shutdown(sock, SHUT_RDWR);
+	c->s->metrics.deadline_closes++;
+}
+
+/* Draining: the idle connections are closed now (the busy ones close after their answer, Connection: close). */
+static void
+close_idle(struct server *s)
+{
+	for (struct conn *c = s->open; c != NULL; c = c->next)
+		if (conn_idle(c) && bufferevent_getfd(c->bev) >= 0)
+			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+}
+
+/* The next request on req's connection has --request-timeout from now. */
+static void
+rearm_deadline(struct server *s, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = ssl != NULL ? SSL_get_ex_data(ssl, conn_index) : NULL;
+	struct timeval tv = tv_of(s->cfg->request_timeout_ms);
+
+	if (c == NULL)
+		return;
+	c->answered = 1;
+	c->read_at_answer = bytes_read(c);
+	evtimer_add(c->deadline, &tv);
+}
+
+/* evhttp's bufferevent callback: a TLS bufferevent for a new connection, counted, with its deadline. */
 static struct bufferevent *
 new_conn(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
-	SSL *ssl = SSL_new(s->ctx);
-	struct bufferevent *bev = NULL;
+	struct conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = c != NULL ? SSL_new(s->ctx) : NULL;
+	struct timeval tv = tv_of(s->cfg->request_timeout_ms);
 
-	if (ssl != NULL) {
-		SSL_set_ex_data(ssl, conn_index, s);
+	if (ssl != NULL && (c->deadline = evtimer_new(base, on_deadline, c)) != NULL) {
+		c->s = s;
+		c->next = s->open;
+		if (s->open != NULL)
+			s->open->prev = c;
+		s->open = c;
+		SSL_set_ex_data(ssl, conn_index, c);
 		s->conns++;
-		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	}
 	/* evhttp would serve a connection without a bufferevent in plain HTTP: never; out of memory ends the process. */
-	if (bev == NULL) {
+	if (c == NULL || c->bev == NULL) {
 		ag_log(AG_LOG_ERROR, "out of memory for a TLS connection; exiting (the pod restarts)", NULL);
 		_exit(70);
 	}
+	evtimer_add(c->deadline, &tv);
 	/* Clients that close without close_notify are common; their requests were complete. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	if (s->conns >= s->cfg->max_connections && !s->paused && !s->closed) {
 		evconnlistener_disable(s->listener);
 		s->paused = 1;
 	}
-	return bev;
+	return c->bev;
 }
 
 /* Sends status with body (len bytes) of type; while stopping, asks the client to close. */
@@ -111,6 +218,7 @@ reply(struct server *s, struct evhttp_request *req, int status, const char *type
 		evhttp_add_header(h, "Connection", "close");
 	if (out != NULL)
 		evbuffer_add(out, body, len);
+	rearm_deadline(s, req);
 	evhttp_send_reply(req, status, status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 404 ? "Not Found" :
 	    status == 405 ? "Method Not Allowed" : status == 415 ? "Unsupported Media Type" : status == 503 ?
 	    "Service Unavailable" : "Error", out);
@@ -141,7 +249,7 @@ on_mutate(struct evhttp_request *req, void *arg)
 		reply_text(s, req, 405, "POST an admission.k8s.io/v1 AdmissionReview to /mutate\n");
 		return;
 	}
-	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+	if (type == NULL || strncmp(type, "application/json", 16) != 0 || (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
 		s->metrics.http_errors++;
 		reply_text(s, req, 415, "the body must be application/json (an AdmissionReview)\n");
 		return;
@@ -251,6 +359,7 @@ on_drain(evutil_socket_t fd, short what, void *arg)
 		s->drain_deadline_us = ag_clock_mono_us() + s->cfg->shutdown_timeout_ms * 1000;
 		ag_log(AG_LOG_INFO, "webhook stopped listening; draining", "open", json_integer(s->conns), NULL);
 	}
+	close_idle(s);
 	if (s->conns <= 0 || ag_clock_mono_us() >= s->drain_deadline_us) {
 		if (s->conns > 0)
 			ag_log(AG_LOG_WARN, "drain deadline reached; closing the open connections", "open", json_integer(s->conns), NULL);
@@ -265,7 +374,7 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
-	struct timeval delay = { (time_t)(s->cfg->shutdown_delay_ms / 1000), (suseconds_t)(s->cfg->shutdown_delay_ms % 1000) * 1000 };
+	struct timeval delay = tv_of(s->cfg->shutdown_delay_ms);
 
 	(void)what;
 	if (s->stopping)
@@ -306,8 +415,7 @@ start_listening(struct server *s, struct ag_err *err)
 static void
 configure_http(struct server *s)
 {
-	struct timeval tv = { (time_t)(s->cfg->request_timeout_ms / 1000),
-		(suseconds_t)(s->cfg->request_timeout_ms % 1000) * 1000 };
+	struct timeval tv = tv_of(IDLE_TIMEOUT_MS);
 
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_request_bytes);
 	evhttp_set_max_headers_size(s->http, HEADERS_MAX);
@@ -322,8 +430,7 @@ configure_http(struct server *s)
 static enum ag_code
 setup(struct server *s, struct ag_err *err)
 {
-	struct timeval every = { (time_t)(s->cfg->reload_interval_ms / 1000),
-		(suseconds_t)(s->cfg->reload_interval_ms % 1000) * 1000 };
+	struct timeval every = tv_of(s->cfg->reload_interval_ms);
 	struct ag_policy_set *set = malloc(sizeof(*set));
 	enum ag_code rc;
 

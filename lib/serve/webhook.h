@@ -22,7 +22,8 @@ struct ag_webhook_config {
 	struct ag_inject_opts inject;           /* image, default policy, TPM access...; the policy callbacks are the server's */
 	int max_connections;                    /* open connections at most; more wait in the kernel's backlog */
 	size_t max_request_bytes;               /* larger bodies are refused (413) before they are read */
-	int64_t request_timeout_ms;             /* a connection silent this long (reading or writing) is closed */
+	int64_t request_timeout_ms;             /* each request: complete and answered within this of the connection's start or
+						 * previous answer, else the connection is closed (idle keep-alive: 120 s) */
 	int64_t reload_interval_ms;             /* how often the certificate and policy files are checked */
 	int64_t shutdown_delay_ms;              /* after SIGTERM: still serving, /readyz 503, so endpoints drop the pod */
 	int64_t shutdown_timeout_ms;            /* then: at most this long for open connections to finish */
