@@ -148,6 +148,9 @@ template_review(struct review *r, const json_t *tmpl, const json_t *wmeta, const
 			allow_patch(r, ops);
 			ops = NULL;
 		}
+	} else if ((why = ag_gate_plan_conflict(&plan, json_object_get(tmpl, "spec"))) != NULL) {
+		snprintf(r->message, sizeof(r->message), "attestgate: cannot add the gate: %s", why);
+		deny(r, 400, r->message);
 	} else if (ag_pod_patch_add(tmpl, ptr, &plan, ops, &err) == AG_OK) {
 		allow_patch(r, ops);
 		ops = NULL;

@@ -249,6 +249,8 @@ ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in
 			return rc;
 		p->tpm = "none";
 	}
+	if ((o->os_distro == NULL) != (o->os_version == NULL))
+		return ag_err_set(err, AG_ECONFIG, "the node's OS needs both --os-distro and --os-version");
 	if (strcmp(p->tpm, "devicePlugin") == 0 && (o->device_plugin_resource == NULL || o->device_plugin_resource[0] == '\0'))
 		return ag_err_set(err, AG_ECONFIG, "attestgate.io/tpm-access devicePlugin needs --device-plugin-resource");
 	if ((rc = resolve_policy(o, in, p, &digest, err)) != AG_OK)
@@ -429,6 +431,30 @@ ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const cha
 		}
 	}
 	return missing ? AG_GATE_MOUNTS_MISSING : AG_GATE_EXACT;
+}
+
+const char *
+ag_gate_plan_conflict(const struct ag_gate_plan *p, const json_t *spec)
+{
+	const json_t *v, *c, *m;
+	size_t i, k;
+
+	json_array_foreach(p->volumes, i, v)
+		if (ag_k8s_named(json_object_get(spec, "volumes"), json_string_value(json_object_get(v, "name"))) != NULL)
+			return "the pod already has a volume of one of the gate's names (attestgate*): rename it";
+	json_array_foreach(json_object_get(spec, "containers"), i, c) {
+		json_array_foreach(json_object_get(c, "volumeMounts"), k, m) {
+			const char *name = json_string_value(json_object_get(m, "name")), *path = json_string_value(json_object_get(m,
+			    "mountPath"));
+			int ours = name != NULL && strcmp(name, "attestgate") == 0, at_outputs = path != NULL &&
+			    strcmp(path, "/run/attestgate") == 0;
+
+			if ((ours || at_outputs) && !(ours && at_outputs && json_is_true(json_object_get(m, "readOnly"))))
+				return "a container already mounts a volume named attestgate, or something at /run/attestgate: "
+				       "the gate's outputs go there read-only; rename or move that mount";
+		}
+	}
+	return NULL;
 }
 
 void

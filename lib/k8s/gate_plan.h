@@ -97,6 +97,9 @@ int ag_gate_looks_injected(const char *status, const json_t *spec);
 /* Nonzero when container ctr (JSON) mounts the outputs at /run/attestgate (read-only when ro). */
 int ag_gate_mounts_outputs(const json_t *ctr, int ro);
 
+/* Why plan's gate cannot be added to spec (a volume of its names, a container's mount in its way), or NULL. */
+const char *ag_gate_plan_conflict(const struct ag_gate_plan *plan, const json_t *spec);
+
 /* Nonzero when runtime class rc is a kata class ("kata" prefix): kata pods never get a host TPM. */
 int ag_runtime_is_kata(const char *rc);
 

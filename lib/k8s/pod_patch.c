@@ -6,6 +6,7 @@
  */
 #include "k8s/pod_patch.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 int
 ag_json_pointer_append(char *ptr, size_t len, const char *key)
 {
-	size_t at = strlen(ptr);
+	size_t start = strlen(ptr), at = start;
 
 	if (at + 1 >= len)
 		return -1;
@@ -23,13 +24,31 @@ ag_json_pointer_append(char *ptr, size_t len, const char *key)
 		const char *esc = *k == '~' ? "~0" : *k == '/' ? "~1" : NULL;
 		size_t n = esc != NULL ? 2 : 1;
 
-		if (at + n >= len)
+		if (at + n >= len) {
+			ptr[start] = '\0';   /* unchanged: still the string it was */
 			return -1;
+		}
 		memcpy(ptr + at, esc != NULL ? esc : k, n);
 		at += n;
 	}
 	ptr[at] = '\0';
 	return 0;
+}
+
+/* out = prefix and the keys (NULL-terminated) as a JSON pointer, appended one after the other; -1 when too long. */
+static int
+pointer(char out[PTR_MAX], const char *prefix, ...)
+{
+	va_list ap;
+	const char *k;
+	int rc = 0;
+
+	snprintf(out, PTR_MAX, "%s", prefix);
+	va_start(ap, prefix);
+	while (rc == 0 && (k = va_arg(ap, const char *)) != NULL)
+		rc = ag_json_pointer_append(out, PTR_MAX, k);
+	va_end(ap);
+	return rc;
 }
 
 /* ops += {"op": "add", "path": base/key[/index], "value": value (stolen)}; index < 0: no index. */
@@ -87,11 +106,13 @@ ag_pod_patch_mounts(const json_t *tmpl, const char *prefix, const struct ag_gate
 			return ag_err_set(err, AG_ECONFIG, "a container that is not an object");
 		if (ag_k8s_named(json_object_get(ctr, "volumeMounts"), "attestgate") != NULL)
 			continue;
-		snprintf(base, sizeof(base), "%s", prefix);
 		snprintf(idx, sizeof(idx), "%zu", i);
+		if (pointer(base, prefix, "spec", "containers", idx, NULL) != 0) {
+			rc = -1;
+			break;
+		}
 		one = json_pack("[O]", plan->app_mount);
-		rc |= ag_json_pointer_append(base, sizeof(base), "spec") | ag_json_pointer_append(base, sizeof(base), "containers") |
-		    ag_json_pointer_append(base, sizeof(base), idx) | add_first(ops, ctr, base, "volumeMounts", one);
+		rc |= add_first(ops, ctr, base, "volumeMounts", one);
 		json_decref(one);
 	}
 	return rc == 0 ? AG_OK : ag_err_set(err, AG_ECONFIG, "cannot build the patch (a path too long, or out of memory)");
@@ -101,30 +122,32 @@ enum ag_code
 ag_pod_patch_add(const json_t *tmpl, const char *prefix, const struct ag_gate_plan *plan, json_t *ops, struct ag_err *err)
 {
 	const json_t *spec = json_object_get(tmpl, "spec"), *meta = json_object_get(tmpl, "metadata");
-	char s[PTR_MAX], m[PTR_MAX];
+	char s[PTR_MAX], p[PTR_MAX];
 	json_t *one = json_pack("[O]", plan->container);
-	int rc;
+	int rc = pointer(s, prefix, "spec", NULL);
 
-	snprintf(s, sizeof(s), "%s", prefix);
-	snprintf(m, sizeof(m), "%s", prefix);
-	rc = ag_json_pointer_append(s, sizeof(s), "spec") | add_first(ops, spec, s, "initContainers", one) |
-	    add_first(ops, spec, s, "volumes", plan->volumes);
+	if (rc == 0)
+		rc = add_first(ops, spec, s, "initContainers", one);
 	json_decref(one);
-	if (rc != 0 || ag_pod_patch_mounts(tmpl, prefix, plan, ops, err) != AG_OK)
-		return rc != 0 ? ag_err_set(err, AG_ECONFIG, "cannot build the patch") : err->code;
+	if (rc == 0)
+		rc = add_first(ops, spec, s, "volumes", plan->volumes);
+	if (rc != 0)
+		return ag_err_set(err, AG_ECONFIG, "cannot build the patch (a path too long, or out of memory)");
+	if (ag_pod_patch_mounts(tmpl, prefix, plan, ops, err) != AG_OK)
+		return err->code;
 	/* The token is 0440: the app reads it through the pod's fsGroup (the gate's group unless the pod has its own). */
 	if (!json_is_object(json_object_get(spec, "securityContext")))
-		rc |= add_op(ops, s, "securityContext", -1, json_pack("{s:i}", "fsGroup", AG_GATE_FS_GROUP));
+		rc = add_op(ops, s, "securityContext", -1, json_pack("{s:i}", "fsGroup", AG_GATE_FS_GROUP));
 	else if (json_object_get(json_object_get(spec, "securityContext"), "fsGroup") == NULL)
-		rc |= ag_json_pointer_append(s, sizeof(s), "securityContext") |
-		    add_op(ops, s, "fsGroup", -1, json_integer(AG_GATE_FS_GROUP));
-	if (!json_is_object(meta))
-		rc |= add_op(ops, m, "metadata", -1, json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
-	else if (!json_is_object(json_object_get(meta, "annotations")))
-		rc |= ag_json_pointer_append(m, sizeof(m), "metadata") |
-		    add_op(ops, m, "annotations", -1, json_pack("{s:s}", "attestgate.io/status", "injected"));
-	else
-		rc |= ag_json_pointer_append(m, sizeof(m), "metadata") | ag_json_pointer_append(m, sizeof(m), "annotations") |
-		    add_op(ops, m, "attestgate.io/status", -1, json_string("injected"));
+		rc = pointer(p, prefix, "spec", "securityContext", NULL) != 0 ? -1 :
+		    add_op(ops, p, "fsGroup", -1, json_integer(AG_GATE_FS_GROUP));
+	if (rc == 0 && !json_is_object(meta))
+		rc = add_op(ops, prefix, "metadata", -1, json_pack("{s:{s:s}}", "annotations", "attestgate.io/status", "injected"));
+	else if (rc == 0 && !json_is_object(json_object_get(meta, "annotations")))
+		rc = pointer(p, prefix, "metadata", NULL) != 0 ? -1 :
+		    add_op(ops, p, "annotations", -1, json_pack("{s:s}", "attestgate.io/status", "injected"));
+	else if (rc == 0)
+		rc = pointer(p, prefix, "metadata", "annotations", NULL) != 0 ? -1 :
+		    add_op(ops, p, "attestgate.io/status", -1, json_string("injected"));
 	return rc == 0 ? AG_OK : ag_err_set(err, AG_ECONFIG, "cannot build the patch (a path too long, or out of memory)");
 }
