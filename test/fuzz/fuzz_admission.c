@@ -20,6 +20,7 @@
 #include "base/base64.h"
 #include "k8s/admission.h"
 #include "k8s/policy_set.h"
+#include "../unit/json_patch_add.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -52,57 +53,6 @@ fill_set(void)
 	}
 	strcpy(set.e[set.n].name, "broken");
 	strcpy(set.e[set.n++].error, "broken.yaml:1:1: not a policy");
-}
-
-/* The next reference token of *p, unescaped (RFC 6901), into tok; -1 when malformed. */
-static int
-next_token(const char **p, char *tok, size_t len)
-{
-	size_t n = 0;
-
-	if (**p != '/')
-		return -1;
-	for ((*p)++; **p != '\0' && **p != '/'; (*p)++) {
-		char c = **p;
-
-		if (c == '~') {
-			(*p)++;
-			if (**p != '0' && **p != '1')
-				return -1;
-			c = **p == '0' ? '~' : '/';
-		}
-		if (n + 1 >= len)
-			return -1;
-		tok[n++] = c;
-	}
-	tok[n] = '\0';
-	return 0;
-}
-
-/* RFC 6902 "add" of value (stolen) at path in doc; 0, or -1 when it does not apply. */
-static int
-apply_add(json_t *doc, const char *path, json_t *value)
-{
-	json_t *parent = doc;
-	char tok[1024], *end;
-	long i;
-
-	if (next_token(&path, tok, sizeof(tok)) != 0)
-		goto bad;
-	while (*path != '\0') {
-		parent = json_is_array(parent) ? json_array_get(parent, strtoul(tok, NULL, 10)) : json_object_get(parent, tok);
-		if (parent == NULL || next_token(&path, tok, sizeof(tok)) != 0)
-			goto bad;
-	}
-	if (json_is_object(parent))
-		return json_object_set_new(parent, tok, value);
-	i = strtol(tok, &end, 10);
-	if (!json_is_array(parent) || tok[0] == '\0' || *end != '\0' || i < 0 || (size_t)i > json_array_size(parent))
-		goto bad;
-	return json_array_insert_new(parent, (size_t)i, value);
-bad:
-	json_decref(value);
-	return -1;
 }
 
 /* The patch of an injected response applied to object (changed in place); aborts when it is not applicable. */

@@ -21,6 +21,7 @@
 #include "k8s/admission.h"
 #include "k8s/pod_patch.h"
 #include "k8s/policy_set.h"
+#include "json_patch_add.h"
 
 #define IMAGE "ghcr.io/attestgate/attestgate:0.1.0"
 #define INSTALLED "azure-cvm, azure-cvm-local, azure-kata-cc"
@@ -209,54 +210,6 @@ pod(const char *runtime_class, ...)
 }
 
 /* --- a small RFC 6902 "add" applier (paths as pod_patch writes them) ------------------------------- */
-
-/* The next reference token of *p, unescaped, into tok; -1 when malformed. */
-static int
-next_token(const char **p, char *tok, size_t len)
-{
-	size_t n = 0;
-
-	if (**p != '/')
-		return -1;
-	for ((*p)++; **p != '\0' && **p != '/'; (*p)++) {
-		char c = **p;
-
-		if (c == '~') {
-			(*p)++;
-			if (**p != '0' && **p != '1')
-				return -1;
-			c = **p == '0' ? '~' : '/';
-		}
-		if (n + 1 >= len)
-			return -1;
-		tok[n++] = c;
-	}
-	tok[n] = '\0';
-	return 0;
-}
-
-/* RFC 6902 §4.1 "add" of value (stolen) at path: the parent must exist; an array index inserts. */
-static int
-apply_add(json_t *doc, const char *path, json_t *value)
-{
-	json_t *parent = doc;
-	char tok[512], *end;
-	long i;
-
-	if (next_token(&path, tok, sizeof(tok)) != 0)
-		return json_decref(value), -1;
-	while (*path != '\0') {
-		parent = json_is_array(parent) ? json_array_get(parent, strtoul(tok, NULL, 10)) : json_object_get(parent, tok);
-		if (parent == NULL || next_token(&path, tok, sizeof(tok)) != 0)
-			return json_decref(value), -1;
-	}
-	if (json_is_object(parent))
-		return json_object_set_new(parent, tok, value);
-	i = strtol(tok, &end, 10);
-	if (!json_is_array(parent) || *end != '\0' || tok[0] == '\0' || i < 0 || (size_t)i > json_array_size(parent))
-		return json_decref(value), -1;
-	return json_array_insert_new(parent, (size_t)i, value);
-}
 
 /* A copy of object with ops applied. */
 static json_t *
