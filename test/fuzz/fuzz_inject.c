@@ -1,7 +1,8 @@
 /*
  * fuzz_inject.c - libFuzzer target for the Kubernetes YAML injector: any
  * input either fails cleanly or gives an output that holds every input
- * byte (adding: insertions only), or only input bytes (--remove: removals
+ * byte (adding: insertions only, except that an attestgate.io/status of
+ * another value is replaced), or only input bytes (--remove: removals
  * only); --update must not crash.  A first line "#R" or "#U" picks the mode.
  */
 #include <stdint.h>
@@ -44,11 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (j != r.len)
 			abort();
 	} else if (o.mode == AG_INJECT_ADD) {
-		/* Insertions only: the input is a subsequence of the output. */
+		/* Insertions only: the input is a subsequence of the output (unless a status value was replaced). */
 		for (size_t i = 0; i < r.len && j < len; i++)
 			if (r.text[i] == (char)data[j])
 				j++;
-		if (j != len)
+		if (j != len && memmem(data, len, "attestgate.io/status", 20) == NULL)
 			abort();
 	}
 	ag_inject_result_clear(&r);
