@@ -30,14 +30,20 @@ if [ ! -f "$PREFIX/.complete" ]; then
 		# Seeded from the newest complete prefix: static-deps.sh keeps the libraries whose stamps still match.
 		seed=$(ls -1td "$CACHE"/static-*/.complete 2>/dev/null | head -n 1)
 		if [ -n "$seed" ]; then
-			echo "static: seeding from $(dirname "$seed")" >&2
-			cp -a "$(dirname "$seed")" "$tmp"
+			seed=$(dirname "$seed")
+			echo "static: seeding from $seed" >&2
+			cp -a "$seed" "$tmp"
 			rm -f "$tmp/.complete"
+			# pkg-config, libtool and *-config files name the prefix they were built in: this one now.
+			grep -rlI -F "$CACHE/static-" "$tmp" | while read -r f; do
+				sed -i "s#$CACHE/static-[0-9a-f]\{16\}\(\.tmp\)\{0,1\}#$tmp#g" "$f"
+			done
 		fi
 		echo "static: building the libraries into $PREFIX (those whose pins changed; OpenSSL alone takes 20-30 minutes on 2 cores)" >&2
 		packaging/static-deps.sh "$SRC" "$tmp" "$PWD/build/static-work"
 		touch "$tmp/.complete"
 		rm -rf "$PREFIX"; mv "$tmp" "$PREFIX"
+		grep -rlI -F "$tmp" "$PREFIX" | while read -r f; do sed -i "s#$tmp#$PREFIX#g" "$f"; done
 		rm -rf build/static-work
 	fi
 	exec 9>&-

@@ -53,7 +53,7 @@ build_openssl() {
 		make -j"$JOBS" && make install_sw
 }
 build_curl() {
-	autoreconf -fi && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
+	autoreconf -fi && CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
 		--with-openssl="$PREFIX" --disable-ftp --disable-file --disable-ldap --disable-ldaps --disable-rtsp \
 		--disable-dict --disable-telnet --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
 		--disable-gopher --disable-mqtt --disable-manual --disable-ntlm --disable-alt-svc --disable-cookies \
@@ -65,17 +65,18 @@ build_curl() {
 		install -m 0644 libcurl.pc "$PREFIX/lib/pkgconfig/libcurl.pc"
 }
 build_autotools() { # jansson, libyaml
-	autoreconf -fi && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static &&
+	autoreconf -fi && CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" ./configure --prefix="$PREFIX" --disable-shared --enable-static &&
 		make -j"$JOBS" && make install
 }
 build_libevent() {
 	# The core, extra (evhttp) and openssl (bufferevent_openssl) parts; no samples, no tests.
-	autoreconf -fi && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
-		--enable-openssl --disable-samples --disable-libevent-regress --disable-debug-mode &&
+	# The pinned OpenSSL of this prefix, never the machine's headers (its m4 falls back to /usr/include).
+	autoreconf -fi && CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" ./configure \
+		--prefix="$PREFIX" --disable-shared --enable-static --enable-openssl --disable-samples --disable-libevent-regress --disable-debug-mode &&
 		make -j"$JOBS" && make install
 }
 build_tpm2_tss() {
-	./bootstrap && CFLAGS="$CFLAGS" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
+	./bootstrap && CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" ./configure --prefix="$PREFIX" --disable-shared --enable-static \
 		--enable-nodl --disable-fapi --disable-policy --disable-doxygen-doc --disable-tcti-mssim \
 		--disable-tcti-cmd --disable-tcti-pcap --disable-tcti-libtpms --disable-tcti-spi-helper \
 		--disable-tcti-spi-ltt2go --disable-tcti-spi-ftdi --disable-tcti-i2c-helper --disable-tcti-i2c-ftdi \
@@ -89,13 +90,17 @@ build_tpm2_tss() {
 		done
 }
 
-# Each library's stamp (PREFIX/.NAME) holds the SHA-256 of its pin line, its
-# recipe, the compiler and the stamp of the library before it: a library is
-# built when its stamp differs, and then every library after it too.  So a
-# prefix seeded from an earlier one (build-static.sh) rebuilds only what a
-# changed or added pin needs, not OpenSSL every time a library is appended.
+# Each library's stamp (PREFIX/.NAME) holds the SHA-256 of the script's
+# common part (everything but the recipes, the build list and comments: flags,
+# prepare, step), its pin line, its recipe, the compiler and the stamp of the
+# library before it: a library is built when its stamp differs, and then every
+# library after it too.  So a prefix seeded from an earlier one
+# (build-static.sh) rebuilds only what a changed or added pin or recipe needs,
+# not OpenSSL every time a library is appended; a change to the common part
+# rebuilds everything.
 CCV=$(${CC:-cc} --version | head -n 1)
-chain=""
+chain=$(awk '/^build_[a-z0-9_]*\(\) \{/ { skip = 1 } !skip && !/^build [a-z]/ && !/^[[:space:]]*#/ { print }
+	skip && /^}$/ { skip = 0 }' "$here/static-deps.sh" | sha256sum | cut -d' ' -f1)
 build() { # NAME RECIPE
 	pin=$(awk -v n="$1" '$1 == n' "$here/static-sources.txt")
 	recipe=$(awk -v f="$2() {" 'index($0, f) == 1 { on = 1 } on { print } on && $0 == "}" { exit }' "$here/static-deps.sh")

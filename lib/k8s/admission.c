@@ -109,6 +109,22 @@ kata_pod(struct review *r, const struct ag_pod_intent *in)
 	r->result = AG_ADMIT_WARNED;
 }
 
+/*
+ * A pod whose gate is the gate as rendered before (another tag, a policy
+ * digest from before a ConfigMap change: a manifest rendered earlier by
+ * `attestgate inject`) is allowed as it is, with a warning: its gate still
+ * runs and checks its own pinned digest, failing closed if the policy
+ * changed; denying it would stop every replacement pod of such a workload.
+ */
+static void
+stale_gate(struct review *r, const char *why)
+{
+	snprintf(r->message, sizeof(r->message), "attestgate: this pod's gate is not the one the webhook renders (%s); it "
+	    "is left as it is: re-render the manifest with attestgate inject --update", why);
+	json_object_set_new(r->response, "warnings", json_pack("[s]", r->message));
+	r->result = AG_ADMIT_WARNED;
+}
+
 /* The template at path prefix ptr of the object: the plan, and the patch or the refusal. */
 static void
 template_review(struct review *r, const json_t *tmpl, const json_t *wmeta, const char *ptr)
@@ -136,13 +152,15 @@ template_review(struct review *r, const json_t *tmpl, const json_t *wmeta, const
 		ag_gate_plan_clear(&plan);
 		return;
 	}
-	if (in.looks_injected) {
+	/* A pod that has a gate (an init container named attestgate) keeps it; without one it gets one. */
+	if (in.looks_injected && ag_k8s_named(json_object_get(json_object_get(tmpl, "spec"), "initContainers"), "attestgate")) {
 		enum ag_gate_state st = ag_gate_plan_compare(&plan, json_object_get(tmpl, "spec"), &why);
 
-		if (st == AG_GATE_OTHER) {
-			snprintf(r->message, sizeof(r->message), "attestgate: the pod looks injected (attestgate.io/status or an "
-			    "attestgate container or volume) but %s: remove the gate, or render it with the webhook's image and "
-			    "policies", why);
+		if (st == AG_GATE_STALE)
+			stale_gate(r, why);
+		else if (st == AG_GATE_OTHER) {
+			snprintf(r->message, sizeof(r->message), "attestgate: the pod has an init container named attestgate that "
+			    "is not the gate (%s): remove it, and the webhook adds the gate", why);
 			deny(r, 400, r->message);
 		} else if (st == AG_GATE_MOUNTS_MISSING && ag_pod_patch_mounts(tmpl, ptr, &plan, ops, &err) == AG_OK) {
 			allow_patch(r, ops);
@@ -206,8 +224,9 @@ request_review(struct review *r, const json_t *req)
 	const char *kind = json_string_value(json_object_get(json_object_get(req, "kind"), "kind"));
 
 	r->object = json_object_get(req, "object");
-	/* A create brings a pod spec to inject into, and so does a workload's update (its template); a Pod's spec cannot
-	 * change after creation, so its updates (labels, status) pass, as do deletes and connects. */
+	/* A create brings a pod spec to inject into, and so does a workload's update (its template); a Pod's update is not
+	 * judged (the chart registers pods' CREATE only; a Pod's update cannot add containers), nor are deletes and
+	 * connects. */
 	if (op == NULL || (strcmp(op, "CREATE") != 0 && strcmp(op, "UPDATE") != 0) ||
 	    (strcmp(op, "UPDATE") == 0 && kind != NULL && strcmp(kind, "Pod") == 0))
 		return;
@@ -297,8 +316,8 @@ ag_admission_review(const char *body, size_t len, const struct ag_inject_opts *o
 	} else
 		request_review(&r, json_object_get(root, "request"));
 	out->result = r.result;
-	snprintf(out->reason, sizeof(out->reason), "%s", r.result == AG_ADMIT_WARNED ? "kata pod asking for the gate: left "
-	    "unchanged" : r.message);
+	snprintf(out->reason, sizeof(out->reason), "%s", r.result == AG_ADMIT_WARNED && r.message[0] == '\0' ? "kata pod "
+	    "asking for the gate: left unchanged" : r.message);
 	if (problem == NULL)
 		describe(json_object_get(root, "request"), out->what, sizeof(out->what));
 	rc = answer(out, r.response);

@@ -354,37 +354,59 @@ mounts_match(const json_t *want, const json_t *have)
 	return found == json_array_size(want);
 }
 
+/* Nonzero when images a and b are of one repository (they may differ in tag or digest). */
+static int
+same_repository(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "@"), lb = strcspn(b, "@");
+	const char *ta = memrchr(a, ':', la), *tb = memrchr(b, ':', lb);
+
+	/* A ':' after the last '/' starts the tag (one before it is a registry's port). */
+	if (ta != NULL && memchr(ta, '/', la - (size_t)(ta - a)) == NULL)
+		la = (size_t)(ta - a);
+	if (tb != NULL && memchr(tb, '/', lb - (size_t)(tb - b)) == NULL)
+		lb = (size_t)(tb - b);
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
 /*
- * Why the first init container is not the planned gate, or NULL.  What
- * decides how it runs must be exactly as planned (image, arguments, env,
- * security context; no command, lifecycle or anything else); what the API
- * server adds to a pod it admits is accepted: imagePullPolicy,
- * terminationMessagePath, resource defaults (LimitRanger), the service
- * account token mount.  So a gate rendered by `attestgate inject` is
- * recognised by the webhook after the API server has defaulted it.
+ * Why the first init container is not the planned gate, or NULL; *other is
+ * set when it is not a version of the gate at all (another name, another
+ * image repository, settings the gate is never rendered with such as a
+ * command, outputs not written to the attestgate volume), left 0 when it is
+ * the gate as rendered before (another tag, policy digest, mounts,
+ * resources, security context).  What the API server adds to a pod it admits
+ * is accepted: imagePullPolicy, terminationMessagePath, resource defaults
+ * (LimitRanger), the service account token mount.  So a gate rendered by
+ * `attestgate inject` is recognised by the webhook after the API server has
+ * defaulted it.
  */
 static const char *
-container_differs(const struct ag_gate_plan *p, const json_t *first)
+container_differs(const struct ag_gate_plan *p, const json_t *first, int *other)
 {
 	static const char *const exact[] = { "name", "image", "args", "env", "securityContext", "terminationMessagePolicy",
 		NULL };
 	const json_t *want = p->container;
-	const char *key;
+	const char *key, *image = json_string_value(json_object_get(first, "image"));
 	json_t *v;
 
+	*other = 1;
 	if (!json_is_object(first) || !json_equal(json_object_get(first, "name"), json_object_get(want, "name")))
 		return "the first init container is not the gate";
-	if (!json_equal(json_object_get(first, "image"), json_object_get(want, "image")))
+	if (image == NULL || !same_repository(image, json_string_value(json_object_get(want, "image"))))
+		return "the gate runs an image of another repository";
+	/* Anything the gate is not rendered with (command, restartPolicy, lifecycle...) can keep it from attesting. */
+	json_object_foreach((json_t *)first, key, v)
+		if (json_object_get(want, key) == NULL && strcmp(key, "imagePullPolicy") != 0 &&
+		    strcmp(key, "terminationMessagePath") != 0 && strcmp(key, "env") != 0)
+			return "the gate container has settings the gate is not rendered with (command, restartPolicy...)";
+	if (!ag_gate_mounts_outputs(first, 0))
+		return "the gate does not write to the attestgate volume at /run/attestgate";
+	*other = 0;
+	if (strcmp(image, json_string_value(json_object_get(want, "image"))) != 0)
 		return "the gate runs another image";
 	if (!json_equal(json_object_get(first, "args"), json_object_get(want, "args")))
 		return "the gate's arguments are not the ones for this pod's policy, digest and platform";
-	/* Anything the gate is not rendered with (command, restartPolicy, env, lifecycle...) can keep it from attesting. */
-	json_object_foreach((json_t *)first, key, v)
-		if (json_object_get(want, key) == NULL && strcmp(key, "imagePullPolicy") != 0 &&
-		    strcmp(key, "terminationMessagePath") != 0)
-			return "the gate container has settings the gate is not rendered with (command, restartPolicy, env...)";
-	if (!ag_gate_mounts_outputs(first, 0))
-		return "the gate does not write to the attestgate volume at /run/attestgate";
 	for (size_t i = 0; exact[i] != NULL; i++)
 		if ((json_object_get(first, exact[i]) != NULL || json_object_get(want, exact[i]) != NULL) &&
 		    !json_equal(json_object_get(first, exact[i]), json_object_get(want, exact[i])))
@@ -397,39 +419,46 @@ container_differs(const struct ag_gate_plan *p, const json_t *first)
 	return NULL;
 }
 
+/* Why the pod around a gate is not as planned (volumes, fsGroup, the apps' mounts), or NULL; *missing: mounts to add. */
+static const char *
+pod_differs(const struct ag_gate_plan *p, const json_t *spec, int *missing)
+{
+	const json_t *vols = json_object_get(spec, "volumes"), *gv, *c;
+	size_t i;
+
+	*missing = 0;
+	json_array_foreach(p->volumes, i, gv)
+		if (!contained(gv, ag_k8s_named(vols, json_string_value(json_object_get(gv, "name"))), 0))
+			return "the gate's volumes are not the ones this tool renders for this pod now";
+	if (json_object_get(json_object_get(spec, "securityContext"), "fsGroup") == NULL)
+		return "the pod has no fsGroup, so its app cannot read the token";
+	json_array_foreach(json_object_get(spec, "containers"), i, c) {
+		if (ag_k8s_named(json_object_get(c, "volumeMounts"), "attestgate") == NULL)
+			*missing = 1;
+		else if (!ag_gate_mounts_outputs(c, 1))
+			return "a container does not mount the gate's outputs read-only at /run/attestgate";
+	}
+	return NULL;
+}
+
 enum ag_gate_state
 ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const char **why)
 {
-	const json_t *vols = json_object_get(spec, "volumes"), *gv, *out, *ctrs = json_object_get(spec, "containers"), *c;
-	size_t i;
-	int missing = 0;
+	const json_t *out = ag_k8s_named(json_object_get(spec, "volumes"), "attestgate");
+	int other = 0, missing = 0;
 
-	*why = container_differs(p, json_array_get(json_object_get(spec, "initContainers"), 0));
-	if (*why != NULL)
+	*why = container_differs(p, json_array_get(json_object_get(spec, "initContainers"), 0), &other);
+	if (*why != NULL && other)
 		return AG_GATE_OTHER;
-	json_array_foreach(p->volumes, i, gv)
-		if (!contained(gv, ag_k8s_named(vols, json_string_value(json_object_get(gv, "name"))), 0)) {
-			*why = "the gate's volumes are not the ones this tool renders for this pod now";
-			return AG_GATE_OTHER;
-		}
-	if (json_object_get(json_object_get(spec, "securityContext"), "fsGroup") == NULL) {
-		*why = "the pod has no fsGroup, so its app cannot read the token";
-		return AG_GATE_OTHER;
-	}
-	out = ag_k8s_named(vols, "attestgate");
 	if (json_object_get(out, "emptyDir") == NULL || json_object_get(out, "hostPath") != NULL ||
 	    json_object_get(out, "configMap") != NULL) {
 		*why = "the attestgate volume is not an emptyDir";
 		return AG_GATE_OTHER;
 	}
-	json_array_foreach(ctrs, i, c) {
-		if (ag_k8s_named(json_object_get(c, "volumeMounts"), "attestgate") == NULL)
-			missing = 1;
-		else if (!ag_gate_mounts_outputs(c, 1)) {
-			*why = "a container does not mount the gate's outputs read-only at /run/attestgate";
-			return AG_GATE_OTHER;
-		}
-	}
+	if (*why == NULL)
+		*why = pod_differs(p, spec, &missing);
+	if (*why != NULL)
+		return AG_GATE_STALE;
 	return missing ? AG_GATE_MOUNTS_MISSING : AG_GATE_EXACT;
 }
 

@@ -75,7 +75,8 @@ struct ag_gate_plan {
 enum ag_gate_state {
 	AG_GATE_EXACT = 0,              /* exactly the planned gate */
 	AG_GATE_MOUNTS_MISSING,         /* the planned gate, but containers added later lack the outputs' mount */
-	AG_GATE_OTHER,                  /* not the planned gate (why says what differs) */
+	AG_GATE_STALE,                  /* the gate as rendered before: another tag, digest, mounts... (why says what) */
+	AG_GATE_OTHER,                  /* not a version of the gate: another name or repository, a command... (why) */
 };
 
 /* The annotations a template is read for (template first, then workload); runtime class and looks_injected are the caller's. */
@@ -85,7 +86,7 @@ void ag_pod_intent_read(struct ag_pod_intent *in, ag_annotation_fn get, void *ar
 enum ag_code ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in, struct ag_gate_plan *plan,
     struct ag_err *err);
 
-/* Compares the pod spec (JSON) with the plan; *why gets the difference for AG_GATE_OTHER. */
+/* Compares the pod spec (JSON) with the plan; *why gets the difference for AG_GATE_STALE and AG_GATE_OTHER. */
 enum ag_gate_state ag_gate_plan_compare(const struct ag_gate_plan *plan, const json_t *spec, const char **why);
 
 /* The item of a Kubernetes list (containers, volumes, mounts: JSON objects with a name) named name, or NULL. */

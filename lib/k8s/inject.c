@@ -825,14 +825,14 @@ injected_gate(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *tmeta, yaml_node_t 
 	enum ag_gate_state st = ag_gate_plan_compare(plan, spec_json, &why);
 
 	if (c->o->mode == AG_INJECT_REPLACE_STALE) {
-		if (st != AG_GATE_OTHER) {
+		if (st != AG_GATE_OTHER && st != AG_GATE_STALE) {
 			c->res->already++;
 			return AG_OK;
 		}
 		c->res->updated++;
 		return remove_gate(c, tmpl, spec, tmeta);
 	}
-	if (st == AG_GATE_OTHER)
+	if (st == AG_GATE_OTHER || st == AG_GATE_STALE)
 		return ag_err_set(c->err, AG_ECONFIG,
 		    "line %zu: the pod looks injected (attestgate.io/status or an attestgate container or volume) but %s: "
 		    "remove the gate and inject again", spec->start_mark.line + 1, why != NULL ? why : "out of memory");

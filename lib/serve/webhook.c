@@ -59,14 +59,16 @@ struct server {
 
 static int conn_index = -1;
 
-/* One connection: its deadline for the request it is reading (or the answer it is writing). */
+/* One connection: the time its current request started, checked every tick against --request-timeout. */
 struct conn {
 	struct server *s;
 	struct bufferevent *bev;
-	struct event *deadline;
+	struct event *tick;
 	int answered;                   /* at least one answer sent */
-	uint64_t read_at_answer;        /* bytes read from the socket when the last answer was sent */
-	struct conn *prev, *next;       /* the server's open connections */
+	int evicted;                    /* shut down to make room (at --max-connections) or to drain */
+	uint64_t read_mark;             /* bytes read from the socket when the last answer was sent */
+	int64_t started_us;             /* when the current request (or the handshake) started; 0 while idle */
+	struct conn *prev, *next;       /* the server's open connections, newest first */
 };
 
 static struct timeval
@@ -75,6 +77,15 @@ tv_of(int64_t ms)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
 	return tv;
+}
+
+/* How often a connection's deadline is checked: an eighth of --request-timeout, within 50-500 ms. */
+static struct timeval
+tick_of(const struct server *s)
+{
+	int64_t ms = s->cfg->request_timeout_ms / 8;
+
+	return tv_of(ms < 50 ? 50 : ms > 500 ? 500 : ms);
 }
 
 /* ex_data free callback: a connection's SSL is freed with it (evhttp freed the connection). */
@@ -94,7 +105,7 @@ conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void
 		s->open = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	event_free(c->deadline);
+	event_free(c->tick);
 	free(c);
 	s->conns--;
 	if (s->paused && !s->closed && s->conns < s->cfg->max_connections) {
@@ -117,71 +128,95 @@ bytes_read(const struct conn *c)
 static int
 conn_idle(const struct conn *c)
 {
-	return c->answered && bytes_read(c) == c->read_at_answer && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+	return c->answered && bytes_read(c) == c->read_mark && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/* Shuts the connection's socket down: evhttp sees the end of the stream and frees it. */
+static void
+conn_close(struct conn *c)
+{
+	evutil_socket_t sock = bufferevent_getfd(c->bev);
+
+	if (sock >= 0 && !c->evicted)
+		shutdown(sock, SHUT_RDWR);
+	c->evicted = 1;
 }
 
 /*
- * --request-timeout after the connection's start or its previous answer: a
- * connection that has started a request (or the TLS handshake) and not
- * finished it, or whose answer is still unsent, is shut down, so evhttp sees
- * the end of the stream and frees it; a client that trickles a byte at a
- * time cannot hold a connection longer.  A keep-alive connection idle since
- * its answer is left to evhttp's idle timeout.
+ * Every tick: a request (or the TLS handshake) must be complete and its
+ * answer taken within --request-timeout of its first byte, else the
+ * connection is closed: a client that trickles a byte at a time cannot hold
+ * it longer.  The first byte after an idle spell starts the clock (seen
+ * within a tick), so a reused keep-alive connection gets the full time.  An
+ * idle connection is left to evhttp's idle timeout, unless the server is at
+ * --max-connections (then idle ones make room).
  */
 static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
+on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	evutil_socket_t sock = bufferevent_getfd(c->bev);
-	struct timeval tv = tv_of(c->s->cfg->request_timeout_ms);
+	struct timeval tick = tick_of(c->s);
+	int64_t now = ag_clock_mono_us();
 
 	(void)fd, (void)what;
-	if (conn_idle(c)) {
-		evtimer_add(c->deadline, &tv);
+	if (c->started_us == 0 && conn_idle(c)) {
+		if (c->s->paused)
+			conn_close(c);
+		evtimer_add(c->tick, &tick);
 		return;
 	}
-	if (sock >= 0)
-		shutdown(sock, SHUT_RDWR);
-	c->s->metrics.deadline_closes++;
+	if (c->started_us == 0)
+		c->started_us = now;
+	if (now - c->started_us >= c->s->cfg->request_timeout_ms * 1000) {
+		if (!c->evicted)
+			c->s->metrics.deadline_closes++;
+		conn_close(c);
+	}
+	evtimer_add(c->tick, &tick);
 }
 
-/* Draining: the idle connections are closed now (the busy ones close after their answer, Connection: close). */
-static void
+/* Draining, or at --max-connections: the idle connections are closed (busy ones close after their answer). */
+static int
 close_idle(struct server *s)
 {
+	int n = 0;
+
 	for (struct conn *c = s->open; c != NULL; c = c->next)
-		if (conn_idle(c) && bufferevent_getfd(c->bev) >= 0)
-			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+		if (!c->evicted && conn_idle(c)) {
+			conn_close(c);
+			n++;
+		}
+	return n;
 }
 
-/* The next request on req's connection has --request-timeout from now. */
+/* An answer was sent on req's connection: it is idle until its next request's first byte. */
 static void
-rearm_deadline(struct server *s, struct evhttp_request *req)
+answered(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 	struct conn *c = ssl != NULL ? SSL_get_ex_data(ssl, conn_index) : NULL;
-	struct timeval tv = tv_of(s->cfg->request_timeout_ms);
 
 	if (c == NULL)
 		return;
 	c->answered = 1;
-	c->read_at_answer = bytes_read(c);
-	evtimer_add(c->deadline, &tv);
+	c->read_mark = bytes_read(c);
+	c->started_us = 0;
 }
 
-/* evhttp's bufferevent callback: a TLS bufferevent for a new connection, counted, with its deadline. */
+/* evhttp's bufferevent callback: a TLS bufferevent for a new connection, counted, its deadline ticking. */
 static struct bufferevent *
 new_conn(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
 	struct conn *c = calloc(1, sizeof(*c));
 	SSL *ssl = c != NULL ? SSL_new(s->ctx) : NULL;
-	struct timeval tv = tv_of(s->cfg->request_timeout_ms);
+	struct timeval tick = tick_of(s);
 
-	if (ssl != NULL && (c->deadline = evtimer_new(base, on_deadline, c)) != NULL) {
+	if (ssl != NULL && (c->tick = evtimer_new(base, on_tick, c)) != NULL) {
 		c->s = s;
+		c->started_us = ag_clock_mono_us();
 		c->next = s->open;
 		if (s->open != NULL)
 			s->open->prev = c;
@@ -195,10 +230,11 @@ new_conn(struct event_base *base, void *arg)
 		ag_log(AG_LOG_ERROR, "out of memory for a TLS connection; exiting (the pod restarts)", NULL);
 		_exit(70);
 	}
-	evtimer_add(c->deadline, &tv);
+	evtimer_add(c->tick, &tick);
 	/* Clients that close without close_notify are common; their requests were complete. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	if (s->conns >= s->cfg->max_connections && !s->paused && !s->closed) {
+	/* At the limit, idle keep-alive connections make room; only when none is idle does the listener pause. */
+	if (s->conns >= s->cfg->max_connections && !s->paused && !s->closed && close_idle(s) == 0) {
 		evconnlistener_disable(s->listener);
 		s->paused = 1;
 	}
@@ -218,7 +254,7 @@ reply(struct server *s, struct evhttp_request *req, int status, const char *type
 		evhttp_add_header(h, "Connection", "close");
 	if (out != NULL)
 		evbuffer_add(out, body, len);
-	rearm_deadline(s, req);
+	answered(req);
 	evhttp_send_reply(req, status, status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 404 ? "Not Found" :
 	    status == 405 ? "Method Not Allowed" : status == 415 ? "Unsupported Media Type" : status == 503 ?
 	    "Service Unavailable" : "Error", out);
@@ -243,6 +279,12 @@ on_mutate(struct evhttp_request *req, void *arg)
 	struct ag_admission a;
 	size_t len = evbuffer_get_length(in);
 	const char *body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+
+	if (body == NULL) {
+		s->metrics.http_errors++;
+		reply_text(s, req, 500, "out of memory\n");
+		return;
+	}
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		s->metrics.http_errors++;
@@ -465,6 +507,7 @@ setup(struct server *s, struct ag_err *err)
 static void
 teardown(struct server *s)
 {
+	s->closed = 1;                  /* the listener goes with evhttp: freed connections must not touch it */
 	if (s->http != NULL)
 		evhttp_free(s->http);   /* closes what is still open, and the listener unless drained */
 	if (s->reload != NULL)

@@ -85,7 +85,7 @@ fake() { # NAME DESC SED WHY
 	t_exit 2 "$2: exit 2" inj -f "$W/fake-$1.yaml" --policy-name azure-cvm
 	t_grep "$2: the message says why" "$4" "$T_ERR"
 }
-fake image "a gate container running another image" 's|image: "ghcr.io/attestgate/attestgate:[^"]*"|image: evil/attestgate:1|' 'another image'
+fake image "a gate container running another image" 's|image: "ghcr.io/attestgate/attestgate:[^"]*"|image: evil/attestgate:1|' 'another repository'
 fake digest "a gate pinning another policy digest" 's|--policy-sha256=[0-9a-f]*|--policy-sha256=0000000000000000000000000000000000000000000000000000000000000000|' 'arguments are not the ones'
 fake name "a gate for another policy" 's|--policy-name=azure-cvm|--policy-name=other|' 'arguments are not the ones'
 # Review: a container named and pinned like the gate that would never attest.

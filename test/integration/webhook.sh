@@ -271,14 +271,14 @@ deny tpm-maybe 'attestgate.io/tpm-access: maybe: denied naming the annotation' '
 deny timeout-soon 'attestgate.io/timeout: soon: denied naming the annotation' 'attestgate.io/timeout is "soon"'
 deny cvm-with-kata-policy "a CVM pod with the kata-only policy: denied naming both" azure-kata-cc 'does not allow'
 deny widget "an annotated kind without a pod template: denied naming the kind" Widget
-deny fake-gate "an init container named attestgate that is not the gate: denied" 'looks injected'
+deny fake-gate "an init container named attestgate of another image repository: denied, it is not the gate" 'is not the gate' 'another repository'
 rv nopolicy "$D/pod.yaml" basic "$UC"
 t_json "no --policy-name and no attestgate.io/policy: denied, saying what to do" \
 	'.review.response.allowed == false and (.review.response.status.message | contains("attestgate.io/policy or pass --policy-name"))' "$W/rv-nopolicy.json"
 rv delete "$D/pod.yaml" basic "$UA" --op DELETE
 t_json "a DELETE: allowed, no patch, uid echoed" '.status == 200 and .review.response.uid == .uid and .review.response.allowed == true and .patch == null' "$W/rv-delete.json"
 rv update "$D/pod.yaml" basic "$UA" --op UPDATE
-t_json "a Pod's UPDATE: allowed unchanged (its spec is immutable)" '.status == 200 and .review.response.uid == .uid and .review.response.allowed == true and .patch == null' "$W/rv-update.json"
+t_json "a Pod's UPDATE: allowed unchanged (not judged; the chart registers CREATE only)" '.status == 200 and .review.response.uid == .uid and .review.response.allowed == true and .patch == null' "$W/rv-update.json"
 rv update-deploy "$D/deployment.yaml" workload-annotation "$UA" --op UPDATE
 t_json "a Deployment's UPDATE gets the gate in its template" '.review.response.allowed == true and .patched.spec.template.spec.initContainers[0].name == "attestgate"' "$W/rv-update-deploy.json"
 
@@ -423,6 +423,53 @@ EOF2
 t_check "two trickling clients are closed at --request-timeout (3 s), not served forever" \
 	awk '$1 == "healthz" && $5 > 2.5 && $5 < 6 && $6 > 2.5 && $6 < 6 { ok = 1 } END { exit !ok }' "$W/trickle.out"
 t_check "while they held both slots, /healthz waited for one and was answered" awk '$2 == "True" && $3 < 6 { ok = 1 } END { exit !ok }' "$W/trickle.out"
+# A keep-alive connection reused after an idle spell gets the whole --request-timeout from its request's first byte
+# (server A, 3 s: requests after 0.5 s and 2.8 s of idleness, each sent in two parts 0.5 s apart); and idle
+# keep-alive connections holding every slot make room for a new one (server C, --max-connections 2).
+"$PY" - "$UA" "$UC" "$CA" "$W/basic.json" >"$W/reuse.out" 2>&1 <<'EOF2'
+import socket, ssl, sys, time, urllib.parse, urllib.request
+ua, uc, ca, review = sys.argv[1:5]
+ctx = ssl.create_default_context(cafile=ca)
+body = open(review, "rb").read()
+req = b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+def conn(u):
+    p = urllib.parse.urlsplit(u)
+    return ctx.wrap_socket(socket.create_connection((p.hostname, p.port)), server_hostname=p.hostname)
+def status(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = s.recv(65536)
+        if not d:
+            return "closed"
+        data += d
+    head, rest = data.split(b"\r\n\r\n", 1)
+    n = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+    while len(rest) < n:
+        d = s.recv(65536)
+        if not d:
+            return "closed"
+        rest += d
+    return head.split(b" ")[1].decode()
+for gap in (0.5, 2.8):
+    s = conn(ua)
+    s.sendall(req)
+    first = status(s)
+    time.sleep(gap)
+    try:
+        s.sendall(req[:200]); time.sleep(0.5); s.sendall(req[200:]); second = status(s)
+    except OSError:
+        second = "closed"
+    print("reuse", gap, first, second)
+held = []
+for _ in range(2):
+    s = conn(uc); s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); status(s); held.append(s)
+t0 = time.time()
+ok = urllib.request.urlopen(uc + "/healthz", context=ctx, timeout=10).read() == b"ok\n"
+print("room", ok, "%.2f" % (time.time() - t0))
+EOF2
+t_check "a reused keep-alive connection: a request after 0.5 s idle, sent in two parts, is answered" grep -q '^reuse 0.5 200 200$' "$W/reuse.out"
+t_check "a reused keep-alive connection: a request after 2.8 s idle (of a 3 s timeout) is answered too" grep -q '^reuse 2.8 200 200$' "$W/reuse.out"
+t_check "idle keep-alive connections holding every slot make room for a new client at once" awk '$1 == "room" && $2 == "True" && $3 < 1 { ok = 1 } END { exit !ok }' "$W/reuse.out"
 
 # --- 5. certificate rotation under load -------------------------------------------------------------
 

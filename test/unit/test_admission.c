@@ -503,13 +503,27 @@ test_injected_other_gate(void **state)
 	json_t *done = injected_pod();
 
 	(void)state;
+	json_t *root, *resp;
+	const char *w;
+
 	json_object_set_new(json_array_get(json_object_get(json_object_get(done, "spec"), "initContainers"), 0), "image",
 	    json_string("ghcr.io/attestgate/attestgate:0.0.1"));
-	expect_denied("Pod", json_deep_copy(done), "another image");
-	expect_denied("Pod", json_deep_copy(done), "looks injected");
+	/* A gate rendered earlier (another image) stays, with a warning that says what differs and what to do. */
+	resp = review("Pod", json_deep_copy(done), AG_ADMIT_WARNED, &root);
+	w = json_string_value(json_array_get(json_object_get(resp, "warnings"), 0));
+	assert_true(json_is_true(json_object_get(resp, "allowed")));
+	assert_null(json_object_get(resp, "patch"));
+	assert_non_null(w);
+	assert_non_null(strstr(w, "another image"));
+	assert_non_null(strstr(w, "attestgate inject --update"));
+	assert_true(strlen(w) < 256 && strchr(w, '\n') == NULL);
+	json_decref(root);
 	json_decref(done);
-	/* Only the status annotation, no gate. */
-	expect_denied("Pod", pod(NULL, "attestgate.io/inject=true", "attestgate.io/status=injected", NULL), "looks injected");
+	/* Only the status annotation, no gate: it gets one. */
+	resp = review("Pod", pod(NULL, "attestgate.io/inject=true", "attestgate.io/status=injected", NULL), AG_ADMIT_INJECTED,
+	    &root);
+	assert_string_equal(json_string_value(json_object_get(resp, "patchType")), "JSONPatch");
+	json_decref(root);
 	/* A gate the pod does not ask for any more is none of the webhook's business. */
 	done = injected_pod();
 	json_object_set_new(json_object_get(json_object_get(done, "metadata"), "annotations"), "attestgate.io/inject",

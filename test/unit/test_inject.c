@@ -701,7 +701,7 @@ static void
 test_fake_gates(void **state)
 {
 	static const char *const edits[][3] = {
-		{ "image: \"" IMAGE "\"", "image: evil/attestgate:1", "the gate runs another image" },
+		{ "image: \"" IMAGE "\"", "image: evil/attestgate:1", "an image of another repository" },
 		{ "--policy-name=azure-cvm", "--policy-name=other", "arguments are not the ones" },
 		{ "            - run\n", "            - --help\n", "arguments are not the ones" },
 		{ "          args:\n", "          restartPolicy: Always\n          args:\n", "settings the gate is not rendered with" },
