@@ -101,7 +101,7 @@ allow_patch(struct review *r, json_t *ops)
 static void
 kata_pod(struct review *r, const struct ag_pod_intent *in)
 {
-	if (in->looks_injected || strcmp(in->skip, "true") == 0 || (!r->o->all && strcmp(in->inject, "true") != 0))
+	if (in->looks_injected || !ag_pod_intent_asks(r->o, in))
 		return;
 	json_object_set_new(r->response, "warnings", json_pack("[s]", "attestgate: kata pods are not changed at admission "
 	    "(a change after the agent policy is generated breaks the pod); add the gate with `attestgate inject` before "

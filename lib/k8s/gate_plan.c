@@ -14,6 +14,8 @@
 
 #define ERR_MAX 900
 
+static int kata_platform_of(const char *runtime, const char **platform);
+
 void
 ag_pod_intent_read(struct ag_pod_intent *in, ag_annotation_fn get, void *arg)
 {
@@ -34,8 +36,15 @@ ag_runtime_is_kata(const char *rc)
 int
 ag_runtime_is_kata_tee(const char *rc)
 {
-	return strcmp(rc, "kata-cc") == 0 || strcmp(rc, "kata-cc-isolation") == 0 || strcmp(rc, "kata-qemu-snp") == 0 ||
-	    strcmp(rc, "kata-qemu-tdx") == 0;
+	const char *platform;
+
+	return kata_platform_of(rc, &platform);
+}
+
+int
+ag_pod_intent_asks(const struct ag_inject_opts *o, const struct ag_pod_intent *in)
+{
+	return strcmp(in->skip, "true") != 0 && (o->all || strcmp(in->inject, "true") == 0);
 }
 
 const char *const *
@@ -67,12 +76,25 @@ ag_pod_template_path(const char *kind)
  * kata-vm-isolation, kata-mshv-vm-isolation) are pod sandboxes without a
  * TEE: nothing there could attest, so the pod is refused now, not blocked later.
  */
+static int
+kata_platform_of(const char *runtime, const char **platform)
+{
+	static const char *const classes[][2] = { { "kata-cc", "azure-kata-cc" }, { "kata-cc-isolation", "azure-kata-cc" },
+		{ "kata-qemu-snp", "sev-snp" }, { "kata-qemu-tdx", "tdx" } };
+
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strcmp(runtime, classes[i][0]) == 0) {
+			*platform = classes[i][1];
+			return 1;
+		}
+	*platform = NULL;
+	return 0;
+}
+
 static enum ag_code
 kata_platform(const char *runtime, const char **platform, struct ag_err *err)
 {
-	*platform = strcmp(runtime, "kata-cc") == 0 || strcmp(runtime, "kata-cc-isolation") == 0 ? "azure-kata-cc" :
-		    strcmp(runtime, "kata-qemu-snp") == 0 ? "sev-snp" : strcmp(runtime, "kata-qemu-tdx") == 0 ? "tdx" : NULL;
-	if (*platform != NULL)
+	if (kata_platform_of(runtime, platform))
 		return AG_OK;
 	return ag_err_set(err, AG_ECONFIG, "runtimeClassName %s is a kata sandbox without a TEE (no confidential "
 	    "computing): use kata-cc-isolation (or kata-cc) for Confidential Containers, or a Confidential VM node pool", runtime);
@@ -240,7 +262,7 @@ ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in
 	memset(p, 0, sizeof(*p));
 	if ((rc = check_intent(in, err)) != AG_OK)
 		return rc;
-	if (strcmp(in->skip, "true") == 0 || (!o->all && strcmp(in->inject, "true") != 0))
+	if (!ag_pod_intent_asks(o, in))
 		return AG_OK;
 	p->platform = "auto";
 	p->tpm = in->tpm_access[0] != '\0' ? in->tpm_access : o->tpm_access;

@@ -82,6 +82,9 @@ enum ag_gate_state {
 /* The annotations a template is read for (template first, then workload); runtime class and looks_injected are the caller's. */
 void ag_pod_intent_read(struct ag_pod_intent *in, ag_annotation_fn get, void *arg);
 
+/* Nonzero when the template asks for the gate (attestgate.io/inject "true", or o->all) and does not opt out (skip). */
+int ag_pod_intent_asks(const struct ag_inject_opts *o, const struct ag_pod_intent *in);
+
 /* Decides for one template: AG_GATE_SKIP, or AG_GATE_GIVE with the gate; AG_ECONFIG with the reason (no line). */
 enum ag_code ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in, struct ag_gate_plan *plan,
     struct ag_err *err);
