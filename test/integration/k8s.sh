@@ -199,6 +199,11 @@ webhook-ignore|--set webhook.enabled=true --set webhook.failurePolicy=Ignore
 webhook-options|-f $W/webhook-options-values.yaml
 EOF2
 t_grep "certManager: k8s-validate leaves the cert-manager kinds to webhook_chart.py" 'skipped, unknown kind cert-manager.io/v1 Certificate$' "$W/webhook-cert-manager.kv"
+t_check "certManager: cert-manager's namespace is not sent to the webhook (neither may wait for the other)" "$PY" -c '
+import sys, yaml
+m = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "MutatingWebhookConfiguration")
+e = m["webhooks"][0]["namespaceSelector"]["matchExpressions"]
+sys.exit(0 if any(x["operator"] == "NotIn" and "cert-manager" in x["values"] for x in e) else 1)' "$W/webhook-cert-manager.yaml"
 t_check "webhook off (the default): no webhook object" bash -c "! grep -q -e 'kind: MutatingWebhookConfiguration' -e 'attestgate-webhook' '$W/default.yaml'"
 
 # webhook_chart.py prints "ok<TAB>what" or "not ok<TAB>what<TAB>why" per check, then "done".
