@@ -206,20 +206,8 @@ e = m["webhooks"][0]["namespaceSelector"]["matchExpressions"]
 sys.exit(0 if any(x["operator"] == "NotIn" and "cert-manager" in x["values"] for x in e) else 1)' "$W/webhook-cert-manager.yaml"
 t_check "webhook off (the default): no webhook object" bash -c "! grep -q -e 'kind: MutatingWebhookConfiguration' -e 'attestgate-webhook' '$W/default.yaml'"
 
-# webhook_chart.py prints "ok<TAB>what" or "not ok<TAB>what<TAB>why" per check, then "done".
-wh_report() {
-	local res what why seen=0
-	while IFS=$'\t' read -r res what why; do
-		case $res in
-		ok) t_ok "$what" ;;
-		"not ok") t_not_ok "$what" "$why" ;;
-		done) seen=1 ;;
-		esac
-	done <"$1"
-	[ "$seen" = 1 ] || t_not_ok "webhook_chart.py ran to its end" "$(cat "$1")"
-}
 "$PY" "$WH" check "$W" >"$W/wh-check.out" 2>&1
-wh_report "$W/wh-check.out"
+t_report "$W/wh-check.out" webhook_chart.py
 
 # Upgrades in tls.mode generated.  helm-template's lookup finds nothing (as helm template's),
 # so a copy of the chart reads "the cluster's" Secret from a template made from the first render.
@@ -233,7 +221,7 @@ for c in reuse:keep renew:near-end dns:other-dns; do
 	cp "$T_OUT" "$W/webhook-${c%%:*}.yaml"
 done
 "$PY" "$WH" rotation "$W" >"$W/wh-rotation.out" 2>&1
-wh_report "$W/wh-rotation.out"
+t_report "$W/wh-rotation.out" webhook_chart.py
 
 # NOTES.txt (helm-template does not print it): rendered through a template of the chart copy.
 cat >"$W/chart-t/templates/zz-notes.yaml" <<'EOF2'
@@ -289,7 +277,7 @@ t_check "server with the chart's args: /healthz is 200" test "$(wh_get "$W/ca-in
 curl -sS --cacert "$W/ca-install.pem" --resolve "$HOST:$PORT:127.0.0.1" -H 'Content-Type: application/json' \
 	--data-binary @"$W/review.json" "https://$HOST:$PORT/mutate" >"$W/answer.json" 2>>"$W/curl.err"
 "$PY" "$WH" review --check "$W/answer.json" "$W/webhook-generated.yaml" >"$W/wh-review.out" 2>&1
-wh_report "$W/wh-review.out"
+t_report "$W/wh-review.out" webhook_chart.py
 # served_fp: the SHA-256 fingerprint of the certificate the server presents.
 served_fp() { openssl s_client -connect "127.0.0.1:$PORT" -servername "$HOST" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256; }
 before=$(served_fp)

@@ -146,18 +146,6 @@ t_json() {
 	if jq -e -s "length == 1 and (.[0] | $2)" "$3" >/dev/null 2>&1; then t_ok "$1"
 	else t_not_ok "$1" "jq '$2' is not true for:" "$(head -c 600 "$3" 2>&1)"; fi
 }
-# wh_report FILE: the client's "ok<TAB>what" / "not ok<TAB>what<TAB>why" lines as TAP.
-wh_report() {
-	local res what why seen=0
-	while IFS=$'\t' read -r res what why; do
-		case $res in
-		ok) t_ok "$what" ;;
-		"not ok") t_not_ok "$what" "$why" ;;
-		done) seen=1 ;;
-		esac
-	done <"$1"
-	[ "$seen" = 1 ] || t_not_ok "admission_client.py ran to its end" "$(tail -c 600 "$1")"
-}
 
 # --- 1. health, readiness, metrics ----------------------------------------------------------------
 
@@ -219,14 +207,14 @@ mkdir -p "$W/outA" "$W/outB" "$W/outC"
 py --url "$UA" equal --bin "$BIN" --out "$W/outA" --inject-args "${INJ[*]} --policy-name azure-cvm" \
 	"$D"/{pod,pod-stale-status,deployment,statefulset,daemonset,replicaset,job,cronjob,replicationcontroller,podtemplate}.yaml \
 	"$REPO/test/data/inject/workloads.in.yaml" "$REPO/test/data/inject/deployment.in.yaml" "$W"/injected-*.yaml >"$W/equalA.out" 2>&1
-wh_report "$W/equalA.out"
+t_report "$W/equalA.out" admission_client.py
 t_check "every workload kind went through the webhook" bash -c "for k in Pod Deployment StatefulSet DaemonSet ReplicaSet Job CronJob ReplicationController PodTemplate; do grep -q \"^ok	[a-z-]* \$k/.*equals\" '$W/equalA.out' || exit 1; done"
 py --url "$UB" equal --bin "$BIN" --out "$W/outB" --inject-args "--image $IMG --policy-dir $REPO/deploy/policies --policy-name azure-cvm --os-distro Ubuntu --os-version 22.04 --tpm-access devicePlugin --device-plugin-resource example.com/tpmrm0" \
 	"$D/os-flags.yaml" "$D/pod.yaml" >"$W/equalB.out" 2>&1
-wh_report "$W/equalB.out"
+t_report "$W/equalB.out" admission_client.py
 py --url "$UC" equal --bin "$BIN" --out "$W/outC" --inject-args "--image $IMG --policy-dir $REPO/deploy/policies" \
 	"$D/no-default-policy.yaml" >"$W/equalC.out" 2>&1
-wh_report "$W/equalC.out"
+t_report "$W/equalC.out" admission_client.py
 t_check "--os-distro: the gate gets --os-distro=Ubuntu and no os-release hostPath" \
 	bash -c "grep -q -- '--os-distro=Ubuntu' '$W/outB/os-flags-0.yaml' && ! grep -q 'os-release' '$W/outB/os-flags-0.yaml' && grep -q 'example.com/tpmrm0' '$W/outB/os-flags-0.yaml'"
 sum=$(sha256sum "$W/pol/azure-cvm.yaml" | cut -d' ' -f1)

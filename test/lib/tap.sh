@@ -41,3 +41,17 @@ t_jq() {
 	# jq 1.6 -e exits 0 on an empty input: an empty or missing file is a failure here.
 	if [ -s "$3" ] && jq -e "$2" "$3" >/dev/null 2>&1; then t_ok "$1"; else t_not_ok "$1" "jq '$2' is not true for:" "$(head -c 600 "$3" 2>&1)"; fi
 }
+
+# t_report FILE WHO: a helper's "ok<TAB>what" / "not ok<TAB>what<TAB>why" lines, then "done", as TAP;
+# a report without its "done" line (the helper died) is a failure too.
+t_report() {
+	local res what why seen=0
+	while IFS=$'\t' read -r res what why; do
+		case $res in
+		ok) t_ok "$what" ;;
+		"not ok") t_not_ok "$what" "$why" ;;
+		done) seen=1 ;;
+		esac
+	done <"$1"
+	[ "$seen" = 1 ] || t_not_ok "$2 ran to its end" "$(tail -c 600 "$1")"
+}
