@@ -356,7 +356,8 @@ contained(const json_t *want, const json_t *have, int depth)
 /* The service account token mount the API server adds to every container (the ServiceAccount admission plugin). */
 #define SA_TOKEN_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
-/* Nonzero when the mounts have are the planned want (each contained) plus, at most, the service account token. */
+/* Nonzero when the mounts have are the planned want (each contained) plus, at most, the service account token
+ * (read-only, as the ServiceAccount admission plugin mounts it). */
 static int
 mounts_match(const json_t *want, const json_t *have)
 {
@@ -370,7 +371,7 @@ mounts_match(const json_t *want, const json_t *have)
 
 		if (w != NULL && contained(w, m, 0))
 			found++;
-		else if (w != NULL || path == NULL || strcmp(path, SA_TOKEN_DIR) != 0)
+		else if (w != NULL || path == NULL || strcmp(path, SA_TOKEN_DIR) != 0 || !json_is_true(json_object_get(m, "readOnly")))
 			return 0;
 	}
 	return found == json_array_size(want);
