@@ -849,6 +849,7 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 	struct ag_pod_intent in;
 	struct ag_gate_plan plan;
 	enum ag_code rc = AG_OK;
+	const char *conflict;
 	json_t *spec_json;
 
 	if (spec == NULL || spec->type != YAML_MAPPING_NODE)
@@ -882,9 +883,8 @@ inject_template(struct ctx *c, yaml_node_t *tmpl, yaml_node_t *wmeta)
 		rc = injected_gate(c, tmpl, tmeta, spec, spec_json, &plan);
 	else if (c->o->mode == AG_INJECT_REPLACE_STALE)
 		rc = AG_OK;   /* first pass of --update: only stale gates are touched */
-	else if (ag_gate_plan_conflict(&plan, spec_json) != NULL)
-		rc = ag_err_set(c->err, AG_ECONFIG, "line %zu: cannot add the gate: %s", tmpl->start_mark.line + 1,
-		    ag_gate_plan_conflict(&plan, spec_json));
+	else if ((conflict = ag_gate_plan_conflict(&plan, spec_json)) != NULL)
+		rc = ag_err_set(c->err, AG_ECONFIG, "line %zu: cannot add the gate: %s", tmpl->start_mark.line + 1, conflict);
 	else if ((rc = add_gate(c, tmpl, tmeta, spec, &plan)) == AG_OK)
 		c->res->injected++;
 	json_decref(spec_json);
