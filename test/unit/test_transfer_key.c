@@ -437,6 +437,7 @@ test_vtpm_oaep(void **state)
 	struct ag_tpm *t = NULL;
 	EVP_PKEY *pub;
 	struct ag_err err;
+	enum ag_code rc;
 
 	NEED_SWTPM(e);
 	for (size_t i = 0; i < sizeof(secret); i++)
@@ -457,9 +458,15 @@ test_vtpm_oaep(void **state)
 		    AG_EINVALID);
 		assert_null(out);
 		assert_non_null(strstr(err.msg, "RSA-OAEP"));
-		/* PKCS#1 v1.5 of an OAEP block: refused. */
-		assert_int_equal(ag_tpm_ephemeral_decrypt(t, AG_AZURE_QUOTE_PCRS, NULL, block, bl, &out, &ol, &err),
-		    AG_EINVALID);
+		/* PKCS#1 v1.5 of an OAEP block: refused, or (when the random OAEP block happens to look like v1.5
+		 * padding, about 1 run in 256) some bytes that are never the secret. */
+		rc = ag_tpm_ephemeral_decrypt(t, AG_AZURE_QUOTE_PCRS, NULL, block, bl, &out, &ol, &err);
+		if (rc == AG_OK) {
+			assert_false(ol == sizeof(secret) && memcmp(out, secret, ol) == 0);
+			free(out);
+			out = NULL;
+		} else
+			assert_int_equal(rc, AG_EINVALID);
 		assert_null(out);
 		ag_tpm_close(t);
 		/* Through the transfer key, as the release does (the vTPM opened by its TCTI). */
