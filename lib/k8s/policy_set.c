@@ -59,33 +59,30 @@ list_dir(struct ag_policy_set *set)
 	qsort(set->e, (size_t)set->n, sizeof(set->e[0]), name_cmp);
 }
 
-/* The SHA-256 over the names, sizes, modification times and inodes of dir's policy files (symlinks followed). */
+/* The SHA-256 over the names, sizes, modification times and inodes of a listed set's files (symlinks followed). */
 static void
-signature(const char *dir, uint8_t out[32])
+signature(const struct ag_policy_set *listed, uint8_t out[32])
 {
-	struct ag_policy_set *names = calloc(1, sizeof(*names));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int len = 0;
 
 	memset(out, 0, 32);
-	if (names == NULL || md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		goto out;
-	snprintf(names->dir, sizeof(names->dir), "%s", dir);
-	list_dir(names);
-	for (int i = 0; i < names->n; i++) {
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	for (int i = 0; i < listed->n; i++) {
 		char path[1200];
 		int64_t v[4];
 
-		snprintf(path, sizeof(path), "%s/%s.yaml", dir, names->e[i].name);
+		snprintf(path, sizeof(path), "%s/%s.yaml", listed->dir, listed->e[i].name);
 		ag_file_identity(path, v);
-		EVP_DigestUpdate(md, names->e[i].name, strlen(names->e[i].name) + 1);
+		EVP_DigestUpdate(md, listed->e[i].name, strlen(listed->e[i].name) + 1);
 		EVP_DigestUpdate(md, v, sizeof(v));
 	}
-	EVP_DigestUpdate(md, names->dir_error, strlen(names->dir_error));
+	EVP_DigestUpdate(md, listed->dir_error, strlen(listed->dir_error));
 	EVP_DigestFinal_ex(md, out, &len);
-out:
 	EVP_MD_CTX_free(md);
-	free(names);
 }
 
 /* Reads, parses and digests one listed policy. */
@@ -118,8 +115,8 @@ ag_policy_set_load(const char *dir, struct ag_policy_set *set)
 {
 	memset(set, 0, sizeof(*set));
 	snprintf(set->dir, sizeof(set->dir), "%s", dir);
-	signature(dir, set->signature);
 	list_dir(set);
+	signature(set, set->signature);   /* before the files are read: a change while loading shows next time */
 	for (int i = 0; i < set->n; i++)
 		load_entry(dir, &set->e[i]);
 }
@@ -127,10 +124,18 @@ ag_policy_set_load(const char *dir, struct ag_policy_set *set)
 int
 ag_policy_set_changed(const struct ag_policy_set *set)
 {
-	uint8_t now[32];
+	struct ag_policy_set *now = calloc(1, sizeof(*now));
+	uint8_t sig[32];
+	int changed;
 
-	signature(set->dir, now);
-	return memcmp(now, set->signature, sizeof(now)) != 0;
+	if (now == NULL)
+		return 0;   /* out of memory: checked again at the next interval */
+	snprintf(now->dir, sizeof(now->dir), "%s", set->dir);
+	list_dir(now);
+	signature(now, sig);
+	changed = memcmp(sig, set->signature, sizeof(sig)) != 0;
+	free(now);
+	return changed;
 }
 
 static const struct ag_policy_entry *
