@@ -153,28 +153,32 @@ struct reply {
 	size_t hlen;
 };
 
+/* Appends what curl got (size * n bytes at p) to buf (cap bytes, *len used), NUL-terminated; excess is dropped. */
+static size_t
+keep(char *buf, size_t cap, size_t *len, const char *p, size_t size, size_t n)
+{
+	size_t got = size * n, room = cap - 1 - *len, k = got < room ? got : room;
+
+	memcpy(buf + *len, p, k);
+	*len += k;
+	buf[*len] = '\0';
+	return got;
+}
+
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct reply *r = arg;
-	size_t len = size * n, room = sizeof(r->body) - 1 - r->len;
 
-	memcpy(r->body + r->len, p, len < room ? len : room);
-	r->len += len < room ? len : room;
-	r->body[r->len] = '\0';
-	return len;
+	return keep(r->body, sizeof(r->body), &r->len, p, size, n);
 }
 
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct reply *r = arg;
-	size_t len = size * n, room = sizeof(r->headers) - 1 - r->hlen;
 
-	memcpy(r->headers + r->hlen, p, len < room ? len : room);
-	r->hlen += len < room ? len : room;
-	r->headers[r->hlen] = '\0';
-	return len;
+	return keep(r->headers, sizeof(r->headers), &r->hlen, p, size, n);
 }
 
 /*
