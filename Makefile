@@ -15,7 +15,7 @@
 CC      ?= cc
 CLANG   ?= clang
 B       ?= build
-PKGS    := openssl libcurl jansson yaml-0.1 libevent_openssl libevent_extra libevent_core tss2-esys tss2-mu tss2-rc tss2-tcti-device tss2-tcti-swtpm
+PKGS    := openssl libcurl jansson yaml-0.1 xmlsec1-openssl libxml-2.0 libevent_openssl libevent_extra libevent_core tss2-esys tss2-mu tss2-rc tss2-tcti-device tss2-tcti-swtpm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -41,7 +41,7 @@ CLI_OBJ   := $(B)/obj/cmd/attestgate/cli.o
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
 
 DEB_PACKAGES := build-essential pkg-config libssl-dev libcurl4-openssl-dev libjansson-dev \
-    libtss2-dev libyaml-dev libevent-dev libcmocka-dev swtpm swtpm-tools tpm2-tools clang libclang-rt-14-dev \
+    libtss2-dev libyaml-dev libevent-dev libxml2-dev libxmlsec1-dev xmlsec1 libcmocka-dev swtpm swtpm-tools tpm2-tools clang libclang-rt-14-dev \
     python3 python3-cryptography python3-jsonpatch wrk python3-fusepy python3-cbor2 libfuse2 fuse3 openssl curl jq valgrind time \
     python3-kubernetes python3-yaml golang-go golang-github-masterminds-sprig-dev \
     golang-github-xeipuuv-gojsonschema-dev golang-k8s-sigs-yaml-dev \

@@ -90,6 +90,8 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	struct ag_err err;
 	enum ag_code rc = AG_OK;
 
+	if (cli_get(v, "platform") != NULL && strcmp(cli_get(v, "platform"), "nvidia-gpu") == 0)
+		return cmd_verify_gpu(cmd, v);
 	ag_err_clear(&err);
 	ag_evidence_init(&e);
 	memset(&lo, 0, sizeof(lo));
@@ -161,7 +163,7 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 }
 
 static const struct cli_flag verify_evidence_flags[] = {
-	{ "platform", CLI_CHOICE, "NAME", NULL, "azure-cvm|azure-kata-cc|sev-snp|tdx",
+	{ "platform", CLI_CHOICE, "NAME", NULL, "azure-cvm|azure-kata-cc|sev-snp|tdx|nvidia-gpu",
 	    "kind of evidence", 0, 0 },
 	{ "in", CLI_STRING, "DIR", NULL, NULL, "a bundle written by attestgate evidence", 0, 0 },
 	{ "snp-report", CLI_STRING, "FILE", NULL, NULL, "SEV-SNP attestation report", 0, 0 },
@@ -173,6 +175,11 @@ static const struct cli_flag verify_evidence_flags[] = {
 	{ "quote-sig", CLI_STRING, "FILE", NULL, NULL, "TPMT_SIGNATURE or raw RSA signature", 0, 0 },
 	{ "pcrs", CLI_STRING, "FILE", NULL, NULL, "PCR 0-23 SHA-256 values (768 bytes)", 0, 0 },
 	{ "certs", CLI_STRING, "FILE", NULL, NULL, "PEM bundle, DER certificate or cert table", 0, 0 },
+	{ "gpu-report", CLI_STRING, "FILE", NULL, NULL, "nvidia-gpu: the SPDM report, raw or as NVIDIA's hex text", 0, 0 },
+	{ "gpu-chain", CLI_STRING, "FILE", NULL, NULL, "nvidia-gpu: its device certificate chain (PEM, leaf first)", 0, 0 },
+	{ "gpu-evidence", CLI_STRING, "FILE", NULL, NULL,
+	    "nvidia-gpu: NVIDIA's evidence JSON (one entry per GPU or NVSwitch) instead", 0, 0 },
+	GPU_RIM_FLAGS
 	{ "nonce", CLI_STRING, "HEX", NULL, NULL, "expected nonce", 0, 0 },
 	{ "at", CLI_STRING, "RFC3339", NULL, NULL, "verification time (default now)", 0, 1 },
 	{ "roots", CLI_STRING, "DIR", "/etc/attestgate/roots", NULL, "root certificates", 0, 1 },
@@ -190,5 +197,8 @@ const struct cli_cmd cmd_verify_evidence_command = { "verify-evidence", "Verify 
     "and exits 6; 2 for usage.  With --nonce (hex) the report must be bound to it:\n"
     "REPORT_DATA = nonce (sev-snp, tdx), or SHA-256 of the runtime data whose \"nonce\"\n"
     "is its hex (--runtime-data; azure-kata-cc always), or the vTPM quote's qualifying\n"
-    "data (azure-cvm).",
+    "data (azure-cvm), or the GPU report's request nonce (nvidia-gpu: 64 hex digits).\n"
+    "--platform nvidia-gpu prints a list of NVIDIA claims, one object per device; the\n"
+    "measurements are compared with RIMs when --gpu-rim, --gpu-rim-dir or --gpu-rim-url\n"
+    "is given (x-attestgate-gpu-checks says which checks ran).",
     verify_evidence_flags, cmd_verify_evidence };

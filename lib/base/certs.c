@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/base64.h"
 #include "base/fileio.h"
 
 #define CERT_FILE_MAX (1024 * 1024)
@@ -31,6 +32,25 @@ ag_certs_push_der(const uint8_t *der, size_t len, STACK_OF(X509) *certs)
 		return -1;
 	}
 	return 0;
+}
+
+enum ag_code
+ag_certs_load_b64(const uint8_t *text, size_t len, STACK_OF(X509) *certs, struct ag_err *err)
+{
+	char *b64 = len <= CERT_FILE_MAX ? malloc(len + 1) : NULL;
+	uint8_t *der = NULL;
+	size_t n = 0, der_len = 0;
+	int ok;
+
+	if (b64 == NULL)
+		return ag_err_set(err, AG_EINVALID, "certificate text larger than %d bytes", CERT_FILE_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			b64[n++] = (char)text[i];
+	ok = n > 0 && ag_b64_decode(b64, n, &der, &der_len) == 0 && ag_certs_push_der(der, der_len, certs) == 0;
+	free(b64);
+	free(der);
+	return ok ? AG_OK : ag_err_set(err, AG_EINVALID, "not a base64 DER certificate");
 }
 
 enum ag_code

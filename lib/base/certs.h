@@ -19,6 +19,9 @@
 /* Appends the certificates of a PEM bundle or of one DER certificate; AG_EINVALID when buf is neither. */
 enum ag_code ag_certs_load(const uint8_t *buf, size_t len, STACK_OF(X509) *certs, struct ag_err *err);
 
+/* Appends the certificate of base64 text (whitespace between the characters allowed, as XML-DSig writes it); AG_EINVALID otherwise. */
+enum ag_code ag_certs_load_b64(const uint8_t *text, size_t len, STACK_OF(X509) *certs, struct ag_err *err);
+
 /* Appends one DER certificate that fills exactly len bytes; -1 when it is not one. */
 int ag_certs_push_der(const uint8_t *der, size_t len, STACK_OF(X509) *certs);
 

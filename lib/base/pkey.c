@@ -88,3 +88,19 @@ ag_ecdsa_der(const uint8_t *r, const uint8_t *s, size_t size, int little_endian,
 	*der_len = (size_t)n;
 	return der;
 }
+
+int
+ag_ecdsa_verify_raw(EVP_PKEY *key, const EVP_MD *md, const uint8_t *sig, size_t size, int little_endian,
+    const uint8_t *data, size_t len)
+{
+	size_t der_len = 0;
+	uint8_t *der = ag_ecdsa_der(sig, sig + size, size, little_endian, &der_len);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = der != NULL && ctx != NULL && key != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1 &&
+	    EVP_DigestVerify(ctx, der, der_len, data, len) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}

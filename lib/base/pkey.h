@@ -20,4 +20,8 @@ EVP_PKEY *ag_pkey_ec(const char *group, const uint8_t *point, size_t point_len);
 /* DER ECDSA-Sig-Value of R and S (size bytes each, big or little endian); OPENSSL_free the result, or NULL. */
 uint8_t *ag_ecdsa_der(const uint8_t *r, const uint8_t *s, size_t size, int little_endian, size_t *der_len);
 
+/* 1 when sig (raw R then S, size bytes each, big or little endian) is key's ECDSA signature over data with md, else 0. */
+int ag_ecdsa_verify_raw(EVP_PKEY *key, const EVP_MD *md, const uint8_t *sig, size_t size, int little_endian,
+    const uint8_t *data, size_t len);
+
 #endif

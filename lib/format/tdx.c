@@ -143,16 +143,7 @@ ag_tdx_parse(const uint8_t *buf, size_t len, struct ag_tdx_quote *q, struct ag_e
 static int
 verify_p256(const uint8_t *data, size_t len, const uint8_t sig[64], EVP_PKEY *key)
 {
-	size_t der_len = 0;
-	uint8_t *der = ag_ecdsa_der(sig, sig + 32, 32, 0, &der_len);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = der != NULL && md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestVerify(md, der, der_len, data, len) == 1;
-
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-	ERR_clear_error();
-	return ok;
+	return ag_ecdsa_verify_raw(key, EVP_sha256(), sig, 32, 0, data, len);
 }
 
 enum ag_code

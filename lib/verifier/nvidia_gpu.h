@@ -1,0 +1,62 @@
+/*
+ * verifier/nvidia_gpu.h - verification of one NVIDIA GPU's or NVSwitch's
+ * evidence here, as NVIDIA's local verifiers do it but stricter
+ * (docs/nvidia-gpu-design.md): the device chain to the pinned NVIDIA
+ * Device Identity CA, the SPDM report's signature, its nonce, its FWID
+ * against the device certificate, and, when a RIM source is given, the
+ * driver and VBIOS RIMs (chain, XML-DSig, version) and every golden
+ * measurement.  The claims carry NVIDIA's names (x-nvidia-gpu-*, measres,
+ * hwmodel, ueid, ...) plus x-attestgate-gpu-checks saying which checks ran.
+ */
+#ifndef AG_NVIDIA_GPU_H
+#define AG_NVIDIA_GPU_H
+
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "format/nvidia_evidence.h"
+#include "verifier/gpu_rims.h"
+
+struct ag_gpu_opts {
+	time_t at;                       /* verification time of every chain; 0: now */
+	STACK_OF(X509) *test_roots;      /* tests only: more device/RIM roots, or NULL */
+	struct ag_gpu_rim_source rims;   /* none set: the measurements are not compared (claims say so) */
+};
+
+/* One device's evidence, as collected or as NVIDIA's evidence JSON has it. */
+struct ag_gpu_input {
+	const char *name;                   /* in messages: "GPU 0" */
+	const uint8_t *report;              /* SPDM request || response */
+	size_t report_len;
+	const uint8_t *chain;               /* PEM, leaf first */
+	size_t chain_len;
+	const uint8_t *nonce;               /* the expected request nonce (32 bytes), or NULL: not checked */
+	const char *arch;                   /* what the evidence says it is ("HOPPER"), or NULL */
+	const char *driver_version;         /* NVML's strings, cross-checked with the signed ones; NULL: none */
+	const char *vbios_version;
+};
+
+/*
+ * Verifies one device's evidence; *claims (new) on success.  Every check
+ * that fails is AG_EINVALID with a message that starts with in->name and
+ * names the check (signature, nonce, chain, FWID, RIM, measurement
+ * indices); a RIM that a given source lacks is AG_EINVALID too, a RIM
+ * service that cannot be reached AG_EVERIFIER.
+ */
+enum ag_code ag_gpu_verify(const struct ag_gpu_opts *o, const struct ag_gpu_input *in, json_t **claims,
+    struct ag_err *err);
+
+/*
+ * Verifies every device of NVIDIA's evidence JSON: each report's signed
+ * nonce must be nonce (32 bytes; NULL: each entry's own "nonce", a
+ * consistency check only), and an entry's "nonce" must agree with it.
+ * *claims is a new list, one claims object per device, in order.
+ */
+enum ag_code ag_gpu_verify_evidence(const struct ag_gpu_opts *o, const struct ag_nv_evidence_entry *e, size_t n,
+    const uint8_t *nonce, json_t **claims, struct ag_err *err);
+
+#endif
