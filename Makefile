@@ -89,11 +89,25 @@ build/emul/sev_guest_shim.so: test/emul/sev_guest_shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
-test: all unit-bins san-unit-bins fuzz build/emul/sev_guest_shim.so static image
+# attestgate-nvml: the NVML helper, dynamically linked on purpose: it dlopens NVIDIA's libnvidia-ml.so.1,
+# which a static glibc binary cannot do safely (cmd/attestgate-nvml/nvml_collect.c).
+$(B)/attestgate-nvml: cmd/attestgate-nvml/nvml_collect.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(EXTRA_CFLAGS) -D_GNU_SOURCE $(shell pkg-config --cflags jansson libcrypto) \
+	    -o $@ $< $(ALL_LDFLAGS) -ldl $(shell pkg-config --libs jansson libcrypto)
+
+# Test only: an emulated libnvidia-ml.so.1 that serves a recorded report re-signed by a test key for the caller's nonce.
+build/emul/libnvidia-ml.so.1: test/emul/nvml_emul.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -lcrypto
+
+EMUL := build/emul/sev_guest_shim.so build/emul/libnvidia-ml.so.1 $(B)/attestgate-nvml
+
+test: all unit-bins san-unit-bins fuzz $(EMUL) static image
 	@AG_BUILD=$(B) AG_IMAGE=$(IMAGE) test/run-tests.sh
 
 # The quick loop: build, the unit tests and the integration suites, no sanitizers, no e2e, no fuzzing.
-check: all unit-bins build/emul/sev_guest_shim.so
+check: all unit-bins $(EMUL)
 	@AG_BUILD=$(B) AG_QUICK=1 test/run-tests.sh
 
 # Also run by make test and make check (test/integration/style.sh).

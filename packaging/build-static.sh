@@ -10,6 +10,9 @@
 # lock, so a failed or concurrent build never leaves a half-built prefix in use.
 # A new prefix starts as a copy of the newest complete one; the per-library
 # stamps of static-deps.sh decide what is rebuilt.
+# The compile and link flags of libxml2 and xmlsec1 come from the prefix's
+# own pkg-config (xmlsec1-openssl), so xmlsec's feature defines are those its
+# static library was configured with.
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${1:-build/attestgate-static}
@@ -52,10 +55,15 @@ else
 fi
 
 # attestgate itself against that prefix only, hardened, unused sections dropped.
+# xmlsec1-openssl's --static flags: its defines and include dirs, then
+# -lxmlsec1-openssl -lxmlsec1 ... -lxml2 -lm, placed before -lssl -lcrypto.
+xmlsec_pc() { PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig pkg-config --static "$@" xmlsec1-openssl; }
+XML_CFLAGS=$(xmlsec_pc --cflags)
+XML_LIBS=$(xmlsec_pc --libs)
 make --no-print-directory B=build/static-obj CC="${CC:-cc}" \
 	EXTRA_CFLAGS="-ffunction-sections -fdata-sections" \
-	PKG_CFLAGS="-I$PREFIX/include" \
-	PKG_LIBS="-static -Wl,--gc-sections -Wl,-z,relro,-z,now -L$PREFIX/lib -ltss2-esys -ltss2-sys -ltss2-tcti-device -ltss2-tcti-swtpm -ltss2-mu -ltss2-rc -lcurl -levent_openssl -levent_extra -levent_core -lssl -lcrypto -ljansson -lyaml -lpthread" \
+	PKG_CFLAGS="-I$PREFIX/include $XML_CFLAGS" \
+	PKG_LIBS="-static -Wl,--gc-sections -Wl,-z,relro,-z,now -L$PREFIX/lib -ltss2-esys -ltss2-sys -ltss2-tcti-device -ltss2-tcti-swtpm -ltss2-mu -ltss2-rc -lcurl -levent_openssl -levent_extra -levent_core $XML_LIBS -lssl -lcrypto -ljansson -lyaml -lpthread" \
 	build/static-obj/attestgate 2>build/static-link.log || { cat build/static-link.log >&2; exit 1; }
 mkdir -p "$(dirname "$OUT")"
 cp build/static-obj/attestgate "$OUT.tmp"

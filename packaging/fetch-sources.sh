@@ -1,7 +1,8 @@
 #!/bin/sh
 # fetch-sources.sh DIR - puts the pinned Debian source packages of
-# static-sources.txt (.dsc, .orig and .debian tarballs) into DIR and checks
-# each against its pinned SHA-256.  Files already in DIR are reused when
+# static-sources.txt (.dsc, .orig and .debian tarballs; the .orig is .tar.gz
+# unless the pin says orig=tar.xz) into DIR and checks each against its
+# pinned SHA-256.  Files already in DIR are reused when
 # their digest matches (drop files there to build offline).  Missing ones are
 # fetched with `apt-get source --download-only` through a private apt
 # configuration under DIR/apt (deb-src lists of its own, never the
@@ -13,19 +14,21 @@ MIRROR=${AG_DEBIAN_MIRROR:-http://deb.debian.org}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 mkdir -p "$DIR"
 
-# name version -> the three file names
+# name version [optional pin fields] -> the three file names
 files_of() {
-	up=${2%-*}; up=${up#*:}
-	echo "${1}_$2.dsc ${1}_$up.orig.tar.gz ${1}_$2.debian.tar.xz"
+	up=${2%-*}; up=${up#*:} ext=tar.gz
+	for o in "$@"; do case $o in orig=*) ext=${o#orig=} ;; esac; done
+	echo "${1}_$2.dsc ${1}_$up.orig.$ext ${1}_$2.debian.tar.xz"
 }
 check() { # file sha -> 0 when the file is there with that digest
 	[ -f "$DIR/$1" ] && [ "$(sha256sum "$DIR/$1" | cut -d' ' -f1)" = "$2" ]
 }
 
 want=""
-while read -r name version dsc orig deb _rest; do
+while read -r name version dsc orig deb rest; do
 	case $name in ''|'#'*) continue ;; esac
-	set -- $(files_of "$name" "$version")
+	# shellcheck disable=SC2046,SC2086
+	set -- $(files_of "$name" "$version" $rest)
 	check "$1" "$dsc" && check "$2" "$orig" && check "$3" "$deb" || want="$want $name=$version"
 done <"$here/static-sources.txt"
 
@@ -56,9 +59,10 @@ if [ -n "$want" ]; then
 fi
 
 bad=0
-while read -r name version dsc orig deb _rest; do
+while read -r name version dsc orig deb rest; do
 	case $name in ''|'#'*) continue ;; esac
-	set -- $(files_of "$name" "$version")
+	# shellcheck disable=SC2046,SC2086
+	set -- $(files_of "$name" "$version" $rest)
 	for pair in "$1:$dsc" "$2:$orig" "$3:$deb"; do
 		f=${pair%%:*} sum=${pair#*:}
 		if ! check "$f" "$sum"; then

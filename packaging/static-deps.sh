@@ -1,11 +1,13 @@
 #!/bin/sh
 # static-deps.sh SRC PREFIX WORK - builds the static libraries attestgate links
 # (OpenSSL, libcurl with HTTP/HTTPS only, jansson, libyaml, tpm2-tss ESAPI with
-# the device and swtpm TCTIs, no dlopen; libevent with evhttp and OpenSSL) from the verified Debian source
-# packages in SRC into PREFIX, working in WORK.  Each library is unpacked from
-# its .orig tarball, Debian's patch series applied (minus skip=), then
-# configured for a static, position-independent build.  On failure it prints
-# the end of the failing library's log and exits non-zero.
+# the device and swtpm TCTIs, no dlopen; libevent with evhttp and OpenSSL;
+# libxml2 without network, iconv or dlopen; xmlsec1's XML-DSig with the
+# OpenSSL backend) from the verified Debian source packages in SRC into
+# PREFIX, working in WORK.  Each library is unpacked from its .orig tarball
+# (.tar.gz, or the orig= of its pin), Debian's patch series applied (minus
+# skip=), then configured for a static, position-independent build.  On
+# failure it prints the end of the failing library's log and exits non-zero.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 SRC=$1 PREFIX=$2 WORK=$3
@@ -18,12 +20,15 @@ mkdir -p "$PREFIX" "$WORK"
 prepare() {
 	line=$(awk -v n="$1" '$1 == n' "$here/static-sources.txt")
 	set -- $line
-	name=$1 version=$2 skip=""
-	case ${6:-} in skip=*) skip=${6#skip=} ;; esac
+	name=$1 version=$2 skip="" ext=tar.gz
+	shift 5
+	for o in "$@"; do
+		case $o in skip=*) skip=${o#skip=} ;; orig=*) ext=${o#orig=} ;; esac
+	done
 	up=${version%-*}
 	d=$WORK/$name
 	rm -rf "$d"; mkdir -p "$d"
-	tar -xf "$SRC/${name}_$up.orig.tar.gz" -C "$d" --strip-components=1
+	tar -xf "$SRC/${name}_$up.orig.$ext" -C "$d" --strip-components=1
 	tar -xf "$SRC/${name}_$version.debian.tar.xz" -C "$d"
 	if [ -f "$d/debian/patches/series" ]; then
 		grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$d/debian/patches/series" | while read -r p _; do
@@ -89,6 +94,36 @@ build_tpm2_tss() {
 			objcopy --localize-symbol=Tss2_Tcti_Info --localize-symbol=tss2_tcti_info "$a"
 		done
 }
+build_libxml2() {
+	# The parser, tree, XPath/XPointer and C14N that xmlsec needs.  No network
+	# I/O (http, ftp), no dlopen (modules), no catalogs, no compression
+	# libraries, and no iconv: glibc's iconv loads gconv modules at run time,
+	# which a static binary cannot; UTF-8, UTF-16, ISO-8859-x are built in.
+	# Debian's patches touch Makefile.am: regenerate.
+	autoreconf -fi && CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" ./configure \
+		--prefix="$PREFIX" --disable-shared --enable-static --without-python --without-zlib --without-lzma \
+		--without-icu --without-iconv --without-http --without-ftp --without-catalog --without-docbook \
+		--without-legacy --without-debug --without-modules --without-readline --without-history &&
+		make -j"$JOBS" && make install
+}
+build_xmlsec1() {
+	# The core and the OpenSSL backend, linked in (no dlopen of the backend):
+	# XML-DSig with RSA, ECDSA, HMAC and SHA-1/SHA-2; no MD5, RIPEMD-160, DES,
+	# DSA or GOST, no SOAP or XSLT, no apps or docs.  XML-Enc stays: 1.2.37
+	# does not compile without it (keyinfo.c uses maxEncryptedKeyLevel).  No
+	# OpenSSL 3 engines (OpenSSL here is no-engine).  libxml2 and libcrypto are
+	# named by this prefix's pkg-config, never searched for (no xml2-config,
+	# no /usr folders).  Debian's patches touch only the tests: no autoreconf.
+	CFLAGS="$CFLAGS" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" \
+		LIBXML_CFLAGS="$(pkg-config --cflags libxml-2.0)" LIBXML_LIBS="$(pkg-config --static --libs libxml-2.0)" \
+		OPENSSL_CFLAGS="$(pkg-config --cflags libcrypto)" OPENSSL_LIBS="$(pkg-config --static --libs libcrypto)" \
+		./configure --prefix="$PREFIX" --disable-shared --enable-static --enable-static-linking --disable-crypto-dl \
+		--disable-apps-crypto-dl --with-default-crypto=openssl --without-nss --without-nspr --without-gnutls \
+		--without-gcrypt --without-libxslt --disable-folders-search --disable-custom-configs --disable-apps \
+		--disable-docs --disable-mans --disable-soap --disable-md5 --disable-ripemd160 \
+		--disable-des --disable-dsa --disable-gost --disable-gost2012 &&
+		make -j"$JOBS" && make install
+}
 
 # Each library's stamp (PREFIX/.NAME) holds the SHA-256 of the script's
 # common part (everything but the recipes, the build list and comments: flags,
@@ -119,3 +154,5 @@ build jansson build_autotools
 build libyaml build_autotools
 build tpm2-tss build_tpm2_tss
 build libevent build_libevent
+build libxml2 build_libxml2
+build xmlsec1 build_xmlsec1

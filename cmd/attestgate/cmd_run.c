@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "gate/gate.h"
+#include "platform/nvidia_gpu.h"
 #include "base/log.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -70,6 +71,10 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.sev_guest = cli_get(v, "sev-guest");
 	cfg.uvm_dir = cli_get(v, "uvm-security-context-dir");
 	cfg.agent_policy_file = cli_get(v, "agent-policy-file");
+	cfg.nvml_helper = cli_get(v, "nvml-helper");
+	cfg.gpu_rims = cli_get(v, "gpu-rim");
+	cfg.gpu_rim_dir = cli_get(v, "gpu-rim-dir");
+	cfg.gpu_rim_url = cli_get(v, "gpu-rim-url");
 	cfg.termination_log = cli_get(v, "termination-log");
 	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */
 	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;
@@ -120,6 +125,9 @@ static const struct cli_flag run_flags[] = {
 	{ "cert-cache", CLI_STRING, "DIR", NULL, NULL, "VCEK cache directory: read first, filled from THIM/KDS", 0, 1 },
 	{ "insecure-test-roots", CLI_STRING, "DIR", NULL, NULL,
 	    "INSECURE, tests only: also trust the test roots in DIR", 0, 1 },
+	{ "nvml-helper", CLI_STRING, "FILE", AG_NVML_HELPER_DEFAULT, NULL,
+	    "spec.gpus: the attestgate-nvml helper that reads the GPUs' evidence through the driver's NVML", 0, 1 },
+	GPU_RIM_FLAGS
 	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
 	    "where the one-line reason goes for kubectl describe", 0, 0 },
 	{ 0 },

@@ -23,7 +23,6 @@ cmd_gpu_rim_source(const struct cli_values *v, int64_t deadline_ms, struct ag_gp
     struct ag_err *err)
 {
 	const char *list = cli_get(v, "gpu-rim");
-	char *save = NULL;
 
 	memset(s, 0, sizeof(*s));
 	*files = NULL;
@@ -35,12 +34,7 @@ cmd_gpu_rim_source(const struct cli_values *v, int64_t deadline_ms, struct ag_gp
 		return AG_OK;
 	if ((*files = strdup(list)) == NULL)
 		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	for (char *f = strtok_r(*files, "\n", &save); f != NULL; f = strtok_r(NULL, "\n", &save)) {
-		if (s->n_files == AG_GPU_RIM_FILES_MAX)
-			return ag_err_set(err, AG_ECONFIG, "--gpu-rim: at most %d files", AG_GPU_RIM_FILES_MAX);
-		s->files[s->n_files++] = f;
-	}
-	return AG_OK;
+	return ag_gpu_rim_source_files(s, *files, err);
 }
 
 /* --gpu-report and --gpu-chain as a one-device evidence list. */

@@ -90,3 +90,14 @@ ag_nonce_request_number(const struct ag_nonce *n)
 		v = v << 8 | n->v[i];
 	return v & 0x7fffffffffffffffULL;
 }
+
+int
+ag_nonce_gpu(const struct ag_nonce *run, uint8_t out[AG_NONCE_GPU_LEN])
+{
+	static const char label[] = "attestgate nvidia-gpu nonce v1";
+	uint8_t buf[sizeof(label) + AG_NONCE_MAX];
+
+	memcpy(buf, label, sizeof(label));
+	memcpy(buf + sizeof(label), run->v, run->len);
+	return ag_sha256(buf, sizeof(label) + run->len, out);
+}

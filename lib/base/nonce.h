@@ -47,6 +47,15 @@ int ag_nonce_text(const struct ag_nonce *n, char out[AG_NONCE_MAX + 1]);
 /* The value a token carries at site for this nonce (malloc'd), or NULL (out of memory, or no text for AzureGuest). */
 char *ag_nonce_claim(const struct ag_nonce *n, enum ag_nonce_site site);
 
+#define AG_NONCE_GPU_LEN 32
+
+/*
+ * The NVIDIA GPUs' 32-byte SPDM nonce of a run: SHA-256 of a fixed label
+ * and the run's nonce, so the GPU reports are fresh for the same run as the
+ * CPU evidence that carries the run's nonce.  0, or -1 if OpenSSL fails.
+ */
+int ag_nonce_gpu(const struct ag_nonce *run, uint8_t out[AG_NONCE_GPU_LEN]);
+
 /* MAA SevSnpVm's numeric request nonce (the sidecar sends a random int64): the first 8 bytes, big-endian, 63 bits. */
 uint64_t ag_nonce_request_number(const struct ag_nonce *n);
 

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/timing.h"
 #include "base/nonce.h"
+#include "gate/gate_gpu.h"
 #include "node/imds.h"
 #include "node/tpm.h"
 #include "platform/evidence.h"
@@ -75,6 +76,7 @@ struct run_result {
 	json_t *key_results;          /* status.json "keys" */
 	struct ag_timings timings;    /* per step, for status.json timingsMs.steps */
 	json_t *steps;                /* those as JSON, once the run is over */
+	json_t *gpus;                 /* spec.gpus: status.json's summary of each verified GPU */
 };
 
 /* One log line per failed rule: error when it blocks the pod, warn under mode: audit. */
@@ -320,6 +322,38 @@ judge(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadl
 	return rc;
 }
 
+/* spec.gpus: the GPUs' evidence for the run's GPU nonce, after the CPU's (which carries the run's nonce). */
+static enum ag_code
+collect_gpus(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct run_result *res,
+    struct ag_err *err)
+{
+	int64_t lap = ag_clock_mono_us(), t = ag_clock_mono_ms();
+	enum ag_code rc;
+
+	if (!p->gpus.present)
+		return AG_OK;
+	rc = ag_gate_gpu_collect(cfg, deadline, &res->evidence, err);
+	ag_timings_lap(&res->timings, "gpu-evidence", lap);
+	ag_log_step("gpu-evidence", rc, ag_clock_mono_ms() - t, err);
+	return rc;
+}
+
+/* spec.gpus: the GPUs' evidence verified here; their claims join the verifier's for the policy. */
+static enum ag_code
+verify_gpus(const struct ag_gate_config *cfg, const struct ag_policy *p, int64_t deadline, struct run_result *res,
+    struct ag_err *err)
+{
+	int64_t lap = ag_clock_mono_us(), t = ag_clock_mono_ms();
+	enum ag_code rc;
+
+	if (!p->gpus.present)
+		return AG_OK;
+	rc = ag_gate_gpu_verify(cfg, deadline, &res->evidence, res->v.claims, &res->gpus, err);
+	ag_timings_lap(&res->timings, "gpu-verify", lap);
+	ag_log_step("gpu-verify", rc, ag_clock_mono_ms() - t, err);
+	return rc;
+}
+
 /* Evidence, verifier and policy, in that order; fills st's timings and res. */
 static enum ag_code
 attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_status *st, struct run_result *res,
@@ -337,7 +371,8 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	/* The CRL files are read before any evidence: a bad path is exit 2 without a TPM round trip. */
 	if (cfg->crls != NULL && (rc = ag_crl_load(cfg->crls, &res->crls, err)) != AG_OK)
 		return rc;
-	if ((rc = prepare_transfer_key(cfg, p, res, err)) != AG_OK || (rc = collect(cfg, p, deadline, st, res, err)) != AG_OK)
+	if ((rc = prepare_transfer_key(cfg, p, res, err)) != AG_OK || (rc = collect(cfg, p, deadline, st, res, err)) != AG_OK ||
+	    (rc = collect_gpus(cfg, p, deadline, res, err)) != AG_OK)
 		return rc;
 	local_opts(cfg, res, deadline, &lo);
 	memset(&in, 0, sizeof(in));
@@ -352,7 +387,7 @@ attest(const struct ag_gate_config *cfg, const struct ag_policy *p, struct ag_st
 	rc = verifier->verify(&in, &res->v, err);
 	st->ms_verifier = res->v.ms_verifier;
 	st->ms_verify = res->v.ms_verify;
-	if (rc != AG_OK)
+	if (rc != AG_OK || (rc = verify_gpus(cfg, p, deadline, res, err)) != AG_OK)
 		return rc;
 	if (cfg->print_claims) {
 		/* Discovery: what this node's verified claims are, to write a policy from. */
@@ -403,6 +438,7 @@ fill_status(const struct ag_gate_config *cfg, const struct ag_policy *policy, co
 	st->token_jti = res->v.info.jti;
 	st->keys = res->key_results;
 	st->steps = res->steps;
+	st->gpus = res->gpus;
 	st->host_data = json_string_value(json_object_get(res->v.claims, "x-ms-sevsnpvm-hostdata"));
 	st->ms_total = ag_clock_mono_ms() - t0;
 	st->no_policy = cfg->print_claims;
@@ -538,6 +574,7 @@ ag_gate_run(const struct ag_gate_config *cfg)
 	ag_released_keys_free(res.keys, policy != NULL ? policy->n_keys : 0);
 	json_decref(res.key_results);
 	json_decref(res.steps);
+	json_decref(res.gpus);
 	json_decref(res.transfer_jwk);
 	ag_transfer_key_clear(&res.tk);
 	ag_evidence_clear(&res.evidence);

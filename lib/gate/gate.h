@@ -42,6 +42,10 @@ struct ag_gate_config {
 	const char *tdx_tcb_info, *tdx_tcb_chain;          /* Intel collateral for the local checks of TD quotes */
 	const char *tdx_qe_identity, *tdx_qe_identity_chain;
 	const char *crls;                /* CRL files, '\n'-separated, or NULL */
+	const char *nvml_helper;         /* spec.gpus: the attestgate-nvml helper; NULL: the default path */
+	const char *gpu_rims;            /* spec.gpus: RIM files, '\n'-separated, or NULL */
+	const char *gpu_rim_dir;         /* spec.gpus: a directory of RIMs by id, or NULL */
+	const char *gpu_rim_url;         /* spec.gpus: the RIM service; NULL (and no files or directory): NVIDIA's */
 	const char *agent_policy_file;   /* expectHostData: the pod's kata agent policy annotation (downward API), or NULL: the default */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */

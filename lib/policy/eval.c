@@ -155,34 +155,60 @@ compact(const json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* Evaluates rule r on the claim at path claim; appends its result; returns nonzero when it holds. */
+static int
+eval_one(const struct ag_policy_rule *r, const char *claim, const json_t *claims, json_t *results)
+{
+	char why[160];
+	json_t *actual = ag_claims_lookup(claims, claim);
+	int ok = eval_rule(r, actual, why, sizeof(why));
+	/* A missing claim is reported as missing: null is a claim value of its own. */
+	json_t *res = json_pack("{s:s, s:s, s:O, s:b}", "claim", claim, "op", ag_policy_op_name(r->op), "expected",
+	    r->expected, "ok", ok);
+
+	if (res != NULL && actual != NULL)
+		json_object_set(res, "actual", actual);
+	else if (res != NULL)
+		json_object_set_new(res, "missing", json_true());
+	if (res != NULL && !ok && why[0] != '\0')
+		json_object_set_new(res, "reason", json_string(why));
+	json_array_append_new(results, res);
+	return ok;
+}
+
+/* spec.gpus: the number of GPUs, then every GPU rule for each of the count GPUs (claims under /x-attestgate-gpus/N). */
+static size_t
+eval_gpus(const struct ag_policy_gpus *g, const json_t *claims, json_t *results)
+{
+	struct ag_policy_rule count = { .claim = AG_POLICY_GPU_COUNT_CLAIM, .op = AG_OP_EQUALS,
+		.expected = json_integer((json_int_t)g->count) };
+	size_t failed = !eval_one(&count, count.claim, claims, results);
+
+	json_decref(count.expected);
+	for (unsigned i = 0; i < g->count; i++)
+		for (size_t k = 0; k < g->n_rules; k++) {
+			char path[AG_POLICY_MATCH_MAX];
+
+			snprintf(path, sizeof(path), "%s/%u%s", AG_POLICY_GPUS_CLAIM, i, g->rules[k].claim);
+			failed += !eval_one(&g->rules[k], path, claims, results);
+		}
+	return failed;
+}
+
 enum ag_code
 ag_policy_evaluate(const struct ag_policy *p, const json_t *claims, json_t **results, struct ag_err *err)
 {
-	char why[160];
 	size_t failed = 0;
 
 	*results = json_array();
 	if (*results == NULL)
 		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct ag_policy_rule *r = &p->rules[i];
-		json_t *actual = ag_claims_lookup(claims, r->claim);
-		int ok = eval_rule(r, actual, why, sizeof(why));
-		/* A missing claim is reported as missing: null is a claim value of its own. */
-		json_t *res = json_pack("{s:s, s:s, s:O, s:b}", "claim", r->claim, "op", ag_policy_op_name(r->op), "expected",
-		    r->expected, "ok", ok);
-
-		if (res != NULL && actual != NULL)
-			json_object_set(res, "actual", actual);
-		else if (res != NULL)
-			json_object_set_new(res, "missing", json_true());
-		if (res != NULL && !ok && why[0] != '\0')
-			json_object_set_new(res, "reason", json_string(why));
-		json_array_append_new(*results, res);
-		failed += !ok;
-	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		failed += !eval_one(&p->rules[i], p->rules[i].claim, claims, *results);
+	if (p->gpus.present)
+		failed += eval_gpus(&p->gpus, claims, *results);
 	if (failed == 0)
-		return ag_err_set(err, AG_OK, "policy \"%s\": all %zu rules hold", p->name, p->n_rules);
+		return ag_err_set(err, AG_OK, "policy \"%s\": all %zu rules hold", p->name, json_array_size(*results));
 	{
 		char text[AG_ERR_MSG_MAX];
 

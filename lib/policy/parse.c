@@ -780,8 +780,9 @@ f_absent(struct loader *l, yaml_node_t *v)
 	return presence_op(l, v, AG_OP_ABSENT);
 }
 
+/* A list of rules (spec.require, spec.gpus.require) into *rules. */
 static enum ag_code
-f_require(struct loader *l, yaml_node_t *v)
+parse_rules(struct loader *l, yaml_node_t *v, const char *where, struct ag_policy_rule **rules, size_t *n_rules)
 {
 	static const struct field f[] = { { "claim", 1, f_claim }, { "equals", 0, f_equals },
 		{ "oneOf", 0, f_one_of }, { "noneOf", 0, f_none_of }, { "atLeast", 0, f_at_least },
@@ -790,20 +791,20 @@ f_require(struct loader *l, yaml_node_t *v)
 	size_t n;
 
 	if (v->type != YAML_SEQUENCE_NODE)
-		return fail_at(l, v, "spec.require must be a list of rules, not %s", node_kind(v));
+		return fail_at(l, v, "%s must be a list of rules, not %s", where, node_kind(v));
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
-		return fail_at(l, v, "spec.require must list at least one rule");
+		return fail_at(l, v, "%s must list at least one rule", where);
 	if (n > AG_POLICY_MAX_RULES)
-		return fail_at(l, v, "spec.require lists more than %d rules", AG_POLICY_MAX_RULES);
-	l->p->rules = calloc(n, sizeof(*l->p->rules));
-	if (l->p->rules == NULL)
+		return fail_at(l, v, "%s lists more than %d rules", where, AG_POLICY_MAX_RULES);
+	*rules = calloc(n, sizeof(**rules));
+	if (*rules == NULL)
 		return fail_at(l, v, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *it = yaml_document_get_node(&l->doc, v->data.sequence.items.start[i]);
 		enum ag_code rc;
 
-		l->rule = &l->p->rules[l->p->n_rules++];
+		l->rule = &(*rules)[(*n_rules)++];
 		l->rule->line = it->start_mark.line + 1;
 		l->op_set = 0;
 		rc = walk_mapping(l, it, "a rule", f);
@@ -814,6 +815,43 @@ f_require(struct loader *l, yaml_node_t *v)
 			    l->rule->claim);
 	}
 	return AG_OK;
+}
+
+static enum ag_code
+f_require(struct loader *l, yaml_node_t *v)
+{
+	return parse_rules(l, v, "spec.require", &l->p->rules, &l->p->n_rules);
+}
+
+static enum ag_code
+f_gpus_require(struct loader *l, yaml_node_t *v)
+{
+	return parse_rules(l, v, "spec.gpus.require", &l->p->gpus.rules, &l->p->gpus.n_rules);
+}
+
+static enum ag_code
+f_gpus_count(struct loader *l, yaml_node_t *v)
+{
+	json_t *j = NULL;
+	enum ag_code rc = scalar_json(l, v, "spec.gpus.count", &j);
+
+	if (rc == AG_OK && (!json_is_integer(j) || json_integer_value(j) < 1 ||
+	    json_integer_value(j) > AG_POLICY_MAX_GPUS))
+		rc = fail_at(l, v, "spec.gpus.count must be a number of GPUs, 1 to %d", AG_POLICY_MAX_GPUS);
+	if (rc == AG_OK)
+		l->p->gpus.count = (unsigned)json_integer_value(j);
+	json_decref(j);
+	return rc;
+}
+
+/* spec.gpus: the node's NVIDIA GPUs attest too, with the same run's nonce. */
+static enum ag_code
+f_gpus(struct loader *l, yaml_node_t *v)
+{
+	static const struct field f[] = { { "count", 1, f_gpus_count }, { "require", 0, f_gpus_require }, { 0 } };
+
+	l->p->gpus.present = 1;
+	return walk_mapping(l, v, "spec.gpus", f);
 }
 
 static const char *const key_format_names[] = { "raw", "pem", "jwk" };
@@ -973,7 +1011,7 @@ f_spec(struct loader *l, yaml_node_t *v)
 {
 	static const struct field f[] = { { "platforms", 1, f_platforms }, { "verifier", 1, f_verifier },
 		{ "freshness", 0, f_freshness }, { "mode", 0, f_mode }, { "require", 1, f_require },
-		{ "keys", 0, f_keys }, { "expectHostData", 0, f_expect_host_data }, { 0 } };
+		{ "keys", 0, f_keys }, { "expectHostData", 0, f_expect_host_data }, { "gpus", 0, f_gpus }, { 0 } };
 	enum ag_code rc = walk_mapping(l, v, "spec", f);
 
 	if (rc != AG_OK)
@@ -1044,18 +1082,26 @@ ag_policy_parse(const uint8_t *buf, size_t len, const char *file, struct ag_poli
 	return AG_OK;
 }
 
+/* Frees n rules and the array. */
+static void
+rules_free(struct ag_policy_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rules[i].claim);
+		json_decref(rules[i].expected);
+		if (rules[i].has_re)
+			regfree(&rules[i].re);
+	}
+	free(rules);
+}
+
 void
 ag_policy_free(struct ag_policy *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n_rules; i++) {
-		free(p->rules[i].claim);
-		json_decref(p->rules[i].expected);
-		if (p->rules[i].has_re)
-			regfree(&p->rules[i].re);
-	}
-	free(p->rules);
+	rules_free(p->rules, p->n_rules);
+	rules_free(p->gpus.rules, p->gpus.n_rules);
 	for (size_t i = 0; i < p->n_keys; i++) {
 		free(p->keys[i].vault);
 		free(p->keys[i].name);

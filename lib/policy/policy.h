@@ -26,6 +26,9 @@ enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
 #define AG_POLICY_MAX_ALIASES 32
 #define AG_POLICY_MAX_DEPTH 16
 #define AG_POLICY_MAX_KEYS 16
+#define AG_POLICY_MAX_GPUS 64
+#define AG_POLICY_GPUS_CLAIM "/x-attestgate-gpus"          /* the verified GPUs' claims, a list (spec.gpus) */
+#define AG_POLICY_GPU_COUNT_CLAIM "/x-attestgate-gpu-count" /* how many GPUs attested */
 
 /* One key of spec.keys: released from a Key Vault or Managed HSM after the policy passed. */
 struct ag_policy_key {
@@ -56,6 +59,14 @@ struct ag_policy_rule {
 	size_t line;            /* 1-based line of the rule in the file */
 };
 
+/* spec.gpus: the node's NVIDIA GPUs attest in the same run; their rules hold for each GPU's claims. */
+struct ag_policy_gpus {
+	int present;                  /* the policy has spec.gpus */
+	unsigned count;               /* exactly this many GPUs must attest */
+	struct ag_policy_rule *rules; /* over one GPU's claims (NVIDIA's names), or NULL */
+	size_t n_rules;
+};
+
 struct ag_policy {
 	char *name;                          /* metadata.name */
 	char **platforms;
@@ -71,6 +82,7 @@ struct ag_policy {
 	struct ag_policy_key *keys;          /* spec.keys (Secure Key Release), or NULL */
 	size_t n_keys;
 	int expect_host_data_annotation;     /* spec.expectHostData: fromAnnotation (kata-cc consistency check) */
+	struct ag_policy_gpus gpus;          /* spec.gpus */
 	char sha256[AG_SHA256_HEX_LEN + 1];  /* of the file's bytes */
 };
 
@@ -105,7 +117,9 @@ void ag_policy_free(struct ag_policy *p);
 int ag_policy_allows_platform(const struct ag_policy *p, const char *platform);
 
 /*
- * Evaluates every rule against claims.  *results gets a new array of
+ * Evaluates every rule against claims, then with spec.gpus the GPU count
+ * (AG_POLICY_GPU_COUNT_CLAIM equals count) and each GPU rule for GPUs 0 to
+ * count-1 (under AG_POLICY_GPUS_CLAIM/N).  *results gets a new array of
  * {claim, op, expected, actual (or missing: true), ok, reason when it
  * failed}.  Returns AG_OK when all hold, else AG_EPOLICY with a message
  * listing the failed rules (ag_policy_denial_text).

@@ -100,6 +100,8 @@ ag_status_to_json(const struct ag_status *st)
 	}
 	if (o != NULL && st->steps != NULL)
 		json_object_set(timings, "steps", st->steps);
+	if (o != NULL && st->gpus != NULL)
+		json_object_set(o, "gpus", st->gpus);
 	if (o != NULL && st->host_data != NULL)
 		json_object_set_new(o, "hostData", json_string(st->host_data));
 	return o;

@@ -28,6 +28,7 @@ struct ag_status {
 	int64_t ms_evidence, ms_verifier, ms_verify, ms_keys, ms_total;
 	json_t *keys;               /* borrowed array of key release results, or NULL */
 	json_t *steps;              /* borrowed {step: ms} of the run's steps (timingsMs.steps), or NULL */
+	json_t *gpus;               /* borrowed array, one object per GPU that was checked (spec.gpus), or NULL */
 	const char *host_data;      /* x-ms-sevsnpvm-hostdata of the verified claims (kata-cc), or NULL */
 	time_t transition;          /* lastTransitionTime; 0 = now */
 	int no_policy;              /* run --print-claims: verified, but no policy applied (status False, ClaimsPrinted) */

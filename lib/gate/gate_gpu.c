@@ -1,0 +1,119 @@
+/*
+ * gate/gate_gpu.c - spec.gpus in a run: the helper's evidence for the
+ * run's GPU nonce becomes gpu-evidence.json of the evidence set; its
+ * verification (the GPU verifier, RIMs from the node's flags or NVIDIA's
+ * service) adds the GPUs' claims for the policy and status.json's summary.
+ */
+#include "gate/gate_gpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/certs.h"
+#include "base/digest.h"
+#include "base/log.h"
+#include "format/nvidia_evidence.h"
+#include "platform/nvidia_gpu.h"
+#include "policy/policy.h"
+#include "verifier/nvidia_gpu.h"
+
+enum ag_code
+ag_gate_gpu_collect(const struct ag_gate_config *cfg, int64_t deadline_ms, struct ag_evidence *e, struct ag_err *err)
+{
+	struct ag_gpu_collect_opts o;
+	uint8_t nonce[AG_NONCE_GPU_LEN];
+	char hex[2 * AG_NONCE_GPU_LEN + 1];
+	uint8_t *json = NULL;
+	size_t len = 0;
+	enum ag_code rc;
+
+	if (ag_nonce_gpu(&e->nonce, nonce) != 0)
+		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
+	memset(&o, 0, sizeof(o));
+	o.helper = cfg->nvml_helper;
+	o.nonce = nonce;
+	o.deadline_ms = deadline_ms;
+	o.cancel = cfg->cancel;
+	if ((rc = ag_gpu_collect(&o, &json, &len, err)) != AG_OK)
+		return rc;
+	ag_hex_encode(nonce, sizeof(nonce), hex);
+	ag_evidence_fact(e, "gpuNonce", json_string(hex));
+	return ag_evidence_add(e, AG_GATE_GPU_EVIDENCE_FILE, json, len, err);
+}
+
+/* The verifier's options from the node's flags: RIM sources (NVIDIA's service unless a file or directory is given), test roots. */
+static enum ag_code
+gpu_opts(const struct ag_gate_config *cfg, int64_t deadline_ms, struct ag_gpu_opts *o, char **files, struct ag_err *err)
+{
+	enum ag_code rc;
+
+	memset(o, 0, sizeof(*o));
+	*files = NULL;
+	o->rims.dir = cfg->gpu_rim_dir;
+	o->rims.service_url = cfg->gpu_rim_url;
+	o->rims.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
+	o->rims.http.deadline_ms = deadline_ms;
+	o->rims.http.cancel = cfg->cancel;
+	if (cfg->gpu_rims != NULL && ((*files = strdup(cfg->gpu_rims)) == NULL ||
+	    (rc = ag_gpu_rim_source_files(&o->rims, *files, err)) != AG_OK))
+		return *files == NULL ? ag_err_set(err, AG_ECONFIG, "out of memory") : rc;
+	if (!ag_gpu_rim_source_set(&o->rims))
+		o->rims.service_url = AG_NV_RIM_SERVICE_URL;
+	if (cfg->insecure_test_roots == NULL)
+		return AG_OK;
+	if ((o->test_roots = sk_X509_new_null()) == NULL)
+		return ag_err_set(err, AG_ECONFIG, "out of memory");
+	return ag_certs_load_dir(cfg->insecure_test_roots, o->test_roots, err);
+}
+
+/* status.json's entry for one verified GPU. */
+static json_t *
+gpu_summary(const json_t *c)
+{
+	static const char *const keys[][2] = { { "index", "x-attestgate-gpu-index" }, { "uuid", "x-attestgate-gpu-uuid" },
+		{ "hwmodel", "hwmodel" }, { "ueid", "ueid" }, { "driverVersion", "x-nvidia-gpu-driver-version" },
+		{ "vbiosVersion", "x-nvidia-gpu-vbios-version" }, { "measres", "measres" },
+		{ "checks", "x-attestgate-gpu-checks" } };
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(c, keys[i][1]) != NULL)
+			json_object_set(o, keys[i][0], json_object_get(c, keys[i][1]));
+	return o;
+}
+
+enum ag_code
+ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const struct ag_evidence *e, json_t *claims,
+    json_t **gpus, struct ag_err *err)
+{
+	const struct ag_evidence_blob *b = ag_evidence_get(e, AG_GATE_GPU_EVIDENCE_FILE);
+	struct ag_nv_evidence_entry *entries = NULL;
+	uint8_t nonce[AG_NONCE_GPU_LEN];
+	struct ag_gpu_opts o;
+	json_t *list = NULL;
+	char *files = NULL;
+	size_t n = 0, i;
+	const json_t *c;
+	enum ag_code rc;
+
+	*gpus = NULL;
+	if (b == NULL)
+		return ag_err_set(err, AG_EEVIDENCE, "the policy checks GPUs, but the evidence has no %s",
+		    AG_GATE_GPU_EVIDENCE_FILE);
+	if (ag_nonce_gpu(&e->nonce, nonce) != 0)
+		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
+	rc = gpu_opts(cfg, deadline_ms, &o, &files, err);
+	if (rc == AG_OK && (rc = ag_nv_evidence_parse(b->data, b->len, &entries, &n, err)) != AG_OK)
+		rc = ag_err_set_prefixed(err, AG_EINVALID, "the NVML helper's evidence");
+	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK) {
+		*gpus = json_array();
+		json_array_foreach(list, i, c)
+			json_array_append_new(*gpus, gpu_summary(c));
+		json_object_set_new(claims, AG_POLICY_GPUS_CLAIM + 1, list);
+		json_object_set_new(claims, AG_POLICY_GPU_COUNT_CLAIM + 1, json_integer((json_int_t)n));
+	}
+	ag_nv_evidence_free(entries, n);
+	sk_X509_pop_free(o.test_roots, X509_free);
+	free(files);
+	return rc;
+}
