@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "gate/gate.h"
-#include "platform/nvidia_gpu.h"
+#include "platform/nvml_helper.h"
 #include "base/log.h"
 
 static volatile sig_atomic_t stop_requested;

@@ -53,7 +53,23 @@ trusted_root(X509 *root, enum ag_nv_root kind, STACK_OF(X509) *test_roots, int *
 	return 0;
 }
 
-/* OpenSSL's verification of chain[0] through chain[1..n-2] to the trusted chain[n-1] at time at; NULL or the reason. */
+/* Nonzero when the path OpenSSL built is chain itself, certificate by certificate, in order. */
+static int
+same_path(STACK_OF(X509) *built, STACK_OF(X509) *chain)
+{
+	if (built == NULL || sk_X509_num(built) != sk_X509_num(chain))
+		return 0;
+	for (int i = 0; i < sk_X509_num(chain); i++)
+		if (X509_cmp(sk_X509_value(built, i), sk_X509_value(chain, i)) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * OpenSSL's verification of chain[0] through chain[1..n-2] to the trusted
+ * chain[n-1] at time at; the path it builds must be the chain as given
+ * (every certificate on it, in order).  NULL or the reason.
+ */
 static const char *
 openssl_verify(STACK_OF(X509) *chain, time_t at)
 {
@@ -70,6 +86,12 @@ openssl_verify(STACK_OF(X509) *chain, time_t at)
 		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at);
 		ok = X509_verify_cert(ctx) == 1;
 		code = X509_STORE_CTX_get_error(ctx);
+		if (ok && !same_path(X509_STORE_CTX_get0_chain(ctx), chain)) {
+			X509_STORE_CTX_free(ctx);
+			X509_STORE_free(store);
+			sk_X509_free(mid);
+			return "its certificates are not one path from the leaf to the root, in order";
+		}
 	}
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
@@ -111,23 +133,6 @@ ag_nv_chain_verify(STACK_OF(X509) *chain, enum ag_nv_root kind, STACK_OF(X509) *
 	return AG_OK;
 }
 
-/* Hopper: the value is one DER SEQUENCE whose last element is the 48-byte OCTET STRING FWID. */
-static int
-fwid_hopper(const uint8_t *der, size_t len, uint8_t out[AG_NV_FWID_LEN])
-{
-	const unsigned char *p = der;
-	long n = 0;
-	int tag = 0, cls = 0;
-
-	if (len < AG_NV_FWID_LEN + 2 || (ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80) != 0 ||
-	    tag != V_ASN1_SEQUENCE || (size_t)(p - der) + (size_t)n != len)
-		return -1;
-	if (der[len - AG_NV_FWID_LEN - 2] != V_ASN1_OCTET_STRING || der[len - AG_NV_FWID_LEN - 1] != AG_NV_FWID_LEN)
-		return -1;
-	memcpy(out, der + len - AG_NV_FWID_LEN, AG_NV_FWID_LEN);
-	return 0;
-}
-
 /* The next DER element in [*p, end): its tag, class, constructed flag and content; -1 when malformed. */
 static int
 next_element(const unsigned char **p, const unsigned char *end, int *tag, int *cls, const unsigned char **content,
@@ -140,6 +145,34 @@ next_element(const unsigned char **p, const unsigned char *end, int *tag, int *c
 	*content = *p;
 	*p += *n;
 	return r & V_ASN1_CONSTRUCTED;
+}
+
+/* The last element in [p, end): its tag and content; -1 when the elements do not fill the span exactly. */
+static int
+last_element(const unsigned char *p, const unsigned char *end, int *tag, const unsigned char **content, long *n)
+{
+	int cls, r = -1;
+
+	while (p < end)
+		if ((r = next_element(&p, end, tag, &cls, content, n)) < 0)
+			return -1;
+	return r < 0 || p != end ? -1 : 0;
+}
+
+/* Hopper: SEQUENCE { ..., SEQUENCE { ..., OCTET STRING (48) } }: the final element's final OCTET STRING ends the value. */
+static int
+fwid_hopper(const uint8_t *der, size_t len, uint8_t out[AG_NV_FWID_LEN])
+{
+	const unsigned char *p = der, *end = der + len, *c;
+	long n;
+	int tag, cls;
+
+	if (next_element(&p, end, &tag, &cls, &c, &n) <= 0 || tag != V_ASN1_SEQUENCE || p != end ||
+	    last_element(c, c + n, &tag, &c, &n) != 0 || tag != V_ASN1_SEQUENCE ||
+	    last_element(c, c + n, &tag, &c, &n) != 0 || tag != V_ASN1_OCTET_STRING || n != AG_NV_FWID_LEN)
+		return -1;
+	memcpy(out, c, AG_NV_FWID_LEN);
+	return 0;
 }
 
 /* Blackwell: TcbInfo ::= SEQUENCE { ..., fwids [6] IMPLICIT SEQUENCE OF SEQUENCE { hashAlg OID, digest OCTET STRING }, ... }. */

@@ -33,7 +33,7 @@ b64_member(const json_t *o, const char *key, size_t max, uint8_t **out, size_t *
 
 	if (s == NULL)
 		return ag_err_set(err, AG_EINVALID, "GPU evidence entry %zu: no \"%s\" string", i, key);
-	if (strlen(s) > (max / 3 + 1) * 4 || ag_b64_decode(s, strlen(s), out, len) != 0 || *len == 0)
+	if (strlen(s) > (max / 3 + 1) * 4 || ag_b64_decode(s, strlen(s), out, len) != 0 || *len == 0 || *len > max)
 		return ag_err_set(err, AG_EINVALID, "GPU evidence entry %zu: \"%s\" is not base64 of at most %zu bytes", i, key,
 		    max);
 	return AG_OK;

@@ -139,7 +139,10 @@ decode_one(enum ag_nv_arch a, const struct ag_spdm_tlv *t, struct ag_nv_opaque *
 		o->nvdec0 = v[0];
 		bad = v[0] != AG_NV_NVDEC0_ENABLED && v[0] != AG_NV_NVDEC0_DISABLED;
 		break;
-	case AG_NV_OPAQUE_FEATURE_FLAG: o->feature_flag = (int)le_small(t); bad = o->feature_flag > 2; break;
+	case AG_NV_OPAQUE_FEATURE_FLAG:
+		bad = le_small(t) > 2;
+		o->feature_flag = bad ? -1 : (int)le_small(t);
+		break;
 	case AG_NV_OPAQUE_VERSION:
 		if (le_small(t) > 1)
 			return ag_err_set(err, AG_EINVALID, "GPU report: opaque data version %u is newer than this attestgate "

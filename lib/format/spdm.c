@@ -135,6 +135,10 @@ parse_response(const uint8_t *p, size_t len, struct ag_spdm_report *r, struct ag
 		return ag_err_set(err, AG_EINVALID, "GPU report: the response's SPDM version is 0x%02x, not 1.1", p[0]);
 	if (p[1] != SPDM_MEASUREMENTS)
 		return ag_err_set(err, AG_EINVALID, "GPU report: the response is SPDM code 0x%02x, not MEASUREMENTS", p[1]);
+	/* SPDM 1.1: with a signature, Param2 bits 3:0 name the slot whose certificate chain signed. */
+	if ((p[3] & 0x0F) != r->slot)
+		return ag_err_set(err, AG_EINVALID, "GPU report: the response is for slot %u, the request asked slot %u",
+		    p[3] & 0x0F, r->slot);
 	rec_len = (size_t)p[5] | (size_t)p[6] << 8 | (size_t)p[7] << 16;
 	if (len - RESPONSE_HEADER_LEN < rec_len)
 		return ag_err_set(err, AG_EINVALID, "GPU report: the measurement record overruns the response");

@@ -13,7 +13,7 @@
 #include "base/digest.h"
 #include "base/log.h"
 #include "format/nvidia_evidence.h"
-#include "platform/nvidia_gpu.h"
+#include "platform/nvml_helper.h"
 #include "policy/policy.h"
 #include "verifier/nvidia_gpu.h"
 

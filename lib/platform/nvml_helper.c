@@ -1,10 +1,10 @@
 /*
- * platform/nvidia_gpu.c - spawns attestgate-nvml (posix_spawn, stdout and
+ * platform/nvml_helper.c - spawns attestgate-nvml (posix_spawn, stdout and
  * stderr on pipes, stdin /dev/null), reads both with poll() under the
  * deadline, kills it when the deadline passes or the run is cancelled, and
  * turns its exit into an error with its own one-line message.
  */
-#include "platform/nvidia_gpu.h"
+#include "platform/nvml_helper.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /*
- * platform/nvidia_gpu.h - NVIDIA GPU evidence that accompanies a CPU
+ * platform/nvml_helper.h - NVIDIA GPU evidence that accompanies a CPU
  * platform's: collected by the attestgate-nvml helper (a small dynamically
  * linked program that loads the driver's libnvidia-ml.so.1, which a static
  * binary cannot) as NVIDIA's evidence JSON, under the run's deadline.
  * Nothing the helper says is trusted: the verifier checks the reports.
  */
-#ifndef AG_PLATFORM_NVIDIA_GPU_H
-#define AG_PLATFORM_NVIDIA_GPU_H
+#ifndef AG_PLATFORM_NVML_HELPER_H
+#define AG_PLATFORM_NVML_HELPER_H
 
 #include <signal.h>
 #include <stddef.h>
