@@ -75,6 +75,11 @@ cmd_run(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.gpu_rims = cli_get(v, "gpu-rim");
 	cfg.gpu_rim_dir = cli_get(v, "gpu-rim-dir");
 	cfg.gpu_rim_url = cli_get(v, "gpu-rim-url");
+	cfg.gpu_ocsp_url = cli_get(v, "gpu-ocsp-url");
+	cfg.gpu_ocsp_responses = cli_get(v, "gpu-ocsp-response");
+	cfg.gpu_no_ocsp = cli_get_bool(v, "gpu-no-ocsp");
+	if (cfg.gpu_no_ocsp)
+		ag_log(AG_LOG_WARN, "--gpu-no-ocsp: GPU and RIM certificates are not checked for revocation", NULL);
 	cfg.termination_log = cli_get(v, "termination-log");
 	/* The kubelet creates /dev/termination-log; an explicit other path is created by us. */
 	cfg.termination_log_create = strcmp(cfg.termination_log, "/dev/termination-log") != 0;
@@ -128,6 +133,8 @@ static const struct cli_flag run_flags[] = {
 	{ "nvml-helper", CLI_STRING, "FILE", AG_NVML_HELPER_DEFAULT, NULL,
 	    "spec.gpus: the attestgate-nvml helper that reads the GPUs' evidence through the driver's NVML", 0, 1 },
 	GPU_RIM_FLAGS
+	{ "gpu-no-ocsp", CLI_BOOL, NULL, NULL, NULL,
+	    "spec.gpus: do not check revocation (no responder reachable); status.json and the GPU claims say so", 0, 1 },
 	{ "termination-log", CLI_STRING, "FILE", "/dev/termination-log", NULL,
 	    "where the one-line reason goes for kubectl describe", 0, 0 },
 	{ 0 },

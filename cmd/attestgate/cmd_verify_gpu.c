@@ -3,7 +3,6 @@
  * recorded NVIDIA GPU or NVSwitch evidence (one report and its chain, or
  * NVIDIA's evidence JSON for several devices) verified here, with the RIMs
  * the flags name, and the claims printed as a list, one object per device.
- * Also the GPU flags' reading that `run` shares.
  */
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -17,25 +16,6 @@
 #include "format/nvidia_evidence.h"
 #include "format/spdm.h"
 #include "verifier/nvidia_gpu.h"
-
-enum ag_code
-cmd_gpu_rim_source(const struct cli_values *v, int64_t deadline_ms, struct ag_gpu_rim_source *s, char **files,
-    struct ag_err *err)
-{
-	const char *list = cli_get(v, "gpu-rim");
-
-	memset(s, 0, sizeof(*s));
-	*files = NULL;
-	s->dir = cli_get(v, "gpu-rim-dir");
-	s->service_url = cli_get(v, "gpu-rim-url");
-	s->http.ca_file = cli_get(v, "ca-file");
-	s->http.deadline_ms = deadline_ms;
-	if (list == NULL)
-		return AG_OK;
-	if ((*files = strdup(list)) == NULL)
-		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	return ag_gpu_rim_source_files(s, *files, err);
-}
 
 /* --gpu-report and --gpu-chain as a one-device evidence list. */
 static enum ag_code
@@ -81,23 +61,20 @@ read_evidence(const struct cli_cmd *cmd, const struct cli_values *v, struct ag_n
 	return rc;
 }
 
-/* The options of the GPU verifier from the flags: time, test roots, RIM sources. */
+/* The options of the GPU verifier from the flags: time, test roots, RIM and OCSP sources (none unless given). */
 static enum ag_code
-gpu_opts(const struct cli_values *v, struct ag_gpu_opts *o, char **files, struct ag_err *err)
+gpu_opts(const struct cli_values *v, struct ag_gpu_opts *o, struct ag_err *err)
 {
-	const char *at = cli_get(v, "at"), *test = cli_get(v, "insecure-test-roots");
-	enum ag_code rc;
+	const char *at = cli_get(v, "at");
+	struct ag_gpu_settings s = { .rims = cli_get(v, "gpu-rim"), .rim_dir = cli_get(v, "gpu-rim-dir"),
+		.rim_url = cli_get(v, "gpu-rim-url"), .ocsp_url = cli_get(v, "gpu-ocsp-url"),
+		.ocsp_responses = cli_get(v, "gpu-ocsp-response"), .test_roots_dir = cli_get(v, "insecure-test-roots"),
+		.ca_file = cli_get(v, "ca-file"), .deadline_ms = ag_clock_mono_ms() + 30000 };
 
 	memset(o, 0, sizeof(*o));
-	if (at != NULL && ag_time_parse_rfc3339(at, &o->at) != 0)
+	if (at != NULL && ag_time_parse_rfc3339(at, &s.at) != 0)
 		return ag_err_set(err, AG_ECONFIG, "--at: \"%.64s\" is not an RFC 3339 time", at);
-	if ((rc = cmd_gpu_rim_source(v, ag_clock_mono_ms() + 30000, &o->rims, files, err)) != AG_OK)
-		return rc;
-	if (test == NULL)
-		return AG_OK;
-	if ((o->test_roots = sk_X509_new_null()) == NULL)
-		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	return ag_certs_load_dir(test, o->test_roots, err);
+	return ag_gpu_opts_from(&s, o, err);
 }
 
 int
@@ -106,7 +83,6 @@ cmd_verify_gpu(const struct cli_cmd *cmd, const struct cli_values *v)
 	struct ag_nv_evidence_entry *e = NULL;
 	struct ag_gpu_opts o;
 	struct ag_nonce nonce;
-	char *files = NULL;
 	size_t n = 0;
 	json_t *claims = NULL;
 	struct ag_err err;
@@ -118,7 +94,7 @@ cmd_verify_gpu(const struct cli_cmd *cmd, const struct cli_values *v)
 	    nonce.len != AG_SPDM_NONCE_LEN))
 		rc = ag_err_set(&err, AG_ECONFIG, "--nonce: a GPU nonce is 32 bytes (64 hex digits)");
 	if (rc == AG_OK)
-		rc = gpu_opts(v, &o, &files, &err);
+		rc = gpu_opts(v, &o, &err);
 	if (rc == AG_OK && (rc = read_evidence(cmd, v, &e, &n, &err)) == AG_OK)
 		rc = ag_gpu_verify_evidence(&o, e, n, cli_get(v, "nonce") != NULL ? nonce.v : NULL, &claims, &err);
 	if (rc == AG_OK) {
@@ -131,7 +107,6 @@ cmd_verify_gpu(const struct cli_cmd *cmd, const struct cli_values *v)
 	}
 	json_decref(claims);
 	ag_nv_evidence_free(e, n);
-	sk_X509_pop_free(o.test_roots, X509_free);
-	free(files);
+	ag_gpu_opts_clear(&o);
 	return (int)rc;
 }

@@ -44,13 +44,17 @@ extern const struct cli_cmd cmd_run_command, cmd_evidence_command, cmd_verify_ev
 	{ "ca-file", CLI_STRING, "FILE", NULL, NULL, "CA bundle for fetching the JWKS", 0, 1 }, \
 	{ "timeout", CLI_DURATION, "DURATION", "30s", NULL, "deadline for fetching the JWKS", 0, 0 },
 
-/* NVIDIA GPU reference manifests, for run and verify-evidence alike. */
+/* NVIDIA GPU reference manifests and revocation, for run and verify-evidence alike. */
 #define GPU_RIM_FLAGS \
 	{ "gpu-rim", CLI_LIST, "FILE", NULL, NULL, \
 	    "an NVIDIA RIM (driver or VBIOS, matched by its version) to compare the GPU's measurements with", 0, 1 }, \
 	{ "gpu-rim-dir", CLI_STRING, "DIR", NULL, NULL, "a directory of NVIDIA RIMs named by their id (offline)", 0, 1 }, \
 	{ "gpu-rim-url", CLI_STRING, "URL", NULL, NULL, \
-	    "NVIDIA's RIM service (https://rim.attestation.nvidia.com) for RIMs no file or directory has", 0, 1 },
+	    "NVIDIA's RIM service (https://rim.attestation.nvidia.com) for RIMs no file or directory has", 0, 1 }, \
+	{ "gpu-ocsp-url", CLI_STRING, "URL", NULL, NULL, \
+	    "OCSP responder for the GPU and RIM certificates (NVIDIA's: https://ocsp.ndis.nvidia.com)", 0, 1 }, \
+	{ "gpu-ocsp-response", CLI_LIST, "FILE", NULL, NULL, \
+	    "a pre-fetched DER OCSP response for one of those certificates (offline; checked, no nonce)", 0, 1 },
 
 /* Looks up a command by its words (argv after the program name); sets *used to the words consumed. */
 const struct cli_cmd *commands_find(int argc, char **argv, int *used);
@@ -74,11 +78,7 @@ int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_gpu(const struct cli_cmd *cmd, const struct cli_values *v);
 
-struct ag_gpu_rim_source;
 
-/* The RIM sources of GPU_RIM_FLAGS (and --ca-file) into s, with deadline_ms for the service; free *files after s. */
-enum ag_code cmd_gpu_rim_source(const struct cli_values *v, int64_t deadline_ms, struct ag_gpu_rim_source *s, char **files,
-    struct ag_err *err);
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
 
 /* What a policy pins for its tokens: the instance, the age and the skew. */

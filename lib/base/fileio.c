@@ -64,3 +64,16 @@ ag_file_identity(const char *path, int64_t out[4])
 	out[2] = (int64_t)st.st_mtim.tv_nsec;
 	out[3] = (int64_t)st.st_ino;
 }
+
+enum ag_code
+ag_file_list_split(char *list, const char **out, size_t max, size_t *n, const char *flag, struct ag_err *err)
+{
+	char *save = NULL;
+
+	for (char *f = strtok_r(list, "\n", &save); f != NULL; f = strtok_r(NULL, "\n", &save)) {
+		if (*n == max)
+			return ag_err_set(err, AG_ECONFIG, "%s: at most %zu files", flag, max);
+		out[(*n)++] = f;
+	}
+	return AG_OK;
+}

@@ -22,4 +22,7 @@ enum ag_code ag_file_read(const char *path, size_t max, enum ag_code code, uint8
 /* What identifies path's current content without reading it (size, mtime s and ns, inode; symlinks followed; zeros when absent). */
 void ag_file_identity(const char *path, int64_t out[4]);
 
+/* Splits a '\n'-separated list of paths (a repeated flag) in place into out (at most max; flag names it in errors). */
+enum ag_code ag_file_list_split(char *list, const char **out, size_t max, size_t *n, const char *flag, struct ag_err *err);
+
 #endif

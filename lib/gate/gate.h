@@ -46,6 +46,9 @@ struct ag_gate_config {
 	const char *gpu_rims;            /* spec.gpus: RIM files, '\n'-separated, or NULL */
 	const char *gpu_rim_dir;         /* spec.gpus: a directory of RIMs by id, or NULL */
 	const char *gpu_rim_url;         /* spec.gpus: the RIM service; NULL (and no files or directory): NVIDIA's */
+	const char *gpu_ocsp_url;        /* spec.gpus: the OCSP responder; NULL (and no responses): NVIDIA's */
+	const char *gpu_ocsp_responses;  /* spec.gpus: pre-fetched OCSP responses, '\n'-separated, or NULL */
+	int gpu_no_ocsp;                 /* spec.gpus: revocation not checked (status.json says so) */
 	const char *agent_policy_file;   /* expectHostData: the pod's kata agent policy annotation (downward API), or NULL: the default */
 	const char *termination_log;
 	int termination_log_create;  /* create the file if missing (explicit path) */

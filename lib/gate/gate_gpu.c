@@ -11,6 +11,7 @@
 
 #include "base/certs.h"
 #include "base/digest.h"
+#include "base/fileio.h"
 #include "base/log.h"
 #include "format/nvidia_evidence.h"
 #include "platform/nvml_helper.h"
@@ -41,29 +42,23 @@ ag_gate_gpu_collect(const struct ag_gate_config *cfg, int64_t deadline_ms, struc
 	return ag_evidence_add(e, AG_GATE_GPU_EVIDENCE_FILE, json, len, err);
 }
 
-/* The verifier's options from the node's flags: RIM sources (NVIDIA's service unless a file or directory is given), test roots. */
+/* The verifier's options from the node's flags: NVIDIA's RIM service and OCSP responder unless others are given. */
 static enum ag_code
-gpu_opts(const struct ag_gate_config *cfg, int64_t deadline_ms, struct ag_gpu_opts *o, char **files, struct ag_err *err)
+gpu_opts(const struct ag_gate_config *cfg, int64_t deadline_ms, struct ag_gpu_opts *o, struct ag_err *err)
 {
-	enum ag_code rc;
+	struct ag_gpu_settings s = { .rims = cfg->gpu_rims, .rim_dir = cfg->gpu_rim_dir, .rim_url = cfg->gpu_rim_url,
+		.ocsp_url = cfg->gpu_ocsp_url, .ocsp_responses = cfg->gpu_ocsp_responses,
+		.test_roots_dir = cfg->insecure_test_roots,
+		.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file, .deadline_ms = deadline_ms,
+		.cancel = cfg->cancel };
 
-	memset(o, 0, sizeof(*o));
-	*files = NULL;
-	o->rims.dir = cfg->gpu_rim_dir;
-	o->rims.service_url = cfg->gpu_rim_url;
-	o->rims.http.ca_file = cfg->insecure_test_ca != NULL ? cfg->insecure_test_ca : cfg->ca_file;
-	o->rims.http.deadline_ms = deadline_ms;
-	o->rims.http.cancel = cfg->cancel;
-	if (cfg->gpu_rims != NULL && ((*files = strdup(cfg->gpu_rims)) == NULL ||
-	    (rc = ag_gpu_rim_source_files(&o->rims, *files, err)) != AG_OK))
-		return *files == NULL ? ag_err_set(err, AG_ECONFIG, "out of memory") : rc;
-	if (!ag_gpu_rim_source_set(&o->rims))
-		o->rims.service_url = AG_NV_RIM_SERVICE_URL;
-	if (cfg->insecure_test_roots == NULL)
-		return AG_OK;
-	if ((o->test_roots = sk_X509_new_null()) == NULL)
-		return ag_err_set(err, AG_ECONFIG, "out of memory");
-	return ag_certs_load_dir(cfg->insecure_test_roots, o->test_roots, err);
+	if (s.rims == NULL && s.rim_dir == NULL && s.rim_url == NULL)
+		s.rim_url = AG_NV_RIM_SERVICE_URL;
+	if (cfg->gpu_no_ocsp)
+		s.ocsp_url = s.ocsp_responses = NULL;
+	else if (s.ocsp_url == NULL && s.ocsp_responses == NULL)
+		s.ocsp_url = AG_NV_OCSP_URL;
+	return ag_gpu_opts_from(&s, o, err);
 }
 
 /* status.json's entry for one verified GPU. */
@@ -91,7 +86,6 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
 	uint8_t nonce[AG_NONCE_GPU_LEN];
 	struct ag_gpu_opts o;
 	json_t *list = NULL;
-	char *files = NULL;
 	size_t n = 0, i;
 	const json_t *c;
 	enum ag_code rc;
@@ -102,7 +96,7 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
 		    AG_GATE_GPU_EVIDENCE_FILE);
 	if (ag_nonce_gpu(&e->nonce, nonce) != 0)
 		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
-	rc = gpu_opts(cfg, deadline_ms, &o, &files, err);
+	rc = gpu_opts(cfg, deadline_ms, &o, err);
 	if (rc == AG_OK && (rc = ag_nv_evidence_parse(b->data, b->len, &entries, &n, err)) != AG_OK)
 		rc = ag_err_set_prefixed(err, AG_EINVALID, "the NVML helper's evidence");
 	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK) {
@@ -113,7 +107,6 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
 		json_object_set_new(claims, AG_POLICY_GPU_COUNT_CLAIM + 1, json_integer((json_int_t)n));
 	}
 	ag_nv_evidence_free(entries, n);
-	sk_X509_pop_free(o.test_roots, X509_free);
-	free(files);
+	ag_gpu_opts_clear(&o);
 	return rc;
 }

@@ -23,19 +23,6 @@ ag_gpu_rim_source_set(const struct ag_gpu_rim_source *s)
 	return s->n_files > 0 || s->dir != NULL || s->service_url != NULL;
 }
 
-enum ag_code
-ag_gpu_rim_source_files(struct ag_gpu_rim_source *s, char *list, struct ag_err *err)
-{
-	char *save = NULL;
-
-	for (char *f = strtok_r(list, "\n", &save); f != NULL; f = strtok_r(NULL, "\n", &save)) {
-		if (s->n_files == AG_GPU_RIM_FILES_MAX)
-			return ag_err_set(err, AG_ECONFIG, "--gpu-rim: at most %d files", AG_GPU_RIM_FILES_MAX);
-		s->files[s->n_files++] = f;
-	}
-	return AG_OK;
-}
-
 /* Nonzero when id may become a file name and a URL path segment. */
 static int
 plain_id(const char *id)

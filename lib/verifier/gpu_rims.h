@@ -27,9 +27,6 @@ struct ag_gpu_rim_source {
 /* Nonzero when s names any source: the measurements are then to be compared, and a RIM that cannot be found is an error. */
 int ag_gpu_rim_source_set(const struct ag_gpu_rim_source *s);
 
-/* Points s's files at the '\n'-separated paths of list, which it splits in place (list must outlive s). */
-enum ag_code ag_gpu_rim_source_files(struct ag_gpu_rim_source *s, char *list, struct ag_err *err);
-
 /* Reads the RIM file at path (not verified); errors name the path. */
 enum ag_code ag_gpu_rim_read_file(const char *path, struct ag_nv_rim **rim, struct ag_err *err);
 

@@ -32,6 +32,7 @@ struct device {
 	char hwmodel[128];
 	struct ag_nv_opaque op;
 	struct ag_nv_chain_info chain_info;
+	struct ag_gpu_ocsp_result ocsp;
 	time_t at;
 	json_t *claims, *checks;
 };
@@ -44,6 +45,7 @@ struct rim_slot {
 	struct ag_nv_rim *rim;
 	const char *origin;
 	struct ag_nv_chain_info chain;
+	struct ag_gpu_ocsp_result ocsp;
 };
 
 /* "x-nvidia-gpu-" or "x-nvidia-switch-" followed by rest. */
@@ -62,14 +64,27 @@ set_claim(struct device *d, const char *rest, json_t *v)
 	json_object_set_new(d->claims, claim_name(d, rest, name, sizeof(name)), v);
 }
 
-/* NVIDIA's cert-chain claim object for a verified chain (OCSP is reported in x-attestgate-gpu-checks). */
+/* NVIDIA's cert-chain claim object for a verified chain: its OCSP fields only when revocation was checked. */
 static json_t *
-chain_claim(const struct ag_nv_chain_info *c, const char *ocsp)
+chain_claim(const struct ag_nv_chain_info *c, const struct ag_gpu_ocsp_result *ocsp)
 {
 	char t[AG_RFC3339_MAX];
+	json_t *o = json_pack("{s:s,s:s,s:s,s:n}", "x-nvidia-cert-expiration-date", ag_time_rfc3339(c->not_after, t),
+	    "x-nvidia-cert-status", "valid", "x-nvidia-cert-ocsp-status", ocsp->checked ? "good" : "not-checked",
+	    "x-nvidia-cert-revocation-reason");
 
-	return json_pack("{s:s,s:s,s:s,s:n}", "x-nvidia-cert-expiration-date", ag_time_rfc3339(c->not_after, t),
-	    "x-nvidia-cert-status", "valid", "x-nvidia-cert-ocsp-status", ocsp, "x-nvidia-cert-revocation-reason");
+	if (o != NULL && ocsp->checked) {
+		json_object_set_new(o, "x-nvidia-cert-ocsp-nonce-matches", json_boolean(ocsp->online));
+		json_object_set_new(o, "x-nvidia-cert-ocsp-response-valid", json_true());
+	}
+	return o;
+}
+
+/* x-attestgate-gpu-checks' word for how revocation was checked. */
+static const char *
+ocsp_check_name(const struct ag_gpu_ocsp_result *r)
+{
+	return !r->checked ? "not-checked" : r->online ? "online" : "offline";
 }
 
 /* Report parse, chain load, architecture (the chain's, which the evidence's word must agree with). */
@@ -134,6 +149,7 @@ check_evidence(const struct ag_gpu_opts *o, const struct ag_gpu_input *in, struc
 	if ((rc = identify(in, d, err)) != AG_OK ||
 	    (rc = ag_nv_chain_verify(d->chain, AG_NV_ROOT_DEVICE, o->test_roots, d->at, "the device certificate chain",
 		 &d->chain_info, err)) != AG_OK ||
+	    (rc = ag_gpu_ocsp_chain(&o->ocsp, d->chain, 1, d->at, "the device certificate chain", &d->ocsp, err)) != AG_OK ||
 	    (rc = ag_spdm_verify_signature(d->r, X509_get0_pubkey(sk_X509_value(d->chain, 0)), err)) != AG_OK)
 		return rc;
 	if (in->nonce != NULL && !ag_ct_equal(in->nonce, d->r->nonce, AG_SPDM_NONCE_LEN))
@@ -145,13 +161,15 @@ check_evidence(const struct ag_gpu_opts *o, const struct ag_gpu_input *in, struc
 	return cross_check_nvml(in, d, err);
 }
 
-/* Verifies a RIM (chain, signature); what names it in errors. */
+/* Verifies a RIM (chain, signature, revocation); what names it in errors. */
 static enum ag_code
 verify_rim(const struct ag_gpu_opts *o, const struct device *d, const struct ag_nv_rim *rim, const char *what,
-    struct ag_nv_chain_info *chain, struct ag_err *err)
+    struct ag_nv_chain_info *chain, struct ag_gpu_ocsp_result *ocsp, struct ag_err *err)
 {
 	enum ag_code rc = ag_nv_rim_verify(rim, o->test_roots, d->at, chain, err);
 
+	if (rc == AG_OK)
+		rc = ag_gpu_ocsp_chain(&o->ocsp, rim->certs, 0, d->at, "its signing chain", ocsp, err);
 	if (rc != AG_OK)
 		ag_err_prefix(err, "the RIM %s", what);
 	return rc;
@@ -176,10 +194,11 @@ take_given_files(const struct ag_gpu_opts *o, const struct device *d, struct rim
 		const char *path = o->rims.files[f];
 		struct ag_nv_rim *rim = NULL;
 		struct ag_nv_chain_info chain;
+		struct ag_gpu_ocsp_result ocsp;
 		struct rim_slot *s = NULL;
 		enum ag_code rc = ag_gpu_rim_read_file(path, &rim, err);
 
-		if (rc == AG_OK && (rc = verify_rim(o, d, rim, path, &chain, err)) == AG_OK &&
+		if (rc == AG_OK && (rc = verify_rim(o, d, rim, path, &chain, &ocsp, err)) == AG_OK &&
 		    (s = slot_for(slots, n, rim->version)) == NULL)
 			rc = ag_err_set(err, AG_EINVALID, "the RIM %s is for version %s, but the report's %s is %s%s%s", path,
 			    rim->version, slots[0].role, slots[0].version, n > 1 ? " and its VBIOS is " : "",
@@ -190,6 +209,7 @@ take_given_files(const struct ag_gpu_opts *o, const struct device *d, struct rim
 		}
 		s->rim = rim;
 		s->chain = chain;
+		s->ocsp = ocsp;
 		s->origin = "file";
 	}
 	return AG_OK;
@@ -211,7 +231,7 @@ get_rim(const struct ag_gpu_opts *o, const struct device *d, struct rim_slot *s,
 	if (s->rim == NULL)
 		return ag_err_set(err, AG_EINVALID, "no %s RIM %s (version %s) in the given sources (--gpu-rim, --gpu-rim-dir, "
 		    "--gpu-rim-url)", s->role, s->id, s->version);
-	if ((rc = verify_rim(o, d, s->rim, s->id, &s->chain, err)) != AG_OK)
+	if ((rc = verify_rim(o, d, s->rim, s->id, &s->chain, &s->ocsp, err)) != AG_OK)
 		return rc;
 	if (strcasecmp(s->rim->version, s->version) != 0)
 		return ag_err_set(err, AG_EINVALID, "the %s RIM %s is for version %s, the report's %s is %s", s->role, s->id,
@@ -281,7 +301,7 @@ rim_claims(struct device *d, const struct rim_slot *s)
 	snprintf(rest, sizeof(rest), "%s-rim-fetched", s->role);
 	set_claim(d, rest, json_true());
 	snprintf(rest, sizeof(rest), "%s-rim-cert-chain", s->role);
-	set_claim(d, rest, chain_claim(&s->chain, "not-checked"));
+	set_claim(d, rest, chain_claim(&s->chain, &s->ocsp));
 	snprintf(rest, sizeof(rest), "%s-rim-signature-verified", s->role);
 	set_claim(d, rest, json_true());
 	snprintf(rest, sizeof(rest), "%s-rim-version-match", s->role);
@@ -373,12 +393,12 @@ evidence_claims(const struct ag_gpu_input *in, struct device *d)
 	set_claim(d, "attestation-report-signature-verified", json_true());
 	if (in->nonce != NULL)
 		set_claim(d, "attestation-report-nonce-match", json_true());
-	set_claim(d, "attestation-report-cert-chain", chain_claim(&d->chain_info, "not-checked"));
+	set_claim(d, "attestation-report-cert-chain", chain_claim(&d->chain_info, &d->ocsp));
 	set_claim(d, "attestation-report-cert-chain-fwid-match", json_true());
 	json_object_set_new(d->checks, "arch", json_string(ag_nv_arch_name(d->arch)));
 	json_object_set_new(d->checks, "signature", json_string("verified"));
 	json_object_set_new(d->checks, "certChain", json_string(d->chain_info.test_root ? "verified-to-test-root" : "verified"));
-	json_object_set_new(d->checks, "ocsp", json_string("not-checked"));
+	json_object_set_new(d->checks, "ocsp", json_string(ocsp_check_name(&d->ocsp)));
 	free(ueid);
 }
 

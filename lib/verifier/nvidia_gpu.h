@@ -5,7 +5,7 @@
  * Device Identity CA, the SPDM report's signature, its nonce, its FWID
  * against the device certificate, and, when a RIM source is given, the
  * driver and VBIOS RIMs (chain, XML-DSig, version) and every golden
- * measurement.  The claims carry NVIDIA's names (x-nvidia-gpu-*, measres,
+ * measurement; with an OCSP source, every chain's revocation.  The claims carry NVIDIA's names (x-nvidia-gpu-*, measres,
  * hwmodel, ueid, ...) plus x-attestgate-gpu-checks saying which checks ran.
  */
 #ifndef AG_NVIDIA_GPU_H
@@ -13,19 +13,42 @@
 
 #include <jansson.h>
 #include <openssl/x509.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "base/error.h"
 #include "format/nvidia_evidence.h"
+#include "verifier/gpu_ocsp.h"
 #include "verifier/gpu_rims.h"
 
 struct ag_gpu_opts {
 	time_t at;                       /* verification time of every chain; 0: now */
 	STACK_OF(X509) *test_roots;      /* tests only: more device/RIM roots, or NULL */
 	struct ag_gpu_rim_source rims;   /* none set: the measurements are not compared (claims say so) */
+	struct ag_gpu_ocsp_source ocsp;  /* none set: revocation is not checked (claims say so) */
+	char *owned[2];                  /* what ag_gpu_opts_from split the file lists into */
 };
+
+/* The GPU verifier's settings as the flags give them (text). */
+struct ag_gpu_settings {
+	const char *rims;              /* RIM files, '\n'-separated, or NULL */
+	const char *rim_dir, *rim_url; /* or NULL */
+	const char *ocsp_url;          /* the OCSP responder, or NULL */
+	const char *ocsp_responses;    /* pre-fetched DER OCSP responses, '\n'-separated, or NULL */
+	const char *test_roots_dir;    /* tests only, or NULL */
+	const char *ca_file;           /* for the RIM service and the responder, or NULL: the system's */
+	int64_t deadline_ms;           /* monotonic, for every network call */
+	volatile sig_atomic_t *cancel; /* or NULL */
+	time_t at;                     /* 0: now */
+};
+
+/* Fills o from the settings (splitting the file lists, loading the test roots); free with ag_gpu_opts_clear even on failure. */
+enum ag_code ag_gpu_opts_from(const struct ag_gpu_settings *s, struct ag_gpu_opts *o, struct ag_err *err);
+
+/* Frees what ag_gpu_opts_from made. */
+void ag_gpu_opts_clear(struct ag_gpu_opts *o);
 
 /* One device's evidence, as collected or as NVIDIA's evidence JSON has it. */
 struct ag_gpu_input {

@@ -11,8 +11,9 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/emul.sh"
+. "$(dirname "$0")/../lib/services.sh"
 W=$(mktemp -d)
-trap 'emul_cleanup; rm -rf "$W"' EXIT
+trap 'emul_cleanup; svc_cleanup; rm -rf "$W"' EXIT
 HELPER=${AG_NVML_HELPER:-$REPO/build/attestgate-nvml}
 NVML=${AG_NVML_EMUL:-$REPO/build/emul/libnvidia-ml.so.1}
 SRC=$SHARED/vectors/nvidia/nvtrust-2023-hopper-545
@@ -20,8 +21,7 @@ SRC=$SHARED/vectors/nvidia/nvtrust-2023-hopper-545
 [ -f "$SRC/attestationReport.bin" ] || { t_skip "GPU end to end" "../shared/vectors/nvidia is not present"; t_done; exit $?; }
 [ -x "$HELPER" ] && [ -f "$NVML" ] || { t_skip "GPU end to end" "build/attestgate-nvml or the emulated NVML is not built (make check)"; t_done; exit $?; }
 command -v xmlsec1 >/dev/null || { t_skip "GPU end to end" "xmlsec1 (the test RIMs' signer) is not installed (make deps)"; t_done; exit $?; }
-svc_py() { "$PY" -c 'import cryptography' 2>/dev/null; }
-svc_py || { t_skip "GPU end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
+svc_have_python || { t_skip "GPU end to end" "$PY has no cryptography module (make deps)"; t_done; exit $?; }
 emul_fuse_ok || { t_skip "GPU end to end" "FUSE (/dev/fuse) or python3-fusepy is not available here"; t_done; exit $?; }
 emul_pki "$W/tee" >/dev/null
 emul_tsmfs "$W/tee" "$W/tsm" sev_guest || { t_skip "GPU end to end" "the FUSE mount did not come up"; t_done; exit $?; }
@@ -33,6 +33,9 @@ mkdir -p "$W/roots"
 cp "$W/tee/test-roots/"* "$W/roots/"
 cp "$W/gpu/root.pem" "$W/roots/nvidia-device-test-root.pem"
 cp "$W/rim/rim-ca/root.pem" "$W/roots/nvidia-rim-test-root.pem"
+# NVIDIA's RIM service and OCSP responder, stood in on loopback over TLS.
+svc_pki "$W/pki"
+svc_nvidia "$W/nv" "$W/pki" "$W/rim/rims" "$W/gpu" "$W/rim/rim-ca" || { t_skip "GPU end to end" "the NVIDIA stand-in did not start"; t_done; exit $?; }
 
 # policy NAME COUNT [RULES...]: a sev-snp local policy with spec.gpus.
 policy() {
@@ -48,14 +51,14 @@ policy() {
 	SUM=$(sha256sum "$P" | cut -d' ' -f1)
 }
 # gate WANT DESC [FLAGS...]: one run against the emulated CPU and GPU ($W/gpu is the NVML emulator's directory);
-# GPU_HELPER, RIM_DIR and ROOTS replace the defaults for one call.
+# GPU_HELPER, RIM_DIR, ROOTS and OCSP (the flag and its value) replace the defaults for one call.
 gate() {
 	local want=$1 desc=$2; shift 2
 	rm -rf "$W/out"; mkdir -p "$W/out"
 	t_exit "$want" "$desc" env AG_NVML_LIB="$NVML" AG_NVML_EMUL_DIR="$W/gpu" "$BIN" run --policy "$P" \
 		--policy-sha256 "$SUM" --output-dir "$W/out" --termination-log "$W/term" --platform sev-snp \
 		--tsm-root "$W/tsm" --insecure-test-roots "${ROOTS:-$W/roots}" --nvml-helper "${GPU_HELPER:-$HELPER}" \
-		--gpu-rim-dir "${RIM_DIR:-$W/rim/rims}" \
+		--gpu-rim-dir "${RIM_DIR:-$W/rim/rims}" --insecure-test-ca "$W/pki/ca.pem" ${OCSP:---gpu-ocsp-url $NV_URL} \
 		--keep-evidence "$@"
 }
 RULE_MEAS='- {claim: /measres, equals: success}'
@@ -76,6 +79,10 @@ WANT_GPU=$("$PY" -c "import hashlib,sys; print(hashlib.sha256(b'attestgate nvidi
 t_check "gpuNonce = SHA-256(label || run nonce) and the report carries it" test "$(jq -r .gpuNonce "$W/out/evidence/evidence.json")" = "$WANT_GPU" -a \
 	"$(jq -r '.[0].nonce' "$W/out/evidence/gpu-evidence.json")" = "$WANT_GPU"
 t_check "ready is written" test -e "$W/out/ready"
+t_jq "revocation was checked online: the device chain and both RIM chains good" '.gpus[0].checks.ocsp == "online"' "$W/out/status.json"
+t_jq "the claims carry NVIDIA's OCSP fields" '.["x-attestgate-gpus"][0] | (.["x-nvidia-gpu-attestation-report-cert-chain"] | .["x-nvidia-cert-ocsp-status"] == "good" and .["x-nvidia-cert-ocsp-nonce-matches"] == true) and (.["x-nvidia-gpu-driver-rim-cert-chain"]["x-nvidia-cert-ocsp-status"] == "good")' "$W/out/claims.json"
+t_check "five OCSP requests: three device certificates (not the leaf, not the root) and each RIM's signer" \
+	test "$(grep -c '^POST / 200' "$W/nv/requests.log")" = 5
 
 # 2. A flipped byte in the GPU's report (after signing): exit 6 naming the GPU.
 echo 200 >"$W/gpu/gpu0.flip"
@@ -132,7 +139,54 @@ printf '#!/bin/sh\necho "[{\\"arch\\": \\"HOPPER\\"}]"\n' >"$W/bad-helper"; chmo
 GPU_HELPER=$W/bad-helper gate 6 "a helper that prints no report: exit 6"
 t_jq "the reason is the evidence" '(.message | test("evidence"))' "$W/out/status.json"
 
-# 8. Without the test device root, the test GPU chain is not NVIDIA's: exit 6.
+# 8. Revocation (OCSP, NVIDIA's responder stood in).
+policy gpu-ok 1 "$RULE_MEAS"
+openssl x509 -in "$W/gpu/brom.pem" -noout -serial | sed 's/serial=//' | "$PY" -c 'import sys; print(int(sys.stdin.read().strip(), 16))' >"$W/nv/revoked"
+gate 6 "a revoked device certificate: exit 6"
+t_jq "the reason names the certificate and the revocation" '(.message | test("GPU 0: the device certificate chain: revocation: \"GH100 A01 GSP BROM\" is revoked by OCSP: keyCompromise"))' "$W/out/status.json"
+rm -f "$W/nv/revoked"
+for m in unknown:"is unknown by OCSP" no-nonce:"does not echo the request.s nonce" wrong-nonce:"does not echo the request.s nonce" \
+	stale:"nextUpdate has passed" other-signer:"its signer is not the issuer" unauthorized:"unauthorized" garbage:"not a DER OCSPResponse"; do
+	echo "${m%%:*}" >"$W/nv/ocsp-mode"
+	gate 6 "OCSP answer ${m%%:*}: exit 6"
+	t_jq "OCSP ${m%%:*}: the reason says why" "(.message | test(\"revocation: .*${m#*:}\"))" "$W/out/status.json"
+done
+echo http500 >"$W/nv/ocsp-mode"
+gate 4 "the OCSP responder fails (HTTP 500, retried until the deadline): exit 4" --timeout 4s
+rm -f "$W/nv/ocsp-mode"
+OCSP="--gpu-ocsp-url https://127.0.0.1:1" gate 4 "the OCSP responder cannot be reached: exit 4" --timeout 5s
+# Pre-fetched responses (offline): made with the openssl CLI against the stand-in, without a nonce.
+mkdir -p "$W/ocsp"
+fetch_ocsp() { # NAME ISSUER CERT
+	openssl ocsp -issuer "$2" -cert "$3" -no_nonce -reqout "$W/ocsp/$1.req" >/dev/null 2>&1 &&
+		curl -sf --cacert "$W/pki/ca.pem" -H 'Content-Type: application/ocsp-request' --data-binary @"$W/ocsp/$1.req" \
+			-o "$W/ocsp/$1.der" "$NV_URL/"
+}
+fetch_ocsp brom "$W/gpu/provisioner.pem" "$W/gpu/brom.pem" && fetch_ocsp provisioner "$W/gpu/identity.pem" "$W/gpu/provisioner.pem" &&
+	fetch_ocsp identity "$W/gpu/root.pem" "$W/gpu/identity.pem" && fetch_ocsp signer "$W/rim/rim-ca/root.pem" "$W/rim/rim-ca/signer.pem"
+t_check "four OCSP responses fetched with openssl ocsp and curl" test -s "$W/ocsp/signer.der"
+OFFLINE="--gpu-ocsp-response $W/ocsp/brom.der --gpu-ocsp-response $W/ocsp/provisioner.der --gpu-ocsp-response $W/ocsp/identity.der"
+OCSP="$OFFLINE --gpu-ocsp-response $W/ocsp/signer.der" gate 0 "pre-fetched OCSP responses only (offline): exit 0"
+t_jq "offline: status.json says so, and no nonce was matched" '.gpus[0].checks.ocsp == "offline"' "$W/out/status.json"
+t_jq "offline: the chain claim says the nonce did not match" '.["x-attestgate-gpus"][0]["x-nvidia-gpu-attestation-report-cert-chain"]["x-nvidia-cert-ocsp-nonce-matches"] == false' "$W/out/claims.json"
+OCSP="$OFFLINE" gate 6 "a certificate no pre-fetched response covers (and no responder): exit 6"
+t_jq "the reason names the RIM signer" '(.message | test("no OCSP response for \"attestgate test RIM L4 signer\""))' "$W/out/status.json"
+OCSP="--gpu-no-ocsp" gate 0 "--gpu-no-ocsp: exit 0, revocation not checked"
+t_jq "--gpu-no-ocsp: status.json and the claims say it was not checked" '.gpus[0].checks.ocsp == "not-checked"' "$W/out/status.json"
+policy gpu-ocsp-required 1 '- {claim: /x-nvidia-gpu-attestation-report-cert-chain/x-nvidia-cert-ocsp-status, equals: good}'
+OCSP="--gpu-no-ocsp" gate 5 "a policy that requires OCSP, run with --gpu-no-ocsp: exit 5"
+# The RIMs from the RIM service (stood in) instead of a directory.
+policy gpu-ok 1 "$RULE_MEAS"
+RIM_DIR=/nonexistent gate 6 "RIMs from a directory that does not have them: exit 6"
+rm -rf "$W/out"; mkdir -p "$W/out"
+t_exit 0 "RIMs from the RIM service: exit 0" env AG_NVML_LIB="$NVML" AG_NVML_EMUL_DIR="$W/gpu" "$BIN" run --policy "$P" \
+	--policy-sha256 "$SUM" --output-dir "$W/out" --termination-log "$W/term" --platform sev-snp --tsm-root "$W/tsm" \
+	--insecure-test-roots "$W/roots" --nvml-helper "$HELPER" --gpu-rim-url "$NV_URL" --gpu-ocsp-url "$NV_URL" \
+	--insecure-test-ca "$W/pki/ca.pem"
+t_jq "the RIMs came from the service" '.gpus[0].checks.rimSources == {"driver": "service", "vbios": "service"}' "$W/out/status.json"
+t_grep "the service was asked for both RIMs by id" 'GET /v1/rim/NV_GPU_VBIOS_1010_0200_882_96005E0001 200' "$W/nv/requests.log"
+
+# 9. Without the test device root, the test GPU chain is not NVIDIA's: exit 6.
 mkdir -p "$W/roots-cpu"; cp "$W/tee/test-roots/"* "$W/roots-cpu/"; cp "$W/rim/rim-ca/root.pem" "$W/roots-cpu/"
 ROOTS=$W/roots-cpu gate 6 "a GPU chain that does not end at the pinned NVIDIA root: exit 6"
 t_jq "the reason names the pinned device root" '(.message | test("GPU 0: the device certificate chain ends at .* not the pinned NVIDIA Device Identity CA"))' "$W/out/status.json"

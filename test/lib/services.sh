@@ -66,3 +66,15 @@ svc_akv() {
 	AKV_CA="$state/ca-bundle.pem"
 	return 0
 }
+
+# svc_nvidia STATE PKI RIMS CA_DIR...: starts the NVIDIA RIM service + OCSP responder stand-in
+# (nvidia_service.py); sets NV_URL (both on one HTTPS port: GET /v1/rim/ID, POST / for OCSP) and NV_PID.
+svc_nvidia() {
+	local state=$1 pki=$2 rims=$3 d args=(); shift 3
+	for d in "$@"; do args+=(--ca "$d"); done
+	mkdir -p "$state"; rm -f "$state/port" "$state/requests.log"
+	"$PY" "$SVC_DIR/nvidia_service.py" --pki "$pki" --state "$state" --rims "$rims" "${args[@]}" 2>"$state/stderr" &
+	NV_PID=$!
+	svc_wait_port "$state" "$NV_PID" 200 nvidia_service || return 1
+	NV_URL="https://127.0.0.1:$(cat "$state/port")"
+}
