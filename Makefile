@@ -129,7 +129,7 @@ demo: all
 # Fully static binary from the pinned Debian source packages (packaging/static-sources.txt); the built
 # libraries are cached per machine (packaging/cache-dir.sh), so only the first build takes minutes.
 static: build/attestgate-static
-build/attestgate-static: $(LIB_SRCS) $(CMD_SRCS) $(wildcard lib/*/*.h cmd/attestgate/*.h) packaging/static-sources.txt packaging/static-deps.sh
+build/attestgate-static: $(LIB_SRCS) $(CMD_SRCS) $(wildcard lib/*/*.h cmd/attestgate/*.h) cmd/attestgate-nvml/nvml_collect.c packaging/static-sources.txt packaging/static-deps.sh packaging/build-static.sh
 	@packaging/build-static.sh $@
 
 # The image: the static binary, CA bundle, built-in policies and pinned roots FROM scratch.
@@ -139,7 +139,7 @@ image:
 
 # The pod specs of the chart, of inject and of deploy/examples run by podman kube play (test/pod/README.md).
 pod-test: image
-	@AG_IMAGE=$(IMAGE) test/pod/run.sh; a=$$?; AG_IMAGE=$(IMAGE) test/pod/webhook.sh && exit $$a
+	@AG_IMAGE=$(IMAGE) test/pod/run.sh; a=$$?; AG_IMAGE=$(IMAGE) test/pod/webhook.sh || a=1; AG_IMAGE=$(IMAGE) test/pod/nvidia.sh && exit $$a
 
 bench: all $(B)/bench/bare_tpm $(B)/bench/measure
 	@test/bench/bench.sh $(B)/attestgate $${BENCH_RUNS:-7}

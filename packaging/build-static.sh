@@ -1,7 +1,8 @@
 #!/bin/sh
 # build-static.sh OUT - builds the fully static, stripped attestgate binary OUT
 # (glibc, see README "Static binary") from the pinned Debian source packages
-# of static-sources.txt.
+# of static-sources.txt, and OUT-nvml, the NVML helper for NVIDIA GPUs (its
+# libraries from the same sources, glibc dynamic: it loads NVIDIA's NVML).
 #
 # The built libraries are kept in the cache directory (cache-dir.sh), keyed
 # by the SHA-256 of the pins, the recipe and the compiler, so every clone on
@@ -74,3 +75,12 @@ case $(file -b "$OUT.tmp") in
 esac
 mv "$OUT.tmp" "$OUT"
 echo "static: $OUT ($(wc -c <"$OUT") bytes), statically linked"
+
+# OUT-nvml: the NVML helper (cmd/attestgate-nvml) against the same prefix: jansson and libcrypto linked in,
+# glibc dynamic on purpose (it dlopens NVIDIA's libnvidia-ml.so.1, which a static binary cannot).
+${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -pie -ffunction-sections \
+	-fdata-sections -I"$PREFIX/include" -o "$OUT-nvml.tmp" cmd/attestgate-nvml/nvml_collect.c -Wl,--gc-sections \
+	-Wl,-z,relro,-z,now "$PREFIX/lib/libjansson.a" "$PREFIX/lib/libcrypto.a" -ldl -lpthread
+strip "$OUT-nvml.tmp"
+mv "$OUT-nvml.tmp" "$OUT-nvml"
+echo "static: $OUT-nvml ($(wc -c <"$OUT-nvml") bytes), glibc dynamic"

@@ -77,6 +77,7 @@ fi
 # The image run by podman from the real pod specs (make pod-test); skips visibly without podman.
 [ "$QUICK" = 1 ] || run_suite "pod" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/run.sh
 [ "$QUICK" = 1 ] || run_suite "pod-webhook" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/webhook.sh
+[ "$QUICK" = 1 ] || run_suite "pod-nvidia" env AG_IMAGE="${AG_IMAGE:-localhost/attestgate:dev}" test/pod/nvidia.sh
 
 wait
 for name in "${ORDER[@]}"; do report "$name"; done
