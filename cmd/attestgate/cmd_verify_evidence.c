@@ -200,5 +200,6 @@ const struct cli_cmd cmd_verify_evidence_command = { "verify-evidence", "Verify 
     "data (azure-cvm), or the GPU report's request nonce (nvidia-gpu: 64 hex digits).\n"
     "--platform nvidia-gpu prints a list of NVIDIA claims, one object per device; the\n"
     "measurements are compared with RIMs when --gpu-rim, --gpu-rim-dir or --gpu-rim-url\n"
-    "is given (x-attestgate-gpu-checks says which checks ran).",
+    "is given, revocation checked when --gpu-ocsp-url or --gpu-ocsp-response is\n"
+    "(x-attestgate-gpu-checks says which checks ran).",
     verify_evidence_flags, cmd_verify_evidence };
