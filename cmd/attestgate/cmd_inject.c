@@ -43,6 +43,8 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	o.mode = cli_get_bool(v, "remove") ? AG_INJECT_REMOVE : cli_get_bool(v, "update") ? AG_INJECT_UPDATE : AG_INJECT_ADD;
 	o.tpm_access = tpm;
 	o.device_plugin_resource = cli_get(v, "device-plugin-resource");
+	o.gpu_image = cli_get(v, "gpu-image");
+	o.gpu_resource = cli_get(v, "gpu-resource");
 	o.os_distro = cli_get(v, "os-distro");
 	o.os_version = cli_get(v, "os-version");
 	if ((o.os_distro == NULL) != (o.os_version == NULL)) {
@@ -51,6 +53,7 @@ cmd_inject(const struct cli_cmd *cmd, const struct cli_values *v)
 	}
 	o.digest = ag_policy_set_digest;
 	o.allows = ag_policy_set_allows;
+	o.gpus = ag_policy_set_gpus;
 	o.problem = ag_policy_set_problem;
 	o.digest_arg = d;
 	if (strcmp(file, "-") == 0)
@@ -92,6 +95,10 @@ static const struct cli_flag inject_flags[] = {
 	{ "os-version", CLI_STRING, "VERSION", NULL, NULL, "the node's VERSION_ID, e.g. 22.04 (with --os-distro)", 0, 0 },
 	{ "device-plugin-resource", CLI_STRING, "NAME", "squat.ai/tpmrm0", NULL,
 	    "extended resource of the TPM device plugin (--tpm-access devicePlugin)", 0, 0 },
+	{ "gpu-image", CLI_STRING, "IMAGE", NULL, NULL,
+	    "the gate image with the NVML helper, for pods whose policy attests GPUs (default: --image's tag + -nvidia)", 0, 0 },
+	{ "gpu-resource", CLI_STRING, "NAME", AG_GPU_RESOURCE_DEFAULT, NULL,
+	    "the extended resource of the GPUs the gate asks for when its policy attests GPUs (spec.gpus.count of them)", 0, 0 },
 	{ 0 },
 };
 

@@ -46,6 +46,8 @@ cmd_webhook(const struct cli_cmd *cmd, const struct cli_values *v)
 	cfg.inject.default_policy = cli_get(v, "policy-name");
 	cfg.inject.tpm_access = cli_get(v, "tpm-access");
 	cfg.inject.device_plugin_resource = cli_get(v, "device-plugin-resource");
+	cfg.inject.gpu_image = cli_get(v, "gpu-image");
+	cfg.inject.gpu_resource = cli_get(v, "gpu-resource");
 	cfg.inject.os_distro = cli_get(v, "os-distro");
 	cfg.inject.os_version = cli_get(v, "os-version");
 	if ((cfg.inject.os_distro == NULL) != (cfg.inject.os_version == NULL))
@@ -80,6 +82,10 @@ static const struct cli_flag webhook_flags[] = {
 	    "how the gate reaches the vTPM (a pod's attestgate.io/tpm-access overrides it)", 0, 0 },
 	{ "device-plugin-resource", CLI_STRING, "NAME", "squat.ai/tpmrm0", NULL,
 	    "extended resource of the TPM device plugin (tpm-access devicePlugin)", 0, 0 },
+	{ "gpu-image", CLI_STRING, "IMAGE", NULL, NULL,
+	    "the gate image with the NVML helper, for pods whose policy attests GPUs (default: --image's tag + -nvidia)", 0, 0 },
+	{ "gpu-resource", CLI_STRING, "NAME", AG_GPU_RESOURCE_DEFAULT, NULL,
+	    "the extended resource of the GPUs the gate asks for when its policy attests GPUs (spec.gpus.count of them)", 0, 0 },
 	{ "os-distro", CLI_STRING, "NAME", NULL, NULL, "the nodes' NAME as a flag instead of their /etc/os-release (with --os-version)", 0, 0 },
 	{ "os-version", CLI_STRING, "VERSION", NULL, NULL, "the nodes' VERSION_ID (with --os-distro)", 0, 0 },
 	{ "max-connections", CLI_STRING, "N", "128", NULL, "open connections at most (more wait in the listen backlog)", 0, 0 },

@@ -166,19 +166,20 @@ read_payload(xmlNode *payload, struct ag_nv_rim *rim, struct ag_err *err)
 	if ((rim->measurements = calloc(AG_NV_RIM_MAX_MEASUREMENTS, sizeof(*rim->measurements))) == NULL)
 		return ag_err_set(err, AG_ECONFIG, "out of memory");
 	for (xmlNode *c = payload->children; c != NULL; c = c->next) {
-		struct ag_nv_rim_measurement *m = &rim->measurements[rim->n_measurements];
+		struct ag_nv_rim_measurement m;
 		int active = 0;
 
 		if (!is_element(c, NS_SWID, "Resource"))
 			continue;
 		if (attr(c, NULL, "type", type, sizeof(type)) != 0 || strcmp(type, "Measurement") != 0)
 			continue;
-		if ((rc = read_measurement(c, m, &active, err)) != AG_OK)
+		if ((rc = read_measurement(c, &m, &active, err)) != AG_OK)
 			return rc;
-		if (seen[m->index]++)
-			return ag_err_set(err, AG_EINVALID, "RIM: measurement index %u appears twice", m->index);
+		if (seen[m.index]++)
+			return ag_err_set(err, AG_EINVALID, "RIM: measurement index %u appears twice", m.index);
+		/* Distinct indices 0..RIM_MAX_INDEX: never more active ones than the array holds. */
 		if (active)
-			rim->n_measurements++;
+			rim->measurements[rim->n_measurements++] = m;
 	}
 	return AG_OK;
 }

@@ -103,6 +103,8 @@ find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, struct ag_o
 	res->next_update = to_time(next_upd);
 	if (t == 0 || t > at + AG_OCSP_SKEW_S)
 		return "its thisUpdate is after the verification time";
+	if (next_upd != NULL && res->next_update < t)
+		return "its nextUpdate is before its thisUpdate";
 	if (next_upd != NULL && (res->next_update == 0 || res->next_update + AG_OCSP_SKEW_S < at))
 		return "its nextUpdate has passed (a stale answer)";
 	res->status = status == V_OCSP_CERTSTATUS_GOOD ? AG_OCSP_GOOD : status == V_OCSP_CERTSTATUS_REVOKED ?

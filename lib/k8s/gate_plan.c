@@ -166,7 +166,15 @@ gate_container(const struct ag_inject_opts *o, const struct ag_gate_plan *p, con
 	if (strcmp(p->tpm, "none") != 0 && o->os_distro == NULL)
 		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", "attestgate-os-release", "mountPath",
 						    "/etc/os-release", "readOnly", 1));
-	ctr = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image", o->image, "args",
+	/* spec.gpus: the gate reads the GPUs through NVML, so it gets the pod's GPUs (the kubelet hands an init
+	 * container's devices on to the app containers). */
+	if (p->gpus > 0) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%u", p->gpus);
+		json_object_set_new(limits, o->gpu_resource != NULL ? o->gpu_resource : AG_GPU_RESOURCE_DEFAULT, json_string(n));
+	}
+	ctr = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image", p->image, "args",
 	    gate_args(o, p, digest, timeout), "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec,
 	    "volumeMounts", mounts, "resources", "requests", "cpu", "50m", "memory", "32Mi", "limits", limits);
 	if (ctr != NULL && kata_cc)
@@ -250,6 +258,29 @@ resolve_policy(const struct ag_inject_opts *o, const struct ag_pod_intent *in, s
 		return ag_err_set(err, AG_ECONFIG, "this pod runs on %s, which policy \"%s\" does not allow: annotate it with a "
 		    "policy for %s (attestgate.io/policy)", strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" :
 		    "kata-cc (azure-kata-cc)", p->policy, where);
+	p->gpus = o->gpus != NULL ? o->gpus(p->policy, o->digest_arg) : 0;
+	if (p->gpus > 0 && ag_runtime_is_kata(in->runtime_class))
+		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" attests NVIDIA GPUs (spec.gpus), which the gate reaches only on "
+		    "a Confidential VM node, not in a %s pod", p->policy, in->runtime_class);
+	return AG_OK;
+}
+
+/* The gate's image: the GPU image (given, or the image's tag + AG_GPU_IMAGE_SUFFIX) when the policy attests GPUs. */
+static enum ag_code
+plan_image(const struct ag_inject_opts *o, struct ag_gate_plan *p, struct ag_err *err)
+{
+	const char *img = o->image, *slash = strrchr(img, '/'), *colon = strrchr(img, ':');
+	int n;
+
+	if (p->gpus == 0 || o->gpu_image != NULL)
+		n = snprintf(p->image, sizeof(p->image), "%s", p->gpus > 0 ? o->gpu_image : img);
+	else if (strchr(img, '@') != NULL || colon == NULL || (slash != NULL && colon < slash))
+		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" attests NVIDIA GPUs: the gate needs the image with the NVML "
+		    "helper, and %s has no tag to add " AG_GPU_IMAGE_SUFFIX " to: pass --gpu-image", p->policy, img);
+	else
+		n = snprintf(p->image, sizeof(p->image), "%s" AG_GPU_IMAGE_SUFFIX, img);
+	if (n < 0 || (size_t)n >= sizeof(p->image))
+		return ag_err_set(err, AG_ECONFIG, "the gate image's name is too long");
 	return AG_OK;
 }
 
@@ -275,7 +306,7 @@ ag_gate_plan_make(const struct ag_inject_opts *o, const struct ag_pod_intent *in
 		return ag_err_set(err, AG_ECONFIG, "the node's OS needs both --os-distro and --os-version");
 	if (strcmp(p->tpm, "devicePlugin") == 0 && (o->device_plugin_resource == NULL || o->device_plugin_resource[0] == '\0'))
 		return ag_err_set(err, AG_ECONFIG, "attestgate.io/tpm-access devicePlugin needs --device-plugin-resource");
-	if ((rc = resolve_policy(o, in, p, &digest, err)) != AG_OK)
+	if ((rc = resolve_policy(o, in, p, &digest, err)) != AG_OK || (rc = plan_image(o, p, err)) != AG_OK)
 		return rc;
 	p->container = gate_container(o, p, digest, in->timeout);
 	p->volumes = gate_volumes(o, p);

@@ -25,6 +25,14 @@ typedef const char *(*ag_policy_digest_fn)(const char *name, void *arg);
 /* Nonzero when policy name (already looked up) allows platform ("azure-cvm", "azure-kata-cc"). */
 typedef int (*ag_policy_allows_fn)(const char *name, const char *platform, void *arg);
 
+/* How many NVIDIA GPUs policy name (already looked up) attests (spec.gpus.count), 0 when none. */
+typedef unsigned (*ag_policy_gpus_fn)(const char *name, void *arg);
+
+/* The GPU resource the gate asks for when its policy attests GPUs (the NVIDIA device plugin's). */
+#define AG_GPU_RESOURCE_DEFAULT "nvidia.com/gpu"
+/* The image for GPU pods when none is given: the gate image's tag with this suffix (make image builds both). */
+#define AG_GPU_IMAGE_SUFFIX "-nvidia"
+
 /* Writes why policy name cannot be used (not installed, does not parse) and what is installed into out. */
 typedef void (*ag_policy_problem_fn)(const char *name, char *out, size_t len, void *arg);
 
@@ -46,7 +54,10 @@ struct ag_inject_opts {
 	ag_policy_digest_fn digest;
 	ag_policy_allows_fn allows;     /* NULL: not checked */
 	ag_policy_problem_fn problem;   /* NULL: a plain "not found" */
-	void *digest_arg;               /* passed to digest, allows and problem */
+	ag_policy_gpus_fn gpus;         /* NULL: no policy attests GPUs */
+	void *digest_arg;               /* passed to digest, allows, problem and gpus */
+	const char *gpu_image;          /* the gate image with the NVML helper; NULL: image's tag + AG_GPU_IMAGE_SUFFIX */
+	const char *gpu_resource;       /* NULL: AG_GPU_RESOURCE_DEFAULT */
 };
 
 /* What a pod template says about the gate: annotation values ("" when absent), runtime class. */
@@ -66,6 +77,8 @@ struct ag_gate_plan {
 	char policy[256];
 	const char *platform;           /* the gate's --platform: "auto", "azure-kata-cc", "sev-snp", "tdx" */
 	const char *tpm;                /* "privileged", "devicePlugin" or "none" */
+	unsigned gpus;                  /* GPUs the policy attests: the gate gets the GPU image and as many GPUs */
+	char image[512];                /* the gate's image */
 	json_t *container;              /* the gate's init container */
 	json_t *volumes;                /* its pod volumes, in order */
 	json_t *app_mount;              /* what every app container mounts: the outputs, read-only */

@@ -105,6 +105,7 @@ load_entry(const char *dir, struct ag_policy_entry *e)
 	}
 	e->cvm = ag_policy_allows_platform(p, "azure-cvm");
 	e->kata = ag_policy_allows_platform(p, "azure-kata-cc");
+	e->gpus = p->gpus.present ? p->gpus.count : 0;
 	ag_sha256_hex(data, len, e->sha256);
 	ag_policy_free(p);
 	free(data);
@@ -163,6 +164,14 @@ ag_policy_set_allows(const char *name, const char *platform, void *arg)
 	if (e == NULL || e->error[0] != '\0')
 		return 0;
 	return strcmp(platform, "azure-kata-cc") == 0 ? e->kata : e->cvm;
+}
+
+unsigned
+ag_policy_set_gpus(const char *name, void *arg)
+{
+	const struct ag_policy_entry *e = find(arg, name);
+
+	return e != NULL && e->error[0] == '\0' ? e->gpus : 0;
 }
 
 void

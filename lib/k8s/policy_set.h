@@ -21,6 +21,7 @@ struct ag_policy_entry {
 	char name[64];
 	char sha256[AG_SHA256_HEX_LEN + 1];
 	int cvm, kata;                  /* allows azure-cvm, azure-kata-cc */
+	unsigned gpus;                  /* spec.gpus.count, 0 without spec.gpus */
 	char error[256];                /* why it cannot be used ("" when it can) */
 };
 
@@ -43,6 +44,9 @@ const char *ag_policy_set_digest(const char *name, void *arg);
 
 /* ag_policy_allows_fn over a set (arg). */
 int ag_policy_set_allows(const char *name, const char *platform, void *arg);
+
+/* ag_policy_gpus_fn over a set (arg). */
+unsigned ag_policy_set_gpus(const char *name, void *arg);
 
 /* ag_policy_problem_fn over a set (arg): why name is not usable and which policies are installed. */
 void ag_policy_set_problem(const char *name, char *out, size_t len, void *arg);

@@ -73,6 +73,8 @@ drain(int *fd, struct ag_buf *b, int *overflow)
 	ssize_t n = read(*fd, chunk, sizeof(chunk));
 
 	/* stdout beyond its bound is an error; stderr keeps its first bytes only. */
+	if (n > 0 && overflow == NULL && (size_t)n > b->max - b->len)
+		n = (ssize_t)(b->max - b->len);
 	if (n > 0 && ag_buf_append(b, chunk, (size_t)n) != 0 && overflow != NULL)
 		*overflow = 1;
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
@@ -131,7 +133,7 @@ finish(struct child *c, const char *helper, int timed_out, struct ag_err *err)
 		return ag_err_set_transient(err, AG_EEVIDENCE, "the NVML helper %s did not finish before the deadline "
 		    "(killed)", helper);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return ag_err_set(err, AG_EEVIDENCE, "no GPU evidence: %s (the NVML helper %s %s %d)", helper_message(c),
+		return ag_err_set(err, AG_EEVIDENCE, "no GPU evidence: %.300s (the NVML helper %s %s %d)", helper_message(c),
 		    helper, WIFEXITED(status) ? "exited" : "was killed by signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	if (c->stdout_buf.len == 0)

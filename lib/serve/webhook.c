@@ -539,6 +539,7 @@ ag_webhook_serve(const struct ag_webhook_config *cfg, struct ag_err *err)
 	s->opts.mode = AG_INJECT_ADD;
 	s->opts.digest = ag_policy_set_digest;
 	s->opts.allows = ag_policy_set_allows;
+	s->opts.gpus = ag_policy_set_gpus;
 	s->opts.problem = ag_policy_set_problem;
 	signal(SIGPIPE, SIG_IGN);
 	rc = setup(s, err);

@@ -8,7 +8,8 @@
  * comparison of a spec with its plan (exact, mounts missing, and each way a
  * gate differs, and what the API server's defaults add that is accepted);
  * the named-item lookup and the looks-injected test; the pod template path
- * of every kind; the kata predicates.
+ * of every kind; the kata predicates; a policy that attests GPUs (image,
+ * GPU limit, refusals, comparison).
  */
 #include "testutil.h"
 
@@ -20,6 +21,7 @@
 #define SUM_CVM "1111111111111111111111111111111111111111111111111111111111111111"
 #define SUM_KATA "2222222222222222222222222222222222222222222222222222222222222222"
 #define SUM_BOTH "3333333333333333333333333333333333333333333333333333333333333333"
+#define SUM_GPU "4444444444444444444444444444444444444444444444444444444444444444"
 
 /* Three installed policies: azure-cvm (CVM only), azure-kata-cc (kata-cc only), both (either). */
 static const char *
@@ -27,16 +29,24 @@ digest(const char *name, void *arg)
 {
 	(void)arg;
 	return strcmp(name, "azure-cvm") == 0 ? SUM_CVM : strcmp(name, "azure-kata-cc") == 0 ? SUM_KATA :
-	    strcmp(name, "both") == 0 ? SUM_BOTH : NULL;
+	    strcmp(name, "both") == 0 ? SUM_BOTH : strcmp(name, "gpu") == 0 ? SUM_GPU : NULL;
 }
 
 static int
 allows(const char *name, const char *platform, void *arg)
 {
 	(void)arg;
-	if (strcmp(name, "both") == 0)
+	if (strcmp(name, "both") == 0 || strcmp(name, "gpu") == 0)
 		return 1;
 	return strcmp(platform, strcmp(name, "azure-kata-cc") == 0 ? "azure-kata-cc" : "azure-cvm") == 0;
+}
+
+/* Only policy "gpu" attests GPUs: two of them. */
+static unsigned
+gpus(const char *name, void *arg)
+{
+	assert_non_null(arg);   /* digest_arg is passed through */
+	return strcmp(name, "gpu") == 0 ? 2 : 0;
 }
 
 static void
@@ -52,7 +62,7 @@ opts(void)
 {
 	return (struct ag_inject_opts){ .mode = AG_INJECT_ADD, .image = IMAGE, .default_policy = "azure-cvm",
 		.tpm_access = "privileged", .device_plugin_resource = "squat.ai/tpmrm0", .digest = digest, .allows = allows,
-		.problem = problem, .digest_arg = (void *)&problem };
+		.problem = problem, .gpus = gpus, .digest_arg = (void *)&problem };
 }
 
 /* A template's intent: inject as given, nothing else. */
@@ -871,6 +881,100 @@ test_runtime_classes(void **state)
 		assert_false(ag_runtime_is_kata_tee(not_tee[i]));
 }
 
+
+/* The limit the gate's container asks for resource, or NULL. */
+static const char *
+limit(const struct ag_gate_plan *p, const char *resource)
+{
+	return json_string_value(json_object_get(json_object_get(json_object_get(p->container, "resources"), "limits"),
+	    resource));
+}
+
+/* A policy with spec.gpus: the image with the NVML helper and as many GPUs; others are unchanged. */
+static void
+test_gpu_policy(void **state)
+{
+	struct ag_inject_opts o = opts();
+	struct ag_pod_intent in = intent("true");
+	struct ag_gate_plan p;
+
+	(void)state;
+	snprintf(in.policy, sizeof(in.policy), "gpu");
+	plan_ok(&o, &in, &p);
+	assert_int_equal(p.gpus, 2);
+	assert_string_equal(json_string_value(json_object_get(p.container, "image")), IMAGE "-nvidia");
+	assert_string_equal(limit(&p, "nvidia.com/gpu"), "2");
+	assert_string_equal(limit(&p, "memory"), "64Mi");
+	ag_gate_plan_clear(&p);
+	o.gpu_resource = "amd.com/gpu";
+	o.gpu_image = "registry.example/attestgate-gpu@sha256:abcd";
+	plan_ok(&o, &in, &p);
+	assert_string_equal(json_string_value(json_object_get(p.container, "image")), o.gpu_image);
+	assert_string_equal(limit(&p, "amd.com/gpu"), "2");
+	assert_null(limit(&p, "nvidia.com/gpu"));
+	ag_gate_plan_clear(&p);
+	/* Without spec.gpus: the plain image, no GPU. */
+	snprintf(in.policy, sizeof(in.policy), "both");
+	plan_ok(&o, &in, &p);
+	assert_int_equal(p.gpus, 0);
+	assert_string_equal(json_string_value(json_object_get(p.container, "image")), IMAGE);
+	assert_null(limit(&p, "amd.com/gpu"));
+	ag_gate_plan_clear(&p);
+	/* No gpus callback: no policy attests GPUs. */
+	o.gpus = NULL;
+	snprintf(in.policy, sizeof(in.policy), "gpu");
+	plan_ok(&o, &in, &p);
+	assert_int_equal(p.gpus, 0);
+	ag_gate_plan_clear(&p);
+}
+
+/* A GPU policy needs an image it can add -nvidia to (or --gpu-image), and a CVM node. */
+static void
+test_gpu_policy_refused(void **state)
+{
+	static const char *const untagged[] = { "registry.example/attestgate@sha256:abcd", "registry.example:5000/attestgate",
+		"attestgate" };
+	struct ag_inject_opts o = opts();
+	struct ag_pod_intent in = intent("true");
+
+	(void)state;
+	snprintf(in.policy, sizeof(in.policy), "gpu");
+	for (size_t i = 0; i < sizeof(untagged) / sizeof(untagged[0]); i++) {
+		o.image = untagged[i];
+		plan_refused(&o, &in, "attests NVIDIA GPUs", "no tag to add -nvidia", "--gpu-image", NULL);
+	}
+	o.image = IMAGE;
+	snprintf(in.runtime_class, sizeof(in.runtime_class), "kata-cc-isolation");
+	plan_refused(&o, &in, "policy \"gpu\" attests NVIDIA GPUs", "kata-cc-isolation", NULL);
+}
+
+/* A gate rendered for a GPU policy compares exact with its plan; the CPU-only gate of before is stale, not another. */
+static void
+test_gpu_policy_compare(void **state)
+{
+	struct ag_inject_opts o = opts();
+	struct ag_pod_intent in = intent("true");
+	struct ag_gate_plan gpu, cpu;
+	json_t *spec;
+	const char *why = NULL;
+
+	(void)state;
+	snprintf(in.policy, sizeof(in.policy), "gpu");
+	plan_ok(&o, &in, &gpu);
+	spec = spec_of(&gpu);
+	assert_int_equal(ag_gate_plan_compare(&gpu, spec, &why), AG_GATE_EXACT);
+	o.gpus = NULL;
+	plan_ok(&o, &in, &cpu);
+	assert_int_equal(ag_gate_plan_compare(&cpu, spec, &why), AG_GATE_STALE);
+	assert_non_null(why);
+	/* The GPU limit taken out: stale too (the resources differ). */
+	json_object_del(json_object_get(json_object_get(gate_of(spec), "resources"), "limits"), "nvidia.com/gpu");
+	assert_int_equal(ag_gate_plan_compare(&gpu, spec, &why), AG_GATE_STALE);
+	json_decref(spec);
+	ag_gate_plan_clear(&gpu);
+	ag_gate_plan_clear(&cpu);
+}
+
 int
 main(void)
 {
@@ -895,6 +999,9 @@ main(void)
 		cmocka_unit_test(test_mounts_outputs),
 		cmocka_unit_test(test_pod_template_path),
 		cmocka_unit_test(test_runtime_classes),
+		cmocka_unit_test(test_gpu_policy),
+		cmocka_unit_test(test_gpu_policy_refused),
+		cmocka_unit_test(test_gpu_policy_compare),
 	};
 
 	return cmocka_run_group_tests_name("gate_plan", tests, NULL, NULL);

@@ -6,6 +6,7 @@
  * when absent); a 5-certificate P-384 chain built here with OpenSSL is
  * accepted only as a test root and is refused outside its validity with a
  * hint to pin --at; roots that are not the pinned one, wrong chain lengths,
+ * chains that are not one ordered path (reordered, a certificate too many),
  * hwmodel and ueid; the leaf FWID equals the report's opaque FWID; the
  * Hopper and Blackwell (TcbInfo) extension forms, well formed and not.
  */
@@ -401,6 +402,31 @@ test_chain_too_short_to_verify(void **state)
 	verify_fails(c, AG_NV_ROOT_DEVICE, NULL, time(NULL), "no chain to a root", NULL);
 	free_chain(c);
 	sk_X509_free(empty);
+}
+
+static void
+test_chain_not_one_path(void **state)
+{
+	STACK_OF(X509) *c = real_chain(&chains[0]), *sw;
+	struct ag_nv_chain_info info;
+	struct ag_err err;
+
+	(void)state;
+	SKIP_WITHOUT(c);
+	assert_int_equal(ag_nv_chain_verify(c, AG_NV_ROOT_DEVICE, NULL, time(NULL), GPU_WHAT, &info, &err), AG_OK);
+	/* [leaf, Identity, BROM, ICA, root]: every certificate of the path, out of order. */
+	assert_int_equal(sk_X509_insert(c, sk_X509_delete(c, 3), 1), 5);
+	verify_fails(c, AG_NV_ROOT_DEVICE, NULL, time(NULL), "its certificates are not one path from the leaf to the root",
+	    NULL);
+	free_chain(c);
+	/* [550 leaf, switch BROM, GH100 BROM, ICA, Identity, root]: a certificate off the path. */
+	c = real_chain(&chains[0]);
+	sw = real_chain(&chains[4]);
+	X509_up_ref(sk_X509_value(sw, 1));
+	assert_int_equal(sk_X509_insert(c, sk_X509_value(sw, 1), 1), 6);
+	verify_fails(c, AG_NV_ROOT_DEVICE, NULL, time(NULL), "not one path", NULL);
+	free_chain(sw);
+	free_chain(c);
 }
 
 static void
@@ -924,6 +950,7 @@ main(void)
 		cmocka_unit_test(test_chain_wrong_kind),
 		cmocka_unit_test(test_chain_length),
 		cmocka_unit_test(test_chain_too_short_to_verify),
+		cmocka_unit_test(test_chain_not_one_path),
 		cmocka_unit_test(test_chain_fake_root),
 		cmocka_unit_test(test_test_chain),
 		cmocka_unit_test(test_not_yet_valid),

@@ -313,6 +313,30 @@ test_report_size_limit(void **state)
 	free(big);
 }
 
+static void
+test_decoded_one_over(void **state)
+{
+	uint8_t *big = calloc(AG_NV_CHAIN_MAX_BYTES + 1, 1);
+	struct ag_nv_evidence_entry *out;
+	size_t n;
+	struct ag_err err;
+	json_t *e = synth();
+
+	(void)state;
+	assert_non_null(big);
+	/* One byte over after decoding (the base64 text itself is within its length bound). */
+	field_fails("evidence", b64_json(big, AG_SPDM_REPORT_MAX + 1),
+	    "GPU evidence entry 0: \"evidence\" is not base64 of at most 8192 bytes");
+	field_fails("certificate", b64_json(big, AG_NV_CHAIN_MAX_BYTES + 1),
+	    "GPU evidence entry 0: \"certificate\" is not base64 of at most 65536 bytes");
+	/* A chain of exactly the limit is accepted. */
+	json_object_set_new(e, "certificate", b64_json(big, AG_NV_CHAIN_MAX_BYTES));
+	assert_int_equal(parse_json(list_of(e, NULL), &out, &n, &err), AG_OK);
+	assert_int_equal(out[0].chain_len, AG_NV_CHAIN_MAX_BYTES);
+	ag_nv_evidence_free(out, n);
+	free(big);
+}
+
 /* --- refusals --- */
 
 static void
@@ -498,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_parse_synthetic),
 		cmocka_unit_test(test_64_devices),
 		cmocka_unit_test(test_report_size_limit),
+		cmocka_unit_test(test_decoded_one_over),
 		cmocka_unit_test(test_not_json),
 		cmocka_unit_test(test_not_a_list),
 		cmocka_unit_test(test_empty_list),

@@ -579,6 +579,18 @@ test_hand_feature_flag(void **state)
 }
 
 static void
+test_hand_feature_flag_high_bits(void **state)
+{
+	(void)state;
+	/* Four bytes whose value is far above 2 (all ones; only the top bit) are not a mode. */
+	hand_fails(AG_NV_HOPPER, TLV(AG_NV_OPAQUE_FEATURE_FLAG, 4, "\xff\xff\xff\xff"),
+	    "opaque FEATURE_FLAG has a value of the wrong form");
+	hand_fails(AG_NV_HOPPER, TLV(AG_NV_OPAQUE_FEATURE_FLAG, 4, "\x00\x00\x00\x80"),
+	    "opaque FEATURE_FLAG has a value of the wrong form");
+	hand_fails(AG_NV_BLACKWELL, TLV(AG_NV_OPAQUE_FEATURE_FLAG, 4, "\x02\x00\x00\x80"), "FEATURE_FLAG");
+}
+
+static void
 test_hand_list_sizes(void **state)
 {
 	(void)state;
@@ -706,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_hand_nvdec0),
 		cmocka_unit_test(test_hand_opaque_version),
 		cmocka_unit_test(test_hand_feature_flag),
+		cmocka_unit_test(test_hand_feature_flag_high_bits),
 		cmocka_unit_test(test_hand_list_sizes),
 		cmocka_unit_test(test_hand_switch_entries),
 		cmocka_unit_test(test_hand_missing_versions),

@@ -37,6 +37,8 @@ gate:
   tpm:
     access: privileged
     devicePluginResource: squat.ai/tpmrm0
+  gpu:
+    resource: nvidia.com/gpu
   os:
     distro: ""
     version: ""
@@ -110,8 +112,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- $policy := .policy | default $g.policyName -}}
 {{- $pin := dict "context" .context "name" $policy -}}
 {{- if hasKey . "values" -}}{{- $_ := set $pin "values" .values -}}{{- end -}}
+{{- /* A policy with spec.gpus: the image with the NVML helper (tag + -nvidia) and that many GPUs, as inject does. */ -}}
+{{- $doc := fromYaml (include "attestgate.policyText" $pin) -}}
+{{- $gpus := 0 -}}
+{{- if and (kindIs "map" $doc.spec) (hasKey ($doc.spec | default dict) "gpus") -}}{{- $gpus = int $doc.spec.gpus.count -}}{{- end -}}
 - name: attestgate
-  image: {{ include "attestgate.image" $v }}
+  image: {{ include "attestgate.image" $v }}{{ if gt $gpus 0 }}-nvidia{{ end }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
   args:
     - run
@@ -187,6 +193,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- $res := deepCopy $g.resources }}
     {{- if eq $g.tpm.access "devicePlugin" }}
     {{- $_ := set $res "limits" (merge (dict $g.tpm.devicePluginResource "1") ($res.limits | default dict)) }}
+    {{- end }}
+    {{- if gt $gpus 0 }}
+    {{- $_ := set $res "limits" (merge (dict $g.gpu.resource (printf "%d" $gpus)) ($res.limits | default dict)) }}
     {{- end }}
     {{- toYaml $res | nindent 4 }}
 {{- end -}}
