@@ -49,6 +49,16 @@ policies:
 example:
   enabled: true
 EOF2
+# A policy that attests GPUs (spec.gpus): the example's gate gets the -nvidia image and the GPUs.
+sed -e 's/my-cvm/my-gpu/g' -e 's/^  extra:$/  extra:/' "$W/extra.yaml" >"$W/gpu.yaml"
+"$PY" - "$W/gpu.yaml" <<'EOF2'
+import sys, yaml
+p = sys.argv[1]
+v = yaml.safe_load(open(p))
+v["policies"]["extra"]["my-gpu"] += "  gpus:\n    count: 2\n    require:\n      - {claim: /measres, equals: success}\n"
+v["gate"]["gpu"] = {"resource": "example.com/gpu"}
+yaml.safe_dump(v, open(p, "w"))
+EOF2
 while IFS='|' read -r name args; do
 	# shellcheck disable=SC2086
 	if "$HT" rel "$CHART" $args >"$W/$name.yaml" 2>"$W/$name.err"; then t_ok "chart renders: $name"; else t_not_ok "chart renders: $name" "$(cat "$W/$name.err")"; fi
@@ -60,6 +70,7 @@ cvm-device-plugin|--set example.enabled=true --set gate.tpm.access=devicePlugin
 cvm-device-plugin-os|--set example.enabled=true --set gate.tpm.access=devicePlugin --set gate.os.distro=Ubuntu --set gate.os.version=22.04
 kata-cc|--set example.enabled=true --set gate.tpm.access=none --set gate.policyName=azure-kata-cc --set gate.platform=azure-kata-cc
 extra-policy|-f $W/extra.yaml
+gpu-policy|-f $W/gpu.yaml
 discovery|--set discovery.enabled=true
 EOF2
 
@@ -68,7 +79,7 @@ EOF2
 import hashlib, os, re, sys, yaml
 w, pol = sys.argv[1], sys.argv[2]
 bad = 0
-for name in ("cvm-privileged", "kata-cc", "extra-policy"):
+for name in ("cvm-privileged", "kata-cc", "extra-policy", "gpu-policy"):
     docs = [d for d in yaml.safe_load_all(open(os.path.join(w, name + ".yaml"))) if d]
     cm = next(d for d in docs if d["kind"] == "ConfigMap")
     dep = next(d for d in docs if d["kind"] == "Deployment")
@@ -100,6 +111,12 @@ t_grep "chart: the kata-cc gate pins the kata policy" "policy-name=azure-kata-cc
 for flag in $(grep -o -- '--[a-z0-9-]*' "$W/digests.out" | sort -u); do
 	t_check "chart: the gate's $flag is a flag of attestgate run" grep -q -- "$flag" "$W/run-help.txt"
 done
+t_check "gpu-policy: the gate runs the -nvidia image and asks for the policy's 2 GPUs (gate.gpu.resource)" "$PY" -c "
+import sys, yaml
+d = next(d for d in yaml.safe_load_all(open('$W/gpu-policy.yaml')) if d and d['kind'] == 'Deployment')
+c = d['spec']['template']['spec']['initContainers'][0]
+sys.exit(0 if c['image'].endswith('-nvidia') and c['resources']['limits'].get('example.com/gpu') == '2' else 1)"
+t_check "extra-policy (no spec.gpus): the plain image, no GPU" bash -c "! grep -q -e '-nvidia' -e 'gpu' '$W/extra-policy.yaml'"
 t_grep "devicePlugin: the TPM comes as an extended resource, no privilege" 'squat.ai/tpmrm0' "$W/cvm-device-plugin.yaml"
 t_check "devicePlugin: no privileged container" bash -c "! grep -q 'privileged: true' '$W/cvm-device-plugin.yaml'"
 t_grep "CVM modes read the node's os-release through a read-only hostPath" 'path: /etc/os-release' "$W/cvm-device-plugin.yaml"

@@ -228,6 +228,27 @@ else
 	t_skip "k8s-validate counted them" "../shared/tools/k8s-validate is not present"
 fi
 
+# --- 2b. GPU pods: a policy with spec.gpus -------------------------------------------------------------
+
+mkdir -p "$W/gpol"
+cp "$REPO/deploy/policies/azure-cvm.yaml" "$W/gpol/"
+sed 's/^  name: azure-cvm$/  name: cvm-gpu/' "$REPO/deploy/policies/azure-cvm.yaml" >"$W/gpol/cvm-gpu.yaml"
+printf '  gpus:\n    count: 2\n    require:\n    - {claim: /measres, equals: success}\n' >>"$W/gpol/cvm-gpu.yaml"
+start_server D --tls-cert "$W/leaf1.crt" --tls-key "$W/leaf1.key" --policy-dir "$W/gpol" --policy-name azure-cvm "${COMMON[@]}" \
+	--gpu-resource example.com/gpu --shutdown-delay 100ms
+started D "server D starts (a policy with spec.gpus, --gpu-resource)" $?
+DPID=$PID UD=https://localhost:$PORT
+mkdir -p "$W/outD"
+py --url "$UD" equal --bin "$BIN" --out "$W/outD" --inject-args "--image $IMG --policy-dir $W/gpol --policy-name azure-cvm --gpu-resource example.com/gpu" \
+	"$D/gpu.yaml" >"$W/equalD.out" 2>&1
+t_report "$W/equalD.out" admission_client.py
+t_check "GPU pod: the gate runs the -nvidia image and asks for the policy's 2 GPUs" "$PY" -c "
+import sys, yaml
+c = yaml.safe_load(open('$W/outD/gpu-0.yaml'))['spec']['template']['spec']['initContainers'][0]
+sys.exit(0 if c['image'] == '$IMG-nvidia' and str(c['resources']['limits']['example.com/gpu']) == '2' else 1)"
+if [ -x "$KV" ]; then t_exit 0 "GPU pod: the patched object validates" "$KV" "$W/outD/gpu-0.yaml"
+else t_skip "GPU pod: the patched object validates" "../shared/tools/k8s-validate is not present"; fi
+
 # --- 3. kata pods and denials ---------------------------------------------------------------------
 
 for k in kata-cc kata-cc-isolation kata-qemu-snp kata-qemu-tdx kata-cc-deployment; do
@@ -564,7 +585,7 @@ t_json "shutdown under load: no connection was refused in the delay's first 0.8 
 t_grep "the log says it drained" '"msg":"webhook stopped"' "$W/A.log"
 t_check "the log has no sanitizer report" bash -c "! grep -q 'Sanitizer' '$W/A.log'"
 
-for s in B:$BPID C:$CPID; do
+for s in B:$BPID C:$CPID D:$DPID; do
 	kill -TERM "${s#*:}"
 	stopped "${s#*:}" 5
 	rc=$?
