@@ -91,15 +91,15 @@ build/emul/sev_guest_shim.so: test/emul/sev_guest_shim.c
 
 # attestgate-nvml: the NVML helper, dynamically linked on purpose: it dlopens NVIDIA's libnvidia-ml.so.1,
 # which a static glibc binary cannot do safely (cmd/attestgate-nvml/nvml_collect.c).
-$(B)/attestgate-nvml: cmd/attestgate-nvml/nvml_collect.c
+$(B)/attestgate-nvml: cmd/attestgate-nvml/nvml_collect.c cmd/attestgate-nvml/nvml_abi.h lib/base/digest.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(EXTRA_CFLAGS) -D_GNU_SOURCE $(shell pkg-config --cflags jansson libcrypto) \
-	    -o $@ $< $(ALL_LDFLAGS) -ldl $(shell pkg-config --libs jansson libcrypto)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(EXTRA_CFLAGS) -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags jansson libcrypto) \
+	    -o $@ $< lib/base/digest.c $(ALL_LDFLAGS) -ldl $(shell pkg-config --libs jansson libcrypto)
 
 # Test only: an emulated libnvidia-ml.so.1 that serves a recorded report re-signed by a test key for the caller's nonce.
-build/emul/libnvidia-ml.so.1: test/emul/nvml_emul.c
+build/emul/libnvidia-ml.so.1: test/emul/nvml_emul.c cmd/attestgate-nvml/nvml_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -lcrypto
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -Icmd/attestgate-nvml -o $@ $< -lcrypto
 
 EMUL := build/emul/sev_guest_shim.so build/emul/libnvidia-ml.so.1 $(B)/attestgate-nvml
 
@@ -129,7 +129,7 @@ demo: all
 # Fully static binary from the pinned Debian source packages (packaging/static-sources.txt); the built
 # libraries are cached per machine (packaging/cache-dir.sh), so only the first build takes minutes.
 static: build/attestgate-static
-build/attestgate-static: $(LIB_SRCS) $(CMD_SRCS) $(wildcard lib/*/*.h cmd/attestgate/*.h) cmd/attestgate-nvml/nvml_collect.c packaging/static-sources.txt packaging/static-deps.sh packaging/build-static.sh
+build/attestgate-static: $(LIB_SRCS) $(CMD_SRCS) $(wildcard lib/*/*.h cmd/attestgate/*.h) cmd/attestgate-nvml/nvml_collect.c cmd/attestgate-nvml/nvml_abi.h packaging/static-sources.txt packaging/static-deps.sh packaging/build-static.sh
 	@packaging/build-static.sh $@
 
 # The image: the static binary, CA bundle, built-in policies and pinned roots FROM scratch.

@@ -79,7 +79,7 @@ echo "static: $OUT ($(wc -c <"$OUT") bytes), statically linked"
 # OUT-nvml: the NVML helper (cmd/attestgate-nvml) against the same prefix: jansson and libcrypto linked in,
 # glibc dynamic on purpose (it dlopens NVIDIA's libnvidia-ml.so.1, which a static binary cannot).
 ${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -pie -ffunction-sections \
-	-fdata-sections -I"$PREFIX/include" -o "$OUT-nvml.tmp" cmd/attestgate-nvml/nvml_collect.c -Wl,--gc-sections \
+	-fdata-sections -Ilib -I"$PREFIX/include" -o "$OUT-nvml.tmp" cmd/attestgate-nvml/nvml_collect.c lib/base/digest.c -Wl,--gc-sections \
 	-Wl,-z,relro,-z,now "$PREFIX/lib/libjansson.a" "$PREFIX/lib/libcrypto.a" -ldl -lpthread
 strip "$OUT-nvml.tmp"
 mv "$OUT-nvml.tmp" "$OUT-nvml"

@@ -43,6 +43,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "base/digest.h"
+#include "nvml_abi.h"
+
 #define EXIT_USAGE 2
 #define EXIT_NOLIB 3
 #define EXIT_NVML 4
@@ -51,36 +54,9 @@
 
 #define MAX_GPUS 16
 #define NONCE_LEN 32
-#define DRIVER_LEN 80
-#define VBIOS_LEN 32
-#define UUID_LEN 80
-#define ARCH_HOPPER 9
-#define ARCH_BLACKWELL 10
-
-typedef int nvmlReturn_t;
-typedef struct nvml_device_opaque *nvmlDevice_t;
-
-typedef struct {
-	unsigned int certChainSize;
-	unsigned int attestationCertChainSize;
-	unsigned char certChain[0x1000];
-	unsigned char attestationCertChain[0x1400];
-} nvmlConfComputeGpuCertificate_t;
-
-typedef struct {
-	unsigned int isCecAttestationReportPresent;
-	unsigned int attestationReportSize;
-	unsigned int cecAttestationReportSize;
-	unsigned char nonce[0x20];
-	unsigned char attestationReport[0x2000];
-	unsigned char cecAttestationReport[0x1000];
-} nvmlConfComputeGpuAttestationReport_t;
-
-typedef struct {
-	unsigned int environment;
-	unsigned int ccFeature;
-	unsigned int devToolsMode;
-} nvmlConfComputeSystemState_t;
+#define DRIVER_LEN NVML_DRIVER_VERSION_LEN
+#define VBIOS_LEN NVML_VBIOS_VERSION_LEN
+#define UUID_LEN NVML_UUID_LEN
 
 /* The NVML entry points this helper uses, resolved with dlsym. */
 struct nvml {
@@ -153,35 +129,11 @@ usage(const char *why)
 	return EXIT_USAGE;
 }
 
-/* Value of one hex digit, or -1. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes exactly 64 hex characters into 32 bytes; 0 on success. */
 static int
 parse_nonce(const char *hex, unsigned char out[NONCE_LEN])
 {
-	size_t i;
-
-	if (strlen(hex) != 2 * NONCE_LEN)
-		return -1;
-	for (i = 0; i < NONCE_LEN; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return strlen(hex) == 2 * NONCE_LEN ? ag_hex_decode(hex, out, NONCE_LEN) : -1;
 }
 
 /* Parses argv into the nonce and the library path; 0 or EXIT_USAGE. */
@@ -261,12 +213,12 @@ check_cc_state(const struct nvml *n)
 	rc = n->cc_state(&st);
 	if (rc != 0)
 		return nvml_failed(n, "nvmlSystemGetConfComputeState", rc);
-	if (st.ccFeature != 1) {
+	if (st.ccFeature != NVML_CC_FEATURE_ENABLED) {
 		fail("confidential computing is not enabled on this system (ccFeature=%u); "
 		    "enable CC mode on the GPU(s) and reboot, or do not ask for GPU evidence", st.ccFeature);
 		return EXIT_REFUSED;
 	}
-	if (st.devToolsMode == 1) {
+	if (st.devToolsMode == NVML_CC_DEVTOOLS_ON) {
 		fail("the GPU is in CC devtools mode, whose evidence must not be trusted; "
 		    "switch the GPU to CC production mode");
 		return EXIT_REFUSED;
@@ -278,9 +230,9 @@ check_cc_state(const struct nvml *n)
 static const char *
 arch_name(unsigned int arch)
 {
-	if (arch == ARCH_HOPPER)
+	if (arch == NVML_DEVICE_ARCH_HOPPER)
 		return "HOPPER";
-	if (arch == ARCH_BLACKWELL)
+	if (arch == NVML_DEVICE_ARCH_BLACKWELL)
 		return "BLACKWELL";
 	return NULL;
 }
@@ -393,17 +345,11 @@ b64_json(const unsigned char *buf, size_t len)
 static json_t *
 hex_json(const unsigned char *buf, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
 	char out[2 * NONCE_LEN + 1];
-	size_t i;
 
 	if (len > NONCE_LEN)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[buf[i] >> 4];
-		out[2 * i + 1] = digits[buf[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
+	ag_hex_encode(buf, len, out);
 	return json_string(out);
 }
 

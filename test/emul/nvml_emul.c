@@ -32,6 +32,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "nvml_abi.h"
+
 #define OK 0
 #define ERR_UNINITIALIZED 1
 #define ERR_INVALID_ARGUMENT 2
@@ -46,48 +48,8 @@
 #define REPORT_MAX 0x2000
 #define CHAIN_MAX 0x1400
 
-typedef int nvmlReturn_t;
-typedef struct emul_gpu *nvmlDevice_t;
-
-typedef struct {
-	unsigned int certChainSize;
-	unsigned int attestationCertChainSize;
-	unsigned char certChain[0x1000];
-	unsigned char attestationCertChain[0x1400];
-} nvmlConfComputeGpuCertificate_t;
-
-typedef struct {
-	unsigned int isCecAttestationReportPresent;
-	unsigned int attestationReportSize;
-	unsigned int cecAttestationReportSize;
-	unsigned char nonce[0x20];
-	unsigned char attestationReport[0x2000];
-	unsigned char cecAttestationReport[0x1000];
-} nvmlConfComputeGpuAttestationReport_t;
-
-typedef struct {
-	unsigned int environment;
-	unsigned int ccFeature;
-	unsigned int devToolsMode;
-} nvmlConfComputeSystemState_t;
-
-/* The exported entry points (prototypes, so -Wmissing-prototypes is happy). */
-nvmlReturn_t nvmlInit_v2(void);
-nvmlReturn_t nvmlShutdown(void);
-const char *nvmlErrorString(nvmlReturn_t rc);
-nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count);
-nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *dev);
-nvmlReturn_t nvmlSystemGetDriverVersion(char *buf, unsigned int len);
-nvmlReturn_t nvmlDeviceGetVbiosVersion(nvmlDevice_t dev, char *buf, unsigned int len);
-nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char *buf, unsigned int len);
-nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t dev, unsigned int *arch);
-nvmlReturn_t nvmlSystemGetConfComputeState(nvmlConfComputeSystemState_t *st);
-nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(nvmlDevice_t dev, nvmlConfComputeGpuCertificate_t *c);
-nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(nvmlDevice_t dev,
-    nvmlConfComputeGpuAttestationReport_t *r);
-
 /* One emulated GPU: just its index; files are read per call. */
-struct emul_gpu {
+struct nvmlDevice_st {
 	unsigned int index;
 };
 
@@ -95,7 +57,7 @@ static struct {
 	int initialised;
 	char dir[4096];
 	unsigned int count;
-	struct emul_gpu gpus[MAX_GPUS];
+	struct nvmlDevice_st gpus[MAX_GPUS];
 } emul;
 
 /* Path of a file in the emulation directory; 0 on success. */

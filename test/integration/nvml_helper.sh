@@ -1,45 +1,31 @@
-#!/bin/sh
-# nvml_selfcheck.sh - builds attestgate-nvml (cmd/attestgate-nvml) and the
-# emulated libnvidia-ml.so.1 (test/emul/nvml_emul.c) into build/, makes a
-# test CA (nvml_test_ca.sh) in a temporary directory, and checks the helper
-# against the emulation: the JSON shape, the nonce in the signed report, the
-# ECDSA P-384 signature with the leaf key of the served chain (python3 +
-# cryptography), a flipped byte, and each refusal (CC off, devtools, no GPU,
-# unknown arch, failing report call, bad nonce, missing or wrong library).
-# With valgrind installed it also runs the helper (and so the emulation)
-# under memcheck.  Prints "ok"/"not ok" lines; exits 1 on any failure.
-#   B=DIR      build directory (default build)
-#   NO_VALGRIND=1  skip the valgrind runs
-set -eu
-
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cd "$repo"
-B=${B:-build}
-CC=${CC:-cc}
-
-mkdir -p "$B/emul"
-# shellcheck disable=SC2046
-"$CC" -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -O2 \
-	-D_GNU_SOURCE -o "$B/attestgate-nvml" cmd/attestgate-nvml/nvml_collect.c -ldl \
-	$(pkg-config --cflags --libs jansson openssl)
-"$CC" -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o "$B/emul/libnvidia-ml.so.1" \
-	test/emul/nvml_emul.c -lcrypto
-
+#!/usr/bin/env bash
+# nvml_helper.sh - attestgate-nvml (cmd/attestgate-nvml, the NVML helper)
+# against the emulated libnvidia-ml.so.1 (test/emul/nvml_emul.c) with a test
+# CA (test/emul/nvml_test_ca.sh): the JSON shape, the nonce in the signed
+# report, the ECDSA P-384 signature with the leaf key of the served chain
+# (python3 + cryptography), a flipped byte, and each refusal (CC off,
+# devtools, no GPU, unknown arch, failing report call, bad nonce, missing or
+# wrong library), and the helper under valgrind (no leaks, no errors).
+# The helper and the emulation are built by make check / make test.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO"
+helper=${AG_NVML_HELPER:-$REPO/build/attestgate-nvml}
+emul_lib=${AG_NVML_EMUL:-$REPO/build/emul/libnvidia-ml.so.1}
+if [ ! -x "$helper" ] || [ ! -f "$emul_lib" ]; then
+	t_skip "NVML helper" "build/attestgate-nvml or the emulated NVML is not built (make check builds them)"
+	t_done; exit $?
+fi
+[ -f "$SHARED/vectors/nvidia/nvtrust-2023-hopper-545/attestationReport.bin" ] ||
+	{ t_skip "NVML helper" "../shared/vectors/nvidia is not present (the emulation's template report)"; t_done; exit $?; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-test/emul/nvml_test_ca.sh "$tmp/ca"
-case $B in
-/*) bdir=$B ;;
-*) bdir=$repo/$B ;;
-esac
-helper=$bdir/attestgate-nvml
-emul_lib=$bdir/emul/libnvidia-ml.so.1
-nonce=$(python3 -c 'import os; print(os.urandom(32).hex())')
-fails=0
+test/emul/nvml_test_ca.sh "$tmp/ca" "$SHARED/vectors/nvidia/nvtrust-2023-hopper-545/attestationReport.bin" >/dev/null
+nonce=$("$PY" -c 'import os; print(os.urandom(32).hex())')
 
-ok() { echo "ok - $1"; }
-notok() { echo "not ok - $1"; fails=$((fails + 1)); }
+ok() { t_ok "$1"; }
+notok() { t_not_ok "$1"; }
 
 # mkcase NAME: a fresh copy of the CA directory as an emulation directory
 mkcase() {
@@ -54,10 +40,8 @@ lib=$emul_lib
 run() {
 	d=$1
 	shift
-	set +e
 	AG_NVML_EMUL_DIR=$d AG_NVML_LIB=$lib "$helper" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	set -e
 }
 
 # refused NAME PATTERN: the last run failed with empty stdout and one stderr line matching PATTERN
@@ -73,11 +57,8 @@ refused() {
 # check EXPECT COUNT [FLIP]: python checks of $tmp/out (EXPECT good|badsig|recorded;
 # FLIP the byte offset flipped after signing)
 check() {
-	if python3 "$tmp/check.py" "$tmp/out" "$nonce" "$1" "$2" "$tmp/ca/gpu0.template.bin" "${3:--1}"; then
-		:
-	else
-		fails=$((fails + 1))
-	fi
+	"$PY" "$tmp/check.py" "$tmp/out" "$nonce" "$1" "$2" "$tmp/ca/gpu0.template.bin" "${3:--1}" >"$tmp/report"
+	t_report "$tmp/report" "check.py ($1)"
 }
 
 cat >"$tmp/check.py" <<'EOF'
@@ -94,13 +75,14 @@ nonce, count, bad = bytes.fromhex(nonce_hex), int(count), 0
 
 def report(cond, what):
     global bad
-    print(("ok - " if cond else "not ok - ") + what)
+    print(("ok\t" if cond else "not ok\t") + what + ("" if cond else "\tthe check failed"))
     bad += 0 if cond else 1
 
 try:
     doc = json.load(open(path))
 except ValueError as e:
     report(False, f"{expect}: stdout is one JSON document ({e})")
+    print("done")
     sys.exit(1)
 report(isinstance(doc, list) and len(doc) == count, f"{expect}: JSON list with {count} entr{'y' if count == 1 else 'ies'}")
 keys = {"arch", "nonce", "evidence", "certificate", "driver_version", "vbios_version", "uuid", "index"}
@@ -119,10 +101,11 @@ for i, e in enumerate(doc if isinstance(doc, list) else []):
         report(False, f"{tag}: evidence and certificate are base64 ({err})")
         continue
     report(len(ev) > 37 + 96 and ev[0] == 0x11 and ev[1] == 0xE0, f"{tag}: evidence decodes ({len(ev)} bytes, SPDM request)")
-    chain = x509.load_pem_x509_certificates(pem)
+    end = b"-----END CERTIFICATE-----"
+    chain = [x509.load_pem_x509_certificate(b + end) for b in pem.split(end) if b.strip()]
     cns = [c.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value for c in chain]
-    report(len(chain) == 5 and cns[0] == "attestgate test GH100 A01 GSP FMC LF"
-           and cns[1] == "attestgate test GH100 A01 GSP BROM"
+    report(len(chain) == 5 and cns[0] == "GH100 A01 GSP FMC LF"
+           and cns[1] == "GH100 A01 GSP BROM"
            and cns[4] == "attestgate test NVIDIA Device Identity CA",
            f"{tag}: certificate is the 5-cert PEM test chain, leaf first, BROM at [1], root last")
     tmpl = bytearray(open(template, "rb").read())
@@ -143,6 +126,7 @@ for i, e in enumerate(doc if isinstance(doc, list) else []):
         report(verified, f"{tag}: ECDSA P-384/SHA-384 signature over bytes[:-96] verifies with the leaf key")
     else:
         report(not verified, f"{tag}: signature does NOT verify after the flip")
+print("done")
 sys.exit(1 if bad else 0)
 EOF
 
@@ -220,12 +204,10 @@ if [ "${NO_VALGRIND:-0}" != 1 ] && command -v valgrind >/dev/null 2>&1; then
 		dir=${1%%:*}
 		want=${1##*:}
 		shift
-		set +e
 		AG_NVML_EMUL_DIR=$tmp/$dir AG_NVML_LIB=$emul_lib valgrind -q --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 			--error-exitcode=99 "$helper" "$@" >"$tmp/out" 2>"$tmp/vg"
 		rc=$?
-		set -e
 		if [ "$rc" -eq "$want" ] && ! grep -q '==[0-9]*==' "$tmp/vg"; then
 			ok "valgrind clean: $what (exit $rc)"
 		else
@@ -233,11 +215,6 @@ if [ "${NO_VALGRIND:-0}" != 1 ] && command -v valgrind >/dev/null 2>&1; then
 		fi
 	done
 else
-	echo "# valgrind skipped"
+	t_skip "valgrind runs of the helper" "valgrind is not installed (make deps)"
 fi
-
-if [ "$fails" -ne 0 ]; then
-	echo "nvml selfcheck: $fails failure(s)"
-	exit 1
-fi
-echo "nvml selfcheck: all passed"
+t_done
