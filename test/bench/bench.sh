@@ -137,3 +137,7 @@ echo "which has no AEAD modes, so the full protocol has no stock-tools equivalen
 echo
 "$REPO/test/bench/webhook_bench.sh" "$BIN" "${WEBHOOK_BENCH_SECONDS:-10}"
 [ -x "$STATIC" ] && "$REPO/test/bench/webhook_bench.sh" "$STATIC" "${WEBHOOK_BENCH_SECONDS:-10}"
+
+# The NVIDIA GPU checks (verify-evidence --platform nvidia-gpu, the NVML helper).
+"$REPO/test/bench/gpu_bench.sh" "$BIN" "$RUNS"
+[ -x "$STATIC" ] && "$REPO/test/bench/gpu_bench.sh" "$STATIC" "$RUNS"
