@@ -82,9 +82,9 @@ to_time(const ASN1_GENERALIZEDTIME *t)
 	return t != NULL && ASN1_TIME_to_tm(t, &tm) == 1 ? timegm(&tm) : 0;
 }
 
-/* The single response for cert: status, reason, validity window at time at. */
+/* The single response for cert: status, reason, validity window at time at (a nextUpdate unless our nonce shows freshness). */
 static const char *
-find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, struct ag_ocsp_result *res)
+find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, const uint8_t *nonce, struct ag_ocsp_result *res)
 {
 	const EVP_MD *mds[] = { EVP_sha1(), EVP_sha384() };
 	ASN1_GENERALIZEDTIME *rev = NULL, *this_upd = NULL, *next_upd = NULL;
@@ -105,6 +105,8 @@ find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, struct ag_o
 		return "its thisUpdate is after the verification time";
 	if (next_upd != NULL && res->next_update < t)
 		return "its nextUpdate is before its thisUpdate";
+	if (next_upd == NULL && nonce == NULL)
+		return "it has no nextUpdate, so a pre-fetched answer cannot be shown current";
 	if (next_upd != NULL && (res->next_update == 0 || res->next_update + AG_OCSP_SKEW_S < at))
 		return "its nextUpdate has passed (a stale answer)";
 	res->status = status == V_OCSP_CERTSTATUS_GOOD ? AG_OCSP_GOOD : status == V_OCSP_CERTSTATUS_REVOKED ?
@@ -132,7 +134,7 @@ ag_ocsp_check(const uint8_t *der, size_t len, X509 *cert, X509 *issuer, STACK_OF
 	else if ((bs = OCSP_response_get1_basic(resp)) == NULL)
 		why = "it is not a basic OCSP response";
 	/* About this certificate first: a caller with several responses looks for the one that is. */
-	else if ((why = find_status(bs, cert, issuer, at, res)) == NULL &&
+	else if ((why = find_status(bs, cert, issuer, at, nonce, res)) == NULL &&
 	    (why = verify_signer(bs, untrusted, issuer, root, at)) == NULL && nonce != NULL && !nonce_echoed(bs, nonce))
 		why = "it does not echo the request's nonce (replayed?)";
 	res->nonce_checked = why == NULL && nonce != NULL;

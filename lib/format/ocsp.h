@@ -38,8 +38,9 @@ enum ag_code ag_ocsp_request(X509 *cert, X509 *issuer, const uint8_t *nonce, uin
  * Checks a DER OCSPResponse for cert (issued by issuer): successful, its
  * signer verified through untrusted (the rest of the chain; may be NULL) to
  * root at time at, a single response for this CertID (SHA-1 or SHA-384),
- * thisUpdate <= at <= nextUpdate (AG_OCSP_SKEW_S either way), and, when
- * nonce is not NULL, that nonce echoed.  AG_EINVALID saying what failed;
+ * thisUpdate <= at <= nextUpdate (AG_OCSP_SKEW_S either way; without a
+ * nonce the nextUpdate is required), and, when nonce is not NULL, that
+ * nonce echoed.  AG_EINVALID saying what failed;
  * res gets the status (a revoked certificate is AG_OK here: the caller
  * decides).
  */

@@ -42,6 +42,7 @@ from_files(const struct ag_gpu_ocsp_source *s, X509 *cert, X509 *issuer, STACK_O
 			ag_err_prefix(err, "%s", s->files[i]);
 			return rc;
 		}
+		ag_err_clear(err);   /* another certificate's answer: not an error */
 	}
 	return AG_OK;
 }
@@ -115,8 +116,9 @@ ag_gpu_ocsp_chain(const struct ag_gpu_ocsp_source *s, STACK_OF(X509) *chain, int
 	memset(r, 0, sizeof(*r));
 	if (!ag_gpu_ocsp_source_set(s))
 		return AG_OK;
-	r->checked = 1;
-	r->online = 1;
+	/* Nothing below the root to ask about: nothing was checked. */
+	r->checked = first < sk_X509_num(chain) - 1;
+	r->online = r->checked;
 	for (int i = first; i < sk_X509_num(chain) - 1; i++) {
 		enum ag_code rc = check_one(s, chain, i, at, r, err);
 
