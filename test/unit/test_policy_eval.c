@@ -1,7 +1,7 @@
 /*
  * test_policy_eval.c - the policy evaluation: every operator positive, negative and with a type mismatch,
  * the bounds of matches, and the denial text that names the failed rules first;
- * the claims JSON Pointer the rules use.
+ * the claims JSON Pointer the rules use; spec.gpus (the count and each GPU's rules).
  */
 #include "policy_fixtures.h"
 
@@ -225,10 +225,54 @@ test_claims_pointer(void **state)
 	json_decref(c);
 }
 
+
+/* spec.gpus: the count rule, then every GPU rule for GPUs 0..count-1 under /x-attestgate-gpus/N. */
+static void
+test_gpus(void **state)
+{
+	static const char *const yaml = HEAD "  - {claim: /s, exists: true}\n  gpus:\n    count: 2\n    require:\n"
+					       "    - {claim: /measres, equals: success}\n";
+	struct ag_policy *p = parse_ok(yaml);
+	json_t *claims, *results = NULL;
+	struct ag_err err;
+	char text[1024];
+
+	(void)state;
+	claims = json_pack("{s:s, s:i, s:[{s:s}, {s:s}]}", "s", "x", "x-attestgate-gpu-count", 2, "x-attestgate-gpus",
+	    "measres", "success", "measres", "success");
+	assert_int_equal(ag_policy_evaluate(p, claims, &results, &err), AG_OK);
+	assert_int_equal(json_array_size(results), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(results, 1), "claim")), "/x-attestgate-gpu-count");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(results, 3), "claim")), "/x-attestgate-gpus/1/measres");
+	json_decref(results);
+	/* One GPU failing its rule, then one GPU missing: each named. */
+	json_object_set_new(json_array_get(json_object_get(claims, "x-attestgate-gpus"), 1), "measres", json_string("fail"));
+	assert_int_equal(ag_policy_evaluate(p, claims, &results, &err), AG_EPOLICY);
+	assert_non_null(strstr(err.msg, "/x-attestgate-gpus/1/measres equals \"success\", actual \"fail\""));
+	json_decref(results);
+	json_array_remove(json_object_get(claims, "x-attestgate-gpus"), 1);
+	json_object_set_new(claims, "x-attestgate-gpu-count", json_integer(1));
+	assert_int_equal(ag_policy_evaluate(p, claims, &results, &err), AG_EPOLICY);
+	ag_policy_denial_text("t", results, text, sizeof(text));
+	assert_non_null(strstr(text, "2 of 4 rules failed"));
+	assert_non_null(strstr(text, "/x-attestgate-gpu-count equals 2, actual 1"));
+	assert_non_null(strstr(text, "/x-attestgate-gpus/1/measres equals \"success\", actual missing"));
+	json_decref(results);
+	/* No GPU claims at all (a verifier without GPUs): the count rule fails as missing. */
+	json_decref(claims);
+	claims = json_pack("{s:s}", "s", "x");
+	assert_int_equal(ag_policy_evaluate(p, claims, &results, &err), AG_EPOLICY);
+	assert_non_null(strstr(err.msg, "/x-attestgate-gpu-count equals 2, actual missing"));
+	json_decref(results);
+	json_decref(claims);
+	ag_policy_free(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpus),
 		cmocka_unit_test(test_equals),
 		cmocka_unit_test(test_one_of_none_of),
 		cmocka_unit_test(test_at_least_at_most),

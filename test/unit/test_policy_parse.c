@@ -378,6 +378,42 @@ test_expect_host_data(void **state)
 	    "t.yaml:5:3:", "azure-kata-cc");
 }
 
+
+/* spec.gpus: count (1..64) required, rules over one GPU's claims, nothing else. */
+static void
+test_gpus(void **state)
+{
+	struct ag_policy *p;
+
+	(void)state;
+	p = parse_ok(HEAD "  - {claim: /s, exists: true}\n  gpus:\n    count: 2\n    require:\n"
+		     "    - {claim: /measres, equals: success}\n    - {claim: /hwmodel, matches: \"GH100 .*\"}\n");
+	assert_int_equal(p->gpus.present, 1);
+	assert_int_equal(p->gpus.count, 2);
+	assert_int_equal(p->gpus.n_rules, 2);
+	assert_string_equal(p->gpus.rules[0].claim, "/measres");
+	assert_int_equal(p->gpus.rules[1].op, AG_OP_MATCHES);
+	assert_int_equal(p->gpus.rules[1].line, 16);
+	assert_int_equal(p->n_rules, 1);
+	ag_policy_free(p);
+	p = parse_ok(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1}\n");
+	assert_int_equal(p->gpus.present, 1);
+	assert_int_equal(p->gpus.n_rules, 0);
+	ag_policy_free(p);
+	p = parse_ok(HEAD "  - {claim: /s, exists: true}\n");
+	assert_int_equal(p->gpus.present, 0);
+	ag_policy_free(p);
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {}\n", "t.yaml:12:9:", "missing required key \"count\"");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 0}\n", "t.yaml:12:17:", "1 to 64");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 65}\n", "t.yaml:12:17:", "1 to 64");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: \"2\"}\n", "t.yaml:12:17:", "number of GPUs");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1, require: []}\n", "t.yaml:12:", "spec.gpus.require must list");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1, require: [{claim: /measres}]}\n", "t.yaml:12:",
+	    "no operator");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1, rims: offline}\n", "t.yaml:12:", "unknown key \"rims\"");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: [1]\n", "t.yaml:12:9:", "spec.gpus must be a mapping");
+}
+
 static void
 test_key_file_valid(void **state)
 {
@@ -411,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_keys_fields),
 		cmocka_unit_test(test_keys_errors_name_lines),
 		cmocka_unit_test(test_expect_host_data),
+		cmocka_unit_test(test_gpus),
 		cmocka_unit_test(test_key_file_valid),
 	};
 
