@@ -146,6 +146,9 @@ cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v)
 	}
 	if (rc == AG_OK)
 		rc = ag_local_verify(&lo, &e, &claims, &err);
+	/* A bundle of a run with spec.gpus: its GPUs are checked too, for the same nonce. */
+	if (rc == AG_OK)
+		rc = cmd_verify_bundle_gpus(v, &e, claims, &err);
 	if (rc == AG_OK) {
 		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 

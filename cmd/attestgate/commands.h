@@ -78,6 +78,12 @@ int cmd_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_evidence(const struct cli_cmd *cmd, const struct cli_values *v);
 int cmd_verify_gpu(const struct cli_cmd *cmd, const struct cli_values *v);
 
+struct ag_evidence;
+
+/* A bundle's GPU evidence (run with spec.gpus), verified for the GPU nonce of its nonce with the GPU flags; its claims join claims. */
+enum ag_code cmd_verify_bundle_gpus(const struct cli_values *v, const struct ag_evidence *e, json_t *claims,
+    struct ag_err *err);
+
 
 int cmd_verify_token(const struct cli_cmd *cmd, const struct cli_values *v);
 

@@ -231,6 +231,7 @@ read_tree(xmlNode *root, struct ag_nv_rim *rim, struct ag_err *err)
 	if (attr(meta, NULL, "colloquialVersion", rim->version, sizeof(rim->version)) != 0 || rim->version[0] == '\0')
 		return ag_err_set(err, AG_EINVALID, "RIM: Meta has no colloquialVersion");
 	(void)attr(meta, NS_TCG_RIM, "FirmwareManufacturerId", rim->manufacturer_id, sizeof(rim->manufacturer_id));
+	(void)attr(meta, NULL, "product", rim->product, sizeof(rim->product));
 	if ((rc = read_payload(payload, rim, err)) != AG_OK)
 		return rc;
 	return read_certs(sig, rim, err);

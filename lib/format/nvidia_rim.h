@@ -34,6 +34,7 @@ struct ag_nv_rim_measurement {
 struct ag_nv_rim {
 	char version[64];            /* Meta colloquialVersion ("550.90.07", "96.00.9F.00.01") */
 	char manufacturer_id[32];    /* Meta FirmwareManufacturerId ("5703"), or "" */
+	char product[32];            /* Meta product, the chip ("GH100"), or "" */
 	struct ag_nv_rim_measurement *measurements;   /* the active ones, in document order */
 	size_t n_measurements;
 	STACK_OF(X509) *certs;       /* the Signature's X509Certificates, in document order */

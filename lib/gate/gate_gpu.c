@@ -77,6 +77,23 @@ gpu_summary(const json_t *c)
 	return o;
 }
 
+/* spec.gpus counts GPUs: an NVSwitch among the devices is not one of them. */
+static enum ag_code
+only_gpus(const json_t *list, struct ag_err *err)
+{
+	size_t i;
+	const json_t *c;
+
+	json_array_foreach(list, i, c) {
+		const char *type = json_string_value(json_object_get(c, "x-nvidia-device-type"));
+
+		if (type == NULL || strcmp(type, "gpu") != 0)
+			return ag_err_set(err, AG_EINVALID, "device %zu of the GPU evidence is not a GPU (%s): spec.gpus counts "
+			    "GPUs", i, json_string_value(json_object_get(c, "hwmodel")));
+	}
+	return AG_OK;
+}
+
 enum ag_code
 ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const struct ag_evidence *e, json_t *claims,
     json_t **gpus, struct ag_err *err)
@@ -99,7 +116,12 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
 	rc = gpu_opts(cfg, deadline_ms, &o, err);
 	if (rc == AG_OK && (rc = ag_nv_evidence_parse(b->data, b->len, &entries, &n, err)) != AG_OK)
 		rc = ag_err_set_prefixed(err, AG_EINVALID, "the NVML helper's evidence");
-	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK) {
+	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK &&
+	    (rc = only_gpus(list, err)) != AG_OK) {
+		json_decref(list);
+		list = NULL;
+	}
+	if (rc == AG_OK) {
 		*gpus = json_array();
 		json_array_foreach(list, i, c)
 			json_array_append_new(*gpus, gpu_summary(c));

@@ -172,7 +172,7 @@ gate_container(const struct ag_inject_opts *o, const struct ag_gate_plan *p, con
 		char n[16];
 
 		snprintf(n, sizeof(n), "%u", p->gpus);
-		json_object_set_new(limits, o->gpu_resource != NULL ? o->gpu_resource : AG_GPU_RESOURCE_DEFAULT, json_string(n));
+		json_object_set_new(limits, p->gpu_resource, json_string(n));
 	}
 	ctr = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:{s:{s:s, s:s}, s:o}}", "name", "attestgate", "image", p->image, "args",
 	    gate_args(o, p, digest, timeout), "terminationMessagePolicy", "FallbackToLogsOnError", "securityContext", sec,
@@ -259,6 +259,8 @@ resolve_policy(const struct ag_inject_opts *o, const struct ag_pod_intent *in, s
 		    "policy for %s (attestgate.io/policy)", strcmp(where, "azure-cvm") == 0 ? "a Confidential VM node (azure-cvm)" :
 		    "kata-cc (azure-kata-cc)", p->policy, where);
 	p->gpus = o->gpus != NULL ? o->gpus(p->policy, o->digest_arg) : 0;
+	snprintf(p->gpu_resource, sizeof(p->gpu_resource), "%s", o->gpu_resource != NULL ? o->gpu_resource :
+	    AG_GPU_RESOURCE_DEFAULT);
 	if (p->gpus > 0 && ag_runtime_is_kata(in->runtime_class))
 		return ag_err_set(err, AG_ECONFIG, "policy \"%s\" attests NVIDIA GPUs (spec.gpus), which the gate reaches only on "
 		    "a Confidential VM node, not in a %s pod", p->policy, in->runtime_class);
@@ -516,11 +518,39 @@ ag_gate_plan_compare(const struct ag_gate_plan *p, const json_t *spec, const cha
 	return missing ? AG_GATE_MOUNTS_MISSING : AG_GATE_EXACT;
 }
 
+/* The number of resource the app containers ask for (limits, else requests), summed; -1 when one cannot be read. */
+static long
+app_resource(const json_t *spec, const char *resource)
+{
+	const json_t *c, *res, *v;
+	long sum = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "containers"), i, c) {
+		char *end = NULL;
+		long n;
+
+		res = json_object_get(c, "resources");
+		v = json_object_get(json_object_get(res, "limits"), resource);
+		if (v == NULL)
+			v = json_object_get(json_object_get(res, "requests"), resource);
+		if (v == NULL)
+			continue;
+		n = json_is_integer(v) ? (long)json_integer_value(v) : json_is_string(v) ?
+		    strtol(json_string_value(v), &end, 10) : -1;
+		if (n < 0 || n > 1024 || (end != NULL && (*end != '\0' || end == json_string_value(v))))
+			return -1;
+		sum += n;
+	}
+	return sum;
+}
+
 const char *
-ag_gate_plan_conflict(const struct ag_gate_plan *p, const json_t *spec)
+ag_gate_plan_conflict(struct ag_gate_plan *p, const json_t *spec)
 {
 	const json_t *v, *c, *m;
 	size_t i, k;
+	long app;
 
 	json_array_foreach(p->volumes, i, v)
 		if (ag_k8s_named(json_object_get(spec, "volumes"), json_string_value(json_object_get(v, "name"))) != NULL)
@@ -536,6 +566,16 @@ ag_gate_plan_conflict(const struct ag_gate_plan *p, const json_t *spec)
 				return "a container already mounts a volume named attestgate, or something at /run/attestgate: "
 				       "the gate's outputs go there read-only; rename or move that mount";
 		}
+	}
+	/* Every GPU the app gets is one the gate attested: the kubelet hands the gate's GPUs on to the app. */
+	if (p->gpus > 0 && (app = app_resource(spec, p->gpu_resource)) != (long)p->gpus) {
+		if (app < 0)
+			snprintf(p->why, sizeof(p->why), "an app container's %s is not a whole number", p->gpu_resource);
+		else
+			snprintf(p->why, sizeof(p->why), "the app containers ask for %ld %s, but policy \"%s\" attests %u "
+			    "(spec.gpus.count): make them equal, so every GPU the app gets is one the gate attested", app,
+			    p->gpu_resource, p->policy, p->gpus);
+		return p->why;
 	}
 	return NULL;
 }

@@ -78,7 +78,9 @@ struct ag_gate_plan {
 	const char *platform;           /* the gate's --platform: "auto", "azure-kata-cc", "sev-snp", "tdx" */
 	const char *tpm;                /* "privileged", "devicePlugin" or "none" */
 	unsigned gpus;                  /* GPUs the policy attests: the gate gets the GPU image and as many GPUs */
+	char gpu_resource[128];         /* their extended resource */
 	char image[512];                /* the gate's image */
+	char why[256];                  /* ag_gate_plan_conflict's reason, when it has numbers to say */
 	json_t *container;              /* the gate's init container */
 	json_t *volumes;                /* its pod volumes, in order */
 	json_t *app_mount;              /* what every app container mounts: the outputs, read-only */
@@ -114,8 +116,12 @@ int ag_gate_looks_injected(const char *status, const json_t *spec);
 /* Nonzero when container ctr (JSON) mounts the outputs at /run/attestgate (read-only when ro). */
 int ag_gate_mounts_outputs(const json_t *ctr, int ro);
 
-/* Why plan's gate cannot be added to spec (a volume of its names, a container's mount in its way), or NULL. */
-const char *ag_gate_plan_conflict(const struct ag_gate_plan *plan, const json_t *spec);
+/*
+ * Why plan's gate cannot be added to spec (a volume of its names, a
+ * container's mount in its way, app containers that ask for another number
+ * of GPUs than the policy attests), or NULL; the text may be in plan->why.
+ */
+const char *ag_gate_plan_conflict(struct ag_gate_plan *plan, const json_t *spec);
 
 /* Nonzero when runtime class rc is a kata class ("kata" prefix): kata pods never get a host TPM. */
 int ag_runtime_is_kata(const char *rc);

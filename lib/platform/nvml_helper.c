@@ -39,6 +39,7 @@ spawn(const char *helper, const char *nonce_hex, struct child *c, struct ag_err 
 {
 	char *const argv[] = { (char *)"attestgate-nvml", (char *)"--nonce", (char *)nonce_hex, NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, e;
 
 	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
@@ -50,7 +51,12 @@ spawn(const char *helper, const char *nonce_hex, struct child *c, struct ag_err 
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	e = posix_spawn(&c->pid, helper, &fa, NULL, argv, environ);
+	/* Its own process group: a kill at the deadline reaches whatever it started too. */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	e = posix_spawn(&c->pid, helper, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(po[1]);
 	close(pe[1]);
@@ -72,10 +78,10 @@ drain(int *fd, struct ag_buf *b, int *overflow)
 	uint8_t chunk[8192];
 	ssize_t n = read(*fd, chunk, sizeof(chunk));
 
-	/* stdout beyond its bound is an error; stderr keeps its first bytes only. */
-	if (n > 0 && overflow == NULL && (size_t)n > b->max - b->len)
-		n = (ssize_t)(b->max - b->len);
-	if (n > 0 && ag_buf_append(b, chunk, (size_t)n) != 0 && overflow != NULL)
+	/* stdout beyond its bound is an error; stderr keeps its first bytes and the rest is read and dropped. */
+	if (n > 0 && overflow == NULL)
+		(void)ag_buf_append(b, chunk, (size_t)n < b->max - b->len ? (size_t)n : b->max - b->len);
+	else if (n > 0 && ag_buf_append(b, chunk, (size_t)n) != 0)
 		*overflow = 1;
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 		close(*fd);
@@ -116,16 +122,33 @@ helper_message(struct child *c)
 	return s;
 }
 
-/* Waits for the helper (killed first when it overran) and judges its exit. */
+/* Reaps the helper by the deadline (its pipes may close before it exits); 0, or -1 when it had to be killed. */
+static int
+reap(struct child *c, const struct ag_gpu_collect_opts *o, int kill_now, int *status)
+{
+	while (!kill_now && ag_clock_mono_ms() < o->deadline_ms && (o->cancel == NULL || !*o->cancel)) {
+		pid_t r = waitpid(c->pid, status, WNOHANG);
+
+		if (r == c->pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r == 0)
+			ag_clock_sleep_ms(20, NULL);
+	}
+	kill(-c->pid, SIGKILL);   /* the helper's process group */
+	while (waitpid(c->pid, status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+/* Waits for the helper (killed when it overran or outlives the deadline) and judges its exit. */
 static enum ag_code
-finish(struct child *c, const char *helper, int timed_out, struct ag_err *err)
+finish(struct child *c, const struct ag_gpu_collect_opts *o, const char *helper, int timed_out, struct ag_err *err)
 {
 	int status = 0;
 
-	if (timed_out || c->overflow)
-		kill(c->pid, SIGKILL);
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	timed_out = reap(c, o, timed_out || c->overflow, &status) != 0 && !c->overflow;
 	if (c->overflow)
 		return ag_err_set(err, AG_EEVIDENCE, "the NVML helper %s printed more than %d bytes", helper,
 		    AG_NV_EVIDENCE_MAX_BYTES);
@@ -163,7 +186,7 @@ ag_gpu_collect(const struct ag_gpu_collect_opts *o, uint8_t **json, size_t *len,
 		close(c.out);
 	if (c.errfd >= 0)
 		close(c.errfd);
-	rc = finish(&c, helper, timed_out && !c.overflow, err);
+	rc = finish(&c, o, helper, timed_out, err);
 	if (rc == AG_OK)
 		*json = ag_buf_steal(&c.stdout_buf, len);
 	ag_buf_free(&c.stdout_buf);

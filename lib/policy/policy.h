@@ -26,7 +26,7 @@ enum ag_policy_mode { AG_MODE_ENFORCE, AG_MODE_AUDIT };
 #define AG_POLICY_MAX_ALIASES 32
 #define AG_POLICY_MAX_DEPTH 16
 #define AG_POLICY_MAX_KEYS 16
-#define AG_POLICY_MAX_GPUS 64
+#define AG_POLICY_MAX_GPUS 16   /* what attestgate-nvml collects at most */
 #define AG_POLICY_GPUS_CLAIM "/x-attestgate-gpus"          /* the verified GPUs' claims, a list (spec.gpus) */
 #define AG_POLICY_GPU_COUNT_CLAIM "/x-attestgate-gpu-count" /* how many GPUs attested */
 

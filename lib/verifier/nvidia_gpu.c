@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "base/certs.h"
 #include "base/digest.h"
 #include "format/nvidia_certs.h"
 #include "format/nvidia_opaque.h"
@@ -155,6 +156,9 @@ check_evidence(const struct ag_gpu_opts *o, const struct ag_gpu_input *in, struc
 	if (in->nonce != NULL && !ag_ct_equal(in->nonce, d->r->nonce, AG_SPDM_NONCE_LEN))
 		return ag_err_set(err, AG_EINVALID, "the report's nonce is not the expected one: it was not made for this "
 		    "attestation (replayed, or another run's)");
+	/* The evidence JSON's own word is no freshness, but evidence that contradicts itself is not used. */
+	if (in->stated_nonce != NULL && !ag_ct_equal(in->stated_nonce, d->r->nonce, AG_SPDM_NONCE_LEN))
+		return ag_err_set(err, AG_EINVALID, "the evidence's \"nonce\" is not the nonce the report signs");
 	json_object_set_new(d->checks, "nonce", json_string(in->nonce != NULL ? "matched" : "not-checked"));
 	if ((rc = ag_nv_opaque_decode(d->r, d->arch, &d->op, err)) != AG_OK || (rc = check_fwid(d, err)) != AG_OK)
 		return rc;
@@ -173,6 +177,16 @@ verify_rim(const struct ag_gpu_opts *o, const struct device *d, const struct ag_
 	if (rc != AG_OK)
 		ag_err_prefix(err, "the RIM %s", what);
 	return rc;
+}
+
+/* Nonzero when the RIM is for the device's chip: a GPU's RIM names it as Meta product, the first word of
+ * hwmodel ("GH100" of "GH100 A01 GSP BROM").  NVIDIA's NVSwitch RIMs name a GPU there, so they are not compared. */
+static int
+for_this_chip(const struct device *d, const struct ag_nv_rim *rim)
+{
+	size_t n = strcspn(d->hwmodel, " ");
+
+	return d->arch == AG_NV_LS10 || (strlen(rim->product) == n && strncasecmp(rim->product, d->hwmodel, n) == 0);
 }
 
 /* The empty slot for version, or NULL. */
@@ -198,8 +212,10 @@ take_given_files(const struct ag_gpu_opts *o, const struct device *d, struct rim
 		struct rim_slot *s = NULL;
 		enum ag_code rc = ag_gpu_rim_read_file(path, &rim, err);
 
-		if (rc == AG_OK && (rc = verify_rim(o, d, rim, path, &chain, &ocsp, err)) == AG_OK &&
-		    (s = slot_for(slots, n, rim->version)) == NULL)
+		if (rc == AG_OK && (rc = verify_rim(o, d, rim, path, &chain, &ocsp, err)) == AG_OK && !for_this_chip(d, rim))
+			rc = ag_err_set(err, AG_EINVALID, "the RIM %s is for %s, but the device is a %s", path,
+			    rim->product[0] != '\0' ? rim->product : "no chip", d->hwmodel);
+		if (rc == AG_OK && (s = slot_for(slots, n, rim->version)) == NULL)
 			rc = ag_err_set(err, AG_EINVALID, "the RIM %s is for version %s, but the report's %s is %s%s%s", path,
 			    rim->version, slots[0].role, slots[0].version, n > 1 ? " and its VBIOS is " : "",
 			    n > 1 ? slots[1].version : "");
@@ -236,6 +252,9 @@ get_rim(const struct ag_gpu_opts *o, const struct device *d, struct rim_slot *s,
 	if (strcasecmp(s->rim->version, s->version) != 0)
 		return ag_err_set(err, AG_EINVALID, "the %s RIM %s is for version %s, the report's %s is %s", s->role, s->id,
 		    s->rim->version, s->role, s->version);
+	if (!for_this_chip(d, s->rim))
+		return ag_err_set(err, AG_EINVALID, "the %s RIM %s is for %s, but the device is a %s", s->role, s->id,
+		    s->rim->product[0] != '\0' ? s->rim->product : "no chip", d->hwmodel);
 	return AG_OK;
 }
 
@@ -376,10 +395,13 @@ check_rims(const struct ag_gpu_opts *o, struct device *d, struct ag_err *err)
 static void
 evidence_claims(const struct ag_gpu_input *in, struct device *d)
 {
-	char nonce[2 * AG_SPDM_NONCE_LEN + 1];
+	char nonce[2 * AG_SPDM_NONCE_LEN + 1], device[AG_SHA256_HEX_LEN + 1];
 	char *ueid = ag_nv_ueid(d->chain);
 
 	ag_hex_encode(d->r->nonce, AG_SPDM_NONCE_LEN, nonce);
+	/* The device's identity certificate (chain[1], made once per chip) names the device; the leaf is per boot. */
+	ag_cert_sha256_hex(sk_X509_value(d->chain, 1), device);
+	json_object_set_new(d->claims, AG_GPU_DEVICE_ID_CLAIM, json_string(device));
 	json_object_set_new(d->claims, "eat_nonce", json_string(nonce));
 	json_object_set_new(d->claims, "hwmodel", json_string(d->hwmodel));
 	json_object_set_new(d->claims, "ueid", ueid != NULL ? json_string(ueid) : json_null());
@@ -437,6 +459,21 @@ ag_gpu_verify(const struct ag_gpu_opts *o, const struct ag_gpu_input *in, json_t
 	return rc;
 }
 
+/* Nonzero when claims c name the device (or the leaf) of an earlier entry of list. */
+static int
+seen_before(const json_t *list, const json_t *c, size_t *which)
+{
+	static const char *const keys[] = { AG_GPU_DEVICE_ID_CLAIM, "ueid" };
+
+	for (size_t i = 0; i < json_array_size(list); i++)
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (json_equal(json_object_get(json_array_get(list, i), keys[k]), json_object_get(c, keys[k]))) {
+				*which = i;
+				return 1;
+			}
+	return 0;
+}
+
 enum ag_code
 ag_gpu_verify_evidence(const struct ag_gpu_opts *o, const struct ag_nv_evidence_entry *e, size_t n, const uint8_t *nonce,
     json_t **claims, struct ag_err *err)
@@ -451,12 +488,18 @@ ag_gpu_verify_evidence(const struct ag_gpu_opts *o, const struct ag_nv_evidence_
 			.chain = e[i].chain, .chain_len = e[i].chain_len, .arch = e[i].arch[0] != '\0' ? e[i].arch : NULL,
 			.driver_version = e[i].driver_version, .vbios_version = e[i].vbios_version };
 		json_t *c = NULL;
+		size_t k = 0;
 
 		snprintf(name, sizeof(name), "%s %zu", strcmp(e[i].arch, "LS10") == 0 ? "NVSwitch" : "GPU", i);
-		in.nonce = nonce != NULL ? nonce : e[i].has_nonce ? e[i].nonce : NULL;
+		in.nonce = nonce;
+		in.stated_nonce = e[i].has_nonce ? e[i].nonce : NULL;
 		if (nonce != NULL && e[i].has_nonce && !ag_ct_equal(nonce, e[i].nonce, AG_SPDM_NONCE_LEN))
 			rc = ag_err_set(err, AG_EINVALID, "%s: the evidence's \"nonce\" is not the expected nonce", name);
-		else if ((rc = ag_gpu_verify(o, &in, &c, err)) == AG_OK) {
+		else if ((rc = ag_gpu_verify(o, &in, &c, err)) == AG_OK && seen_before(*claims, c, &k)) {
+			rc = ag_err_set(err, AG_EINVALID, "%s is device %zu again (the same device certificate): a device "
+			    "listed twice does not count twice", name, k);
+			json_decref(c);
+		} else if (rc == AG_OK) {
 			json_object_set_new(c, "x-attestgate-gpu-index", json_integer((json_int_t)i));
 			if (e[i].uuid != NULL)
 				json_object_set_new(c, "x-attestgate-gpu-uuid", json_string(e[i].uuid));

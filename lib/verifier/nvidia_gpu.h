@@ -23,6 +23,9 @@
 #include "verifier/gpu_ocsp.h"
 #include "verifier/gpu_rims.h"
 
+/* The SHA-256 of the device's identity certificate (its chain's second): one per chip, unlike the per-boot leaf. */
+#define AG_GPU_DEVICE_ID_CLAIM "x-attestgate-gpu-device-id"
+
 struct ag_gpu_opts {
 	time_t at;                       /* verification time of every chain; 0: now */
 	STACK_OF(X509) *test_roots;      /* tests only: more device/RIM roots, or NULL */
@@ -58,6 +61,7 @@ struct ag_gpu_input {
 	const uint8_t *chain;               /* PEM, leaf first */
 	size_t chain_len;
 	const uint8_t *nonce;               /* the expected request nonce (32 bytes), or NULL: not checked */
+	const uint8_t *stated_nonce;        /* what the evidence JSON says the nonce is, or NULL: must be the signed one */
 	const char *arch;                   /* what the evidence says it is ("HOPPER"), or NULL */
 	const char *driver_version;         /* NVML's strings, cross-checked with the signed ones; NULL: none */
 	const char *vbios_version;

@@ -28,14 +28,16 @@ emul_tsmfs "$W/tee" "$W/tsm" sev_guest || { t_skip "GPU end to end" "the FUSE mo
 
 # Test roots: the AMD test roots, the test NVIDIA device root, the test RIM root.
 "$REPO/test/emul/nvml_test_ca.sh" "$W/gpu" "$SRC/attestationReport.bin" >/dev/null
+"$REPO/test/emul/nvml_test_ca.sh" "$W/gpu-b" "$SRC/attestationReport.bin" >/dev/null   # a second device
 "$REPO/test/emul/nvidia_test_rims.sh" "$W/rim" "$SRC"
 mkdir -p "$W/roots"
 cp "$W/tee/test-roots/"* "$W/roots/"
 cp "$W/gpu/root.pem" "$W/roots/nvidia-device-test-root.pem"
+cp "$W/gpu-b/root.pem" "$W/roots/nvidia-device-test-root-b.pem"
 cp "$W/rim/rim-ca/root.pem" "$W/roots/nvidia-rim-test-root.pem"
 # NVIDIA's RIM service and OCSP responder, stood in on loopback over TLS.
 svc_pki "$W/pki"
-svc_nvidia "$W/nv" "$W/pki" "$W/rim/rims" "$W/gpu" "$W/rim/rim-ca" || { t_skip "GPU end to end" "the NVIDIA stand-in did not start"; t_done; exit $?; }
+svc_nvidia "$W/nv" "$W/pki" "$W/rim/rims" "$W/gpu" "$W/gpu-b" "$W/rim/rim-ca" || { t_skip "GPU end to end" "the NVIDIA stand-in did not start"; t_done; exit $?; }
 
 # policy NAME COUNT [RULES...]: a sev-snp local policy with spec.gpus.
 policy() {
@@ -79,6 +81,10 @@ WANT_GPU=$("$PY" -c "import hashlib,sys; print(hashlib.sha256(b'attestgate nvidi
 t_check "gpuNonce = SHA-256(label || run nonce) and the report carries it" test "$(jq -r .gpuNonce "$W/out/evidence/evidence.json")" = "$WANT_GPU" -a \
 	"$(jq -r '.[0].nonce' "$W/out/evidence/gpu-evidence.json")" = "$WANT_GPU"
 t_check "ready is written" test -e "$W/out/ready"
+t_exit 0 "verify-evidence --in the kept bundle checks the GPUs too, for the bundle's nonce" "$BIN" verify-evidence \
+	--in "$W/out/evidence" --insecure-test-roots "$W/roots" --gpu-rim-dir "$W/rim/rims"
+cp "$T_OUT" "$W/bundle-claims.json"
+t_jq "verify-evidence --in: the GPU's claims, nonce matched, measurements compared" '.["x-attestgate-gpu-count"] == 1 and .["x-attestgate-gpus"][0]["x-attestgate-gpu-checks"].nonce == "matched" and .["x-attestgate-gpus"][0].measres == "success"' "$W/bundle-claims.json"
 t_jq "revocation was checked online: the device chain and both RIM chains good" '.gpus[0].checks.ocsp == "online"' "$W/out/status.json"
 t_jq "the claims carry NVIDIA's OCSP fields" '.["x-attestgate-gpus"][0] | (.["x-nvidia-gpu-attestation-report-cert-chain"] | .["x-nvidia-cert-ocsp-status"] == "good" and .["x-nvidia-cert-ocsp-nonce-matches"] == true) and (.["x-nvidia-gpu-driver-rim-cert-chain"]["x-nvidia-cert-ocsp-status"] == "good")' "$W/out/claims.json"
 t_check "five OCSP requests: three device certificates (not the leaf, not the root) and each RIM's signer" \
@@ -116,9 +122,14 @@ policy gpu-two 2 "$RULE_MEAS"
 gate 5 "the policy wants 2 GPUs, the node has 1: exit 5"
 t_jq "the failed rules are the count and GPU 1's (missing)" '[.rules[] | select(.ok | not) | .claim] == ["/x-attestgate-gpu-count", "/x-attestgate-gpus/1/measres"]' "$W/out/status.json"
 echo 2 >"$W/gpu/count"
+# The same GPU listed twice (by a broken or hostile NVML): it is one device, never two.
 cp "$W/gpu/gpu0.template.bin" "$W/gpu/gpu1.template.bin"; cp "$W/gpu/gpu0.key.pem" "$W/gpu/gpu1.key.pem"; cp "$W/gpu/gpu0.chain.pem" "$W/gpu/gpu1.chain.pem"
-gate 0 "two GPUs, both attest: exit 0"
+gate 6 "one GPU listed twice does not count as two: exit 6"
+t_jq "the reason names the repeated device" '(.message | test("GPU 1 is device 0 again"))' "$W/out/status.json"
+cp "$W/gpu-b/gpu0.key.pem" "$W/gpu/gpu1.key.pem"; cp "$W/gpu-b/gpu0.chain.pem" "$W/gpu/gpu1.chain.pem"
+gate 0 "two GPUs (two device chains), both attest: exit 0"
 t_jq "status.json lists both GPUs" '(.gpus | length) == 2 and .gpus[1].index == 1' "$W/out/status.json"
+t_jq "claims.json: two device ids" '[.["x-attestgate-gpus"][]["x-attestgate-gpu-device-id"]] | unique | length == 2' "$W/out/claims.json"
 echo 300 >"$W/gpu/gpu1.flip"
 gate 6 "two GPUs, the second one's report altered: exit 6 naming GPU 1"
 t_jq "the reason names GPU 1" '(.message | test("GPU 1: GPU report signature"))' "$W/out/status.json"
@@ -135,6 +146,13 @@ t_jq "the reason names the helper" '(.message | test("cannot start the NVML help
 printf '#!/bin/sh\nsleep 30\n' >"$W/slow-helper"; chmod +x "$W/slow-helper"
 GPU_HELPER=$W/slow-helper gate 3 "a helper that hangs is killed at the deadline: exit 3" --timeout 2s
 t_jq "the reason is the deadline" '(.message | test("did not finish before the deadline"))' "$W/out/status.json"
+printf '#!/bin/sh\nexec >&- 2>&-\nsleep 30\n' >"$W/detached-helper"; chmod +x "$W/detached-helper"
+t0=$(date +%s)
+GPU_HELPER=$W/detached-helper gate 3 "a helper that closes its pipes and keeps running is killed at the deadline: exit 3" --timeout 2s
+t_check "and the run ends at its deadline, not the helper's ($(($(date +%s) - t0)) s)" test $(($(date +%s) - t0)) -le 8
+printf '#!/bin/sh\ni=0; while [ $i -lt 80 ]; do echo "warning $i: a long line of noise from the driver, again and again" >&2; i=$((i + 1)); done\nexec "%s" "$@"\n' \
+	"$HELPER" >"$W/noisy-helper"; chmod +x "$W/noisy-helper"
+GPU_HELPER=$W/noisy-helper gate 0 "a helper that writes kilobytes to stderr and then succeeds: exit 0"
 printf '#!/bin/sh\necho "[{\\"arch\\": \\"HOPPER\\"}]"\n' >"$W/bad-helper"; chmod +x "$W/bad-helper"
 GPU_HELPER=$W/bad-helper gate 6 "a helper that prints no report: exit 6"
 t_jq "the reason is the evidence" '(.message | test("evidence"))' "$W/out/status.json"

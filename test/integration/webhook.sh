@@ -246,6 +246,9 @@ t_check "GPU pod: the gate runs the -nvidia image and asks for the policy's 2 GP
 import sys, yaml
 c = yaml.safe_load(open('$W/outD/gpu-0.yaml'))['spec']['template']['spec']['initContainers'][0]
 sys.exit(0 if c['image'] == '$IMG-nvidia' and str(c['resources']['limits']['example.com/gpu']) == '2' else 1)"
+rv gpu-more "$D/gpu-more.yaml" inference-more-gpus "$UD"
+t_json "GPU pod whose app asks for more GPUs than the policy attests: denied, naming both numbers" \
+	'.review.response.allowed == false and (.review.response.status.message | contains("ask for 4 example.com/gpu, but policy \"cvm-gpu\" attests 2"))' "$W/rv-gpu-more.json"
 if [ -x "$KV" ]; then t_exit 0 "GPU pod: the patched object validates" "$KV" "$W/outD/gpu-0.yaml"
 else t_skip "GPU pod: the patched object validates" "../shared/tools/k8s-validate is not present"; fi
 

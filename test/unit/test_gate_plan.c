@@ -975,6 +975,47 @@ test_gpu_policy_compare(void **state)
 	ag_gate_plan_clear(&cpu);
 }
 
+/* The app containers must ask for exactly the GPUs the policy attests (they get the gate's). */
+static void
+test_gpu_policy_app_gpus(void **state)
+{
+	struct ag_inject_opts o = opts();
+	struct ag_pod_intent in = intent("true");
+	struct ag_gate_plan p;
+	json_t *spec;
+	const char *why;
+
+	(void)state;
+	snprintf(in.policy, sizeof(in.policy), "gpu");
+	plan_ok(&o, &in, &p);
+	spec = json_pack("{s:[{s:s, s:{s:{s:i}}}, {s:s, s:{s:{s:s}}}, {s:s}]}", "containers", "name", "a", "resources", "limits",
+	    "nvidia.com/gpu", 1, "name", "b", "resources", "requests", "nvidia.com/gpu", "1", "name", "c");
+	assert_null(ag_gate_plan_conflict(&p, spec));
+	json_object_set_new(json_object_get(json_object_get(json_array_get(json_object_get(spec, "containers"), 0),
+	    "resources"), "limits"), "nvidia.com/gpu", json_integer(3));
+	why = ag_gate_plan_conflict(&p, spec);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "the app containers ask for 4 nvidia.com/gpu, but policy \"gpu\" attests 2"));
+	json_object_set_new(json_object_get(json_object_get(json_array_get(json_object_get(spec, "containers"), 0),
+	    "resources"), "limits"), "nvidia.com/gpu", json_string("1x"));
+	why = ag_gate_plan_conflict(&p, spec);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "nvidia.com/gpu is not a whole number"));
+	json_decref(spec);
+	/* No GPU asked for at all. */
+	spec = json_pack("{s:[{s:s}]}", "containers", "name", "a");
+	why = ag_gate_plan_conflict(&p, spec);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "ask for 0 nvidia.com/gpu"));
+	ag_gate_plan_clear(&p);
+	/* A policy without spec.gpus does not look at GPUs. */
+	snprintf(in.policy, sizeof(in.policy), "both");
+	plan_ok(&o, &in, &p);
+	assert_null(ag_gate_plan_conflict(&p, spec));
+	json_decref(spec);
+	ag_gate_plan_clear(&p);
+}
+
 int
 main(void)
 {
@@ -1002,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_gpu_policy),
 		cmocka_unit_test(test_gpu_policy_refused),
 		cmocka_unit_test(test_gpu_policy_compare),
+		cmocka_unit_test(test_gpu_policy_app_gpus),
 	};
 
 	return cmocka_run_group_tests_name("gate_plan", tests, NULL, NULL);

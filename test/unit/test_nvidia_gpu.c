@@ -777,15 +777,22 @@ test_verify_evidence(void **state)
 	assert_null(json_object_get(json_array_get(claims, 1), "x-attestgate-gpu-uuid"));
 	assert_string_equal(str_claim(json_array_get(claims, 2), "x-nvidia-device-type"), "nvswitch");
 	json_decref(claims);
-	/* No expected nonce: each entry's own, a consistency check only. */
+	/* No expected nonce: each entry's own, a consistency check only, and the claims do not call it a match. */
 	assert_int_equal(ag_gpu_verify_evidence(&o, e, 3, NULL, &claims, &err), AG_OK);
+	assert_null(json_object_get(json_array_get(claims, 0), "x-nvidia-gpu-attestation-report-nonce-match"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(claims, 0),
+	    "x-attestgate-gpu-checks"), "nonce")), "not-checked");
 	json_decref(claims);
+	/* The same device twice (a duplicate entry) does not count twice. */
+	e[1] = e[0];
+	evidence_fails(e, 2, a.nonce, "GPU 1 is device 0 again");
+	e[1] = entry_of(&b, "HOPPER", NULL, NULL);
 	/* The second entry's JSON nonce is not the expected one (its report's is). */
 	e[1] = entry_of(&b, "HOPPER", s.nonce, NULL);
 	e[1].nonce[31] ^= 0x01;
 	evidence_fails(e, 2, a.nonce, "GPU 1: the evidence's \"nonce\" is not the expected nonce");
 	/* Without an expected nonce the JSON's word is checked against the signed one. */
-	evidence_fails(e, 2, NULL, "GPU 1: the report's nonce is not the expected one");
+	evidence_fails(e, 2, NULL, "GPU 1: the evidence's \"nonce\" is not the nonce the report signs");
 	/* A failing switch is named as one. */
 	e[1] = entry_of(&b, "HOPPER", NULL, NULL);
 	e[2].report = a.report;
@@ -1061,6 +1068,43 @@ test_rim_index_conflict(void **state)
 	dev_free(&d);
 }
 
+
+/* A RIM for another chip (Meta product) is refused though NVIDIA-signed and of the same version: by id and as a file. */
+static void
+test_rim_for_other_chip(void **state)
+{
+	struct dev d;
+	char *drv, *vb, *other, *set, *rims, *files[2];
+	STACK_OF(X509) *roots;
+	struct ag_gpu_opts o;
+
+	(void)state;
+	test_keys();
+	dev_load(&d, V545);
+	drv = vec_text(D545, DRIVER545);
+	vb = vec_text(D545, VBIOS545);
+	other = edit(drv, "product=\"GH100\"", "product=\"GB100\"");
+	set = signed_set(other, vb);
+	rims = tu_path(set, "rims");
+	roots = test_roots(set, 0);
+	o = opts_dir(rims, roots);
+	verify_fails(&o, &d.in, AG_EINVALID, "GPU 0: the driver RIM " DRIVER_ID545 " is for GB100, but the device is a GH100 "
+	    "A01 GSP BROM", NULL);
+	files[0] = tu_path(set, "rims/" DRIVER_ID545 ".xml");
+	files[1] = NULL;
+	o = opts_files(0, files);
+	o.test_roots = roots;
+	verify_fails(&o, &d.in, AG_EINVALID, "is for GB100, but the device is a GH100 A01 GSP BROM", NULL);
+	sk_X509_pop_free(roots, X509_free);
+	free_paths(files);
+	free(rims);
+	free(set);
+	free(other);
+	free(vb);
+	free(drv);
+	dev_free(&d);
+}
+
 static void
 test_535_against_mismatch_rims(void **state)
 {
@@ -1286,6 +1330,7 @@ main(void)
 		cmocka_unit_test(test_verify_evidence),
 		cmocka_unit_test(test_signed_rims),
 		cmocka_unit_test(test_rim_index_conflict),
+		cmocka_unit_test(test_rim_for_other_chip),
 		cmocka_unit_test(test_535_against_mismatch_rims),
 		cmocka_unit_test(test_msr35_rule),
 		cmocka_unit_test(test_every_golden_value_compared),

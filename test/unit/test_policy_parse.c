@@ -379,7 +379,7 @@ test_expect_host_data(void **state)
 }
 
 
-/* spec.gpus: count (1..64) required, rules over one GPU's claims, nothing else. */
+/* spec.gpus: count (1..16) required, rules over one GPU's claims, nothing else. */
 static void
 test_gpus(void **state)
 {
@@ -404,8 +404,8 @@ test_gpus(void **state)
 	assert_int_equal(p->gpus.present, 0);
 	ag_policy_free(p);
 	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {}\n", "t.yaml:12:9:", "missing required key \"count\"");
-	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 0}\n", "t.yaml:12:17:", "1 to 64");
-	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 65}\n", "t.yaml:12:17:", "1 to 64");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 0}\n", "t.yaml:12:17:", "1 to 16");
+	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 17}\n", "t.yaml:12:17:", "1 to 16");
 	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: \"2\"}\n", "t.yaml:12:17:", "number of GPUs");
 	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1, require: []}\n", "t.yaml:12:", "spec.gpus.require must list");
 	parse_fails(HEAD "  - {claim: /s, exists: true}\n  gpus: {count: 1, require: [{claim: /measres}]}\n", "t.yaml:12:",
