@@ -4,11 +4,9 @@
  * NVIDIA's evidence JSON for several devices) verified here, with the RIMs
  * the flags name, and the claims printed as a list, one object per device.
  */
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/certs.h"
 #include "base/clock.h"
 #include "base/fileio.h"
 #include "base/nonce.h"
@@ -16,7 +14,6 @@
 #include "format/nvidia_evidence.h"
 #include "format/spdm.h"
 #include "gate/gate_gpu.h"
-#include "policy/policy.h"
 #include "verifier/nvidia_gpu.h"
 
 /* --gpu-report and --gpu-chain as a one-device evidence list. */
@@ -83,25 +80,16 @@ enum ag_code
 cmd_verify_bundle_gpus(const struct cli_values *v, const struct ag_evidence *e, json_t *claims, struct ag_err *err)
 {
 	const struct ag_evidence_blob *b = ag_evidence_get(e, AG_GATE_GPU_EVIDENCE_FILE);
-	struct ag_nv_evidence_entry *entries = NULL;
-	uint8_t nonce[AG_NONCE_GPU_LEN];
 	struct ag_gpu_opts o;
 	json_t *list = NULL;
-	size_t n = 0;
 	enum ag_code rc;
 
 	if (b == NULL)
 		return AG_OK;
-	if (ag_nonce_gpu(&e->nonce, nonce) != 0)
-		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
 	rc = gpu_opts(v, &o, err);
-	if (rc == AG_OK && (rc = ag_nv_evidence_parse(b->data, b->len, &entries, &n, err)) != AG_OK)
-		ag_err_prefix(err, AG_GATE_GPU_EVIDENCE_FILE);
-	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK) {
-		json_object_set_new(claims, AG_POLICY_GPUS_CLAIM + 1, list);
-		json_object_set_new(claims, AG_POLICY_GPU_COUNT_CLAIM + 1, json_integer((json_int_t)n));
-	}
-	ag_nv_evidence_free(entries, n);
+	if (rc == AG_OK && (rc = ag_gpu_verify_json(&o, b->data, b->len, &e->nonce, AG_GATE_GPU_EVIDENCE_FILE, &list,
+	    err)) == AG_OK)
+		ag_gpu_claims_join(claims, list);
 	ag_gpu_opts_clear(&o);
 	return rc;
 }

@@ -148,6 +148,14 @@ ag_cert_sha256_hex(X509 *c, char out[AG_SHA256_HEX_LEN + 1])
 	OPENSSL_free(der);
 }
 
+time_t
+ag_asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	return t != NULL && ASN1_TIME_to_tm(t, &tm) == 1 ? timegm(&tm) : 0;
+}
+
 int
 ag_cert_valid_at(X509 *c, time_t at)
 {

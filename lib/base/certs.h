@@ -43,6 +43,9 @@ char *ag_certs_to_pem(STACK_OF(X509) *certs);
 /* The lowercase hex SHA-256 of the certificate's DER (its fingerprint); "" on failure. */
 void ag_cert_sha256_hex(X509 *c, char out[AG_SHA256_HEX_LEN + 1]);
 
+/* An ASN.1 time (a certificate's notAfter, an OCSP response's thisUpdate) as time_t; 0 when absent or unreadable. */
+time_t ag_asn1_time(const ASN1_TIME *t);
+
 /* Nonzero when at lies inside the certificate's validity period. */
 int ag_cert_valid_at(X509 *c, time_t at);
 

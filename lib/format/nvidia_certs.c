@@ -120,13 +120,10 @@ ag_nv_chain_verify(STACK_OF(X509) *chain, enum ag_nv_root kind, STACK_OF(X509) *
 		    strstr(why, "expired") != NULL || strstr(why, "not yet valid") != NULL ?
 			" (pin the verification time with --at for recorded evidence)" : "");
 	for (int i = 0; i < n; i++) {
-		const ASN1_TIME *t = X509_get0_notAfter(sk_X509_value(chain, i));
-		struct tm tm;
-		time_t v;
+		time_t v = ag_asn1_time(X509_get0_notAfter(sk_X509_value(chain, i)));
 
-		if (ASN1_TIME_to_tm(t, &tm) != 1)
+		if (v == 0)
 			return ag_err_set(err, AG_EINVALID, "%s: certificate %d has an unreadable notAfter", what, i);
-		v = timegm(&tm);
 		if (i == 0 || v < info->not_after)
 			info->not_after = v;
 	}

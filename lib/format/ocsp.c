@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/certs.h"
+
 enum ag_code
 ag_ocsp_request(X509 *cert, X509 *issuer, const uint8_t *nonce, uint8_t **der, size_t *len, struct ag_err *err)
 {
@@ -73,15 +75,6 @@ nonce_echoed(OCSP_BASICRESP *bs, const uint8_t *nonce)
 	    memcmp(ASN1_STRING_get0_data(v), want, sizeof(want)) == 0;
 }
 
-/* A GeneralizedTime as time_t; 0 when absent or unreadable. */
-static time_t
-to_time(const ASN1_GENERALIZEDTIME *t)
-{
-	struct tm tm;
-
-	return t != NULL && ASN1_TIME_to_tm(t, &tm) == 1 ? timegm(&tm) : 0;
-}
-
 /* The single response for cert: status, reason, validity window at time at (a nextUpdate unless our nonce shows freshness). */
 static const char *
 find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, const uint8_t *nonce, struct ag_ocsp_result *res)
@@ -99,8 +92,8 @@ find_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, time_t at, const uint8
 	}
 	if (!found)
 		return "it is not about this certificate";
-	t = to_time(this_upd);
-	res->next_update = to_time(next_upd);
+	t = ag_asn1_time(this_upd);
+	res->next_update = ag_asn1_time(next_upd);
 	if (t == 0 || t > at + AG_OCSP_SKEW_S)
 		return "its thisUpdate is after the verification time";
 	if (next_upd != NULL && res->next_update < t)

@@ -6,16 +6,10 @@
  */
 #include "gate/gate_gpu.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "base/certs.h"
 #include "base/digest.h"
-#include "base/fileio.h"
-#include "base/log.h"
-#include "format/nvidia_evidence.h"
 #include "platform/nvml_helper.h"
-#include "policy/policy.h"
 #include "verifier/nvidia_gpu.h"
 
 enum ag_code
@@ -99,11 +93,9 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
     json_t **gpus, struct ag_err *err)
 {
 	const struct ag_evidence_blob *b = ag_evidence_get(e, AG_GATE_GPU_EVIDENCE_FILE);
-	struct ag_nv_evidence_entry *entries = NULL;
-	uint8_t nonce[AG_NONCE_GPU_LEN];
 	struct ag_gpu_opts o;
 	json_t *list = NULL;
-	size_t n = 0, i;
+	size_t i;
 	const json_t *c;
 	enum ag_code rc;
 
@@ -111,24 +103,16 @@ ag_gate_gpu_verify(const struct ag_gate_config *cfg, int64_t deadline_ms, const 
 	if (b == NULL)
 		return ag_err_set(err, AG_EEVIDENCE, "the policy checks GPUs, but the evidence has no %s",
 		    AG_GATE_GPU_EVIDENCE_FILE);
-	if (ag_nonce_gpu(&e->nonce, nonce) != 0)
-		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
 	rc = gpu_opts(cfg, deadline_ms, &o, err);
-	if (rc == AG_OK && (rc = ag_nv_evidence_parse(b->data, b->len, &entries, &n, err)) != AG_OK)
-		rc = ag_err_set_prefixed(err, AG_EINVALID, "the NVML helper's evidence");
-	if (rc == AG_OK && (rc = ag_gpu_verify_evidence(&o, entries, n, nonce, &list, err)) == AG_OK &&
-	    (rc = only_gpus(list, err)) != AG_OK) {
-		json_decref(list);
-		list = NULL;
-	}
-	if (rc == AG_OK) {
+	if (rc == AG_OK && (rc = ag_gpu_verify_json(&o, b->data, b->len, &e->nonce, "the NVML helper's evidence", &list,
+	    err)) == AG_OK && (rc = only_gpus(list, err)) == AG_OK) {
 		*gpus = json_array();
 		json_array_foreach(list, i, c)
 			json_array_append_new(*gpus, gpu_summary(c));
-		json_object_set_new(claims, AG_POLICY_GPUS_CLAIM + 1, list);
-		json_object_set_new(claims, AG_POLICY_GPU_COUNT_CLAIM + 1, json_integer((json_int_t)n));
+		ag_gpu_claims_join(claims, list);
+		list = NULL;
 	}
-	ag_nv_evidence_free(entries, n);
+	json_decref(list);
 	ag_gpu_opts_clear(&o);
 	return rc;
 }

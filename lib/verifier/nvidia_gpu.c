@@ -21,6 +21,7 @@
 #include "format/nvidia_opaque.h"
 #include "format/nvidia_rim.h"
 #include "format/spdm.h"
+#include "policy/policy.h"
 
 #define MSR_NVDEC0 35   /* the RIM index validated only while NVDEC0 is enabled */
 
@@ -315,18 +316,15 @@ check_conflict(const struct rim_slot *drv, const struct rim_slot *vbios, struct 
 static void
 rim_claims(struct device *d, const struct rim_slot *s)
 {
+	static const char *const names[] = { "fetched", "cert-chain", "signature-verified", "version-match",
+		"measurements-available" };
 	char rest[64];
 
-	snprintf(rest, sizeof(rest), "%s-rim-fetched", s->role);
-	set_claim(d, rest, json_true());
-	snprintf(rest, sizeof(rest), "%s-rim-cert-chain", s->role);
-	set_claim(d, rest, chain_claim(&s->chain, &s->ocsp));
-	snprintf(rest, sizeof(rest), "%s-rim-signature-verified", s->role);
-	set_claim(d, rest, json_true());
-	snprintf(rest, sizeof(rest), "%s-rim-version-match", s->role);
-	set_claim(d, rest, json_true());
-	snprintf(rest, sizeof(rest), "%s-rim-measurements-available", s->role);
-	set_claim(d, rest, json_true());
+	/* In NVIDIA's order: each true (the checks passed to get here) but the chain, an object. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(rest, sizeof(rest), "%s-rim-%s", s->role, names[i]);
+		set_claim(d, rest, strcmp(names[i], "cert-chain") == 0 ? chain_claim(&s->chain, &s->ocsp) : json_true());
+	}
 	json_object_set_new(json_object_get(d->checks, "rimSources"), s->role, json_string(s->origin));
 }
 
@@ -511,4 +509,31 @@ ag_gpu_verify_evidence(const struct ag_gpu_opts *o, const struct ag_nv_evidence_
 		*claims = NULL;
 	}
 	return rc;
+}
+
+enum ag_code
+ag_gpu_verify_json(const struct ag_gpu_opts *o, const uint8_t *json, size_t len, const struct ag_nonce *run,
+    const char *what, json_t **list, struct ag_err *err)
+{
+	struct ag_nv_evidence_entry *entries = NULL;
+	uint8_t nonce[AG_NONCE_GPU_LEN];
+	size_t n = 0;
+	enum ag_code rc;
+
+	*list = NULL;
+	if (ag_nonce_gpu(run, nonce) != 0)
+		return ag_err_set(err, AG_ECONFIG, "cannot derive the GPU nonce");
+	if ((rc = ag_nv_evidence_parse(json, len, &entries, &n, err)) != AG_OK)
+		ag_err_prefix(err, "%s", what);
+	else
+		rc = ag_gpu_verify_evidence(o, entries, n, nonce, list, err);
+	ag_nv_evidence_free(entries, n);
+	return rc;
+}
+
+void
+ag_gpu_claims_join(json_t *claims, json_t *list)
+{
+	json_object_set_new(claims, AG_POLICY_GPU_COUNT_CLAIM + 1, json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(claims, AG_POLICY_GPUS_CLAIM + 1, list);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/nonce.h"
 #include "format/nvidia_evidence.h"
 #include "verifier/gpu_ocsp.h"
 #include "verifier/gpu_rims.h"
@@ -85,5 +86,16 @@ enum ag_code ag_gpu_verify(const struct ag_gpu_opts *o, const struct ag_gpu_inpu
  */
 enum ag_code ag_gpu_verify_evidence(const struct ag_gpu_opts *o, const struct ag_nv_evidence_entry *e, size_t n,
     const uint8_t *nonce, json_t **claims, struct ag_err *err);
+
+/*
+ * Verifies NVIDIA's evidence JSON (as attestgate-nvml writes it) for the GPU
+ * nonce of run, the nonce of the evidence it was collected with; *list
+ * (new) as ag_gpu_verify_evidence.  what names the JSON in parse errors.
+ */
+enum ag_code ag_gpu_verify_json(const struct ag_gpu_opts *o, const uint8_t *json, size_t len, const struct ag_nonce *run,
+    const char *what, json_t **list, struct ag_err *err);
+
+/* Adds verified GPUs' claims (list, stolen) and their count to claims, where policy rules find them. */
+void ag_gpu_claims_join(json_t *claims, json_t *list);
 
 #endif

@@ -628,10 +628,29 @@ test_real_amd_chain(void **state)
 	free(derp);
 }
 
+/* ASN.1 times as time_t: UTCTime and GeneralizedTime, absent and unreadable as 0. */
+static void
+test_asn1_time(void **state)
+{
+	ASN1_TIME *t = ASN1_TIME_new();
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(ASN1_TIME_set_string(t, "250601000000Z"), 1);
+	assert_int_equal(ag_asn1_time(t), 1748736000);
+	assert_int_equal(ASN1_TIME_set_string(t, "99991231235959Z"), 1);
+	assert_int_equal(ag_asn1_time(t), 253402300799);
+	assert_int_equal(ag_asn1_time(NULL), 0);
+	ASN1_STRING_set(t, "not a time", 10);
+	assert_int_equal(ag_asn1_time(t), 0);
+	ASN1_TIME_free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_asn1_time),
 		cmocka_unit_test(test_load_pem_bundle),
 		cmocka_unit_test(test_load_der),
 		cmocka_unit_test(test_load_garbage),
